@@ -1,0 +1,112 @@
+//! Routes that exist in local mode only (SPEC §8): the outbox and the clock.
+
+use crate::LocalState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use shared::http::Problem;
+use shared::ports::Clock;
+use std::sync::Arc;
+
+pub async fn outbox(State(state): State<Arc<LocalState>>) -> Response {
+    Json(json!({ "messages": state.outbox.messages() })).into_response()
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The outbox as a mailbox a person can click through.
+pub async fn outbox_html(State(state): State<Arc<LocalState>>) -> Html<String> {
+    let messages = state.outbox.messages();
+    let mut page = String::from(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Local outbox</title><style>\
+         body{font-family:system-ui,sans-serif;margin:0;padding:16px;background:#f4f5f7;color:#1f2933}\
+         details{background:#fff;border-radius:8px;margin:0 0 12px;padding:12px}\
+         summary{cursor:pointer} .meta{color:#6b7280;font-size:13px}\
+         pre{white-space:pre-wrap;font-size:14px} iframe{width:100%;height:480px;border:1px solid #e5e7eb}\
+         </style></head><body><h1>Local outbox</h1>",
+    );
+    if messages.is_empty() {
+        page.push_str("<p>No message yet. Book an appointment and reload this page.</p>");
+    }
+    for m in messages.iter().rev() {
+        let title = m
+            .subject
+            .clone()
+            .unwrap_or_else(|| m.text.chars().take(60).collect());
+        page.push_str(&format!(
+            "<details><summary><strong>{}</strong> <span class=\"meta\">{} · {} · {} · to {} · {}</span></summary>",
+            escape(&title),
+            m.id,
+            m.channel.as_str(),
+            m.kind.as_str(),
+            escape(&m.to),
+            m.sent_at.to_rfc3339()
+        ));
+        if !m.links.is_empty() {
+            page.push_str("<p>Links: ");
+            for link in &m.links {
+                page.push_str(&format!("<a href=\"{0}\">{0}</a> ", escape(link)));
+            }
+            page.push_str("</p>");
+        }
+        if let Some(html) = &m.html {
+            page.push_str(&format!("<iframe sandbox=\"allow-top-navigation-by-user-activation allow-popups\" srcdoc=\"{}\"></iframe>", escape(html)));
+        }
+        page.push_str(&format!("<pre>{}</pre></details>", escape(&m.text)));
+    }
+    page.push_str("</body></html>");
+    Html(page)
+}
+
+#[derive(Deserialize)]
+pub struct MoveClock {
+    now: String,
+}
+
+pub async fn move_clock(
+    State(state): State<Arc<LocalState>>,
+    body: Result<Json<MoveClock>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let problem = |status, detail: String| {
+        crate::gateway::lambda_to_axum(Problem::new(status, detail).into_response())
+    };
+    let Ok(Json(body)) = body else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Send {\"now\": \"2026-12-01T09:00:00+01:00\"}.".into(),
+        );
+    };
+    let Ok(target) = chrono::DateTime::parse_from_rfc3339(&body.now) else {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "now must be an RFC 3339 time with offset.".into(),
+        );
+    };
+    match state.clock.move_to(target.with_timezone(&chrono::Utc)) {
+        Ok(now) => {
+            // The reminder sweeper arrives with the reminders issue; until then
+            // moving the clock sends nothing.
+            let reminders_sent = 0;
+            Json(json!({ "now": now.to_rfc3339(), "reminders_sent": reminders_sent }))
+                .into_response()
+        }
+        Err(e) => problem(
+            StatusCode::CONFLICT,
+            format!("{e}; the clock only moves forward."),
+        ),
+    }
+}
+
+pub async fn now(State(state): State<Arc<LocalState>>) -> Response {
+    Json(json!({ "now": state.clock.now().to_rfc3339() })).into_response()
+}

@@ -1,0 +1,222 @@
+//! Local mode (SPEC §8): every Lambda handler of the project behind one HTTP
+//! server, with an embedded store whose stream feeds the senders exactly as
+//! DynamoDB Streams does on AWS, an outbox instead of SES, and a clock that
+//! can be moved. The handlers are the functions' own: nothing is re-implemented.
+
+pub mod dev;
+pub mod gateway;
+pub mod stream;
+pub mod template;
+
+use axum::Router;
+use axum::routing::{get, post};
+use gateway::{Gateway, HttpFunction};
+use shared::clock::AdjustableClock;
+use shared::events::RecordedEvents;
+use shared::ids::PractitionerId;
+use shared::links::PublicUrls;
+use shared::mail::Outbox;
+use shared::ports::{Clock, Store};
+use shared::service::delivery::Delivery;
+use shared::settings::PractitionerSettings;
+use shared::store::MemoryStore;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use stream::StreamFunction;
+use tokio::sync::watch;
+
+/// The demo practitioner present at start (SPEC §8).
+pub const DEMO_PRACTITIONER: &str = "dr-martin";
+const DEMO_SETTINGS: &str = include_str!("../demo-practitioner.json");
+
+pub struct LocalConfig {
+    pub addr: SocketAddr,
+    /// Public base URL for links; defaults to `http://{bound address}`.
+    pub public_base_url: Option<String>,
+    pub seed_demo: bool,
+}
+
+impl LocalConfig {
+    pub fn on(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            public_base_url: None,
+            seed_demo: true,
+        }
+    }
+}
+
+/// What the local-only routes reach.
+pub struct LocalState {
+    pub store: Arc<MemoryStore>,
+    pub outbox: Arc<Outbox>,
+    pub events: Arc<RecordedEvents>,
+    pub clock: Arc<AdjustableClock>,
+    gateway: Gateway,
+}
+
+/// A running local server.
+pub struct LocalApp {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub state: Arc<LocalState>,
+    stream_pending: Vec<Arc<watch::Sender<usize>>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Template(#[from] template::TemplateError),
+    #[error("{0}")]
+    Wiring(String),
+}
+
+pub fn demo_settings() -> PractitionerSettings {
+    let settings: PractitionerSettings =
+        serde_json::from_str(DEMO_SETTINGS).expect("demo-practitioner.json reads as settings");
+    settings
+        .validated(PractitionerId::parse(DEMO_PRACTITIONER).expect("valid id"))
+        .expect("demo-practitioner.json is valid")
+}
+
+impl LocalApp {
+    pub async fn start(config: LocalConfig) -> Result<Self, StartError> {
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+        let base_url = config
+            .public_base_url
+            .unwrap_or_else(|| format!("http://{addr}"));
+
+        let clock = Arc::new(AdjustableClock::new());
+        let store = Arc::new(MemoryStore::new());
+        let outbox = Arc::new(Outbox::new(clock.clone()));
+        let events = Arc::new(RecordedEvents::new());
+        if config.seed_demo {
+            store
+                .put_settings(&demo_settings())
+                .await
+                .map_err(|e| StartError::Wiring(e.to_string()))?;
+        }
+
+        let template = template::Template::parse(template::TEMPLATE)?;
+        let dyn_store: Arc<dyn Store> = store.clone();
+        let dyn_clock: Arc<dyn Clock> = clock.clone();
+        let delivery = Delivery {
+            store: dyn_store.clone(),
+            mailer: outbox.clone(),
+            events: events.clone(),
+            clock: dyn_clock.clone(),
+        };
+        let urls = PublicUrls::new(&base_url);
+
+        // The functions, by their logical id in template.yaml.
+        let mut http: HashMap<String, HttpFunction> = HashMap::new();
+        let booking = booking::BookingApi::new(dyn_store.clone(), dyn_clock.clone());
+        http.insert(
+            "BookingFunction".into(),
+            Arc::new(move |request| {
+                let booking = booking.clone();
+                Box::pin(async move {
+                    let Ok(response) = booking.handle(request).await;
+                    response
+                })
+            }),
+        );
+        let mut streams: HashMap<String, StreamFunction> = HashMap::new();
+        let confirmation =
+            confirmation_sender::ConfirmationFunction::new(delivery.clone(), urls.clone());
+        streams.insert(
+            "ConfirmationSenderFunction".into(),
+            Arc::new(move |event| {
+                let confirmation = confirmation.clone();
+                Box::pin(async move {
+                    let invocation =
+                        lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
+                    let Ok(response) = confirmation.handle(invocation).await;
+                    response
+                })
+            }),
+        );
+
+        let mut stream_pending = Vec::new();
+        for source in template.streams {
+            let function = streams.get(&source.function).cloned().ok_or_else(|| {
+                StartError::Wiring(format!(
+                    "template.yaml feeds the stream to {}, which local mode does not run",
+                    source.function
+                ))
+            })?;
+            let subscription = store.subscribe();
+            stream_pending.push(subscription.pending.clone());
+            stream::spawn(source, function, subscription);
+        }
+
+        let gateway = Gateway::new(template.routes, &http).map_err(StartError::Wiring)?;
+        let state = Arc::new(LocalState {
+            store,
+            outbox,
+            events,
+            clock,
+            gateway,
+        });
+        let router = Router::new()
+            .route("/dev/outbox", get(dev::outbox))
+            .route("/dev/outbox.html", get(dev::outbox_html))
+            .route("/dev/clock", post(dev::move_clock).get(dev::now))
+            .fallback(
+                |axum::extract::State(state): axum::extract::State<Arc<LocalState>>,
+                 request: axum::extract::Request| async move {
+                    state.gateway.serve(request).await
+                },
+            )
+            .with_state(state.clone());
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "local server stopped");
+            }
+        });
+        tracing::info!(%base_url, "local mode ready");
+        Ok(Self {
+            addr,
+            base_url,
+            state,
+            stream_pending,
+            server,
+        })
+    }
+
+    /// Waits until every stream record written so far has been handled by the
+    /// senders (tests use it instead of sleeping).
+    pub async fn stream_idle(&self) {
+        for pending in &self.stream_pending {
+            let mut rx = pending.subscribe();
+            let _ = rx.wait_for(|n| *n == 0).await;
+        }
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn wait(mut self) {
+        let _ = (&mut self.server).await;
+    }
+}
+
+impl Drop for LocalApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

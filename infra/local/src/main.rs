@@ -1,0 +1,42 @@
+//! `make run`: local mode on http://127.0.0.1:3000 (PORT and HOST change it).
+
+use local::{LocalApp, LocalConfig};
+use shared::telemetry::{LogFormat, init};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    init(LogFormat::Text);
+    let port = match std::env::var("PORT") {
+        Ok(p) => match p.parse::<u16>() {
+            Ok(p) => p,
+            Err(_) => {
+                eprintln!("PORT must be a port number, not {p:?}");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+        Err(_) => 3000,
+    };
+    let host: IpAddr = std::env::var("HOST")
+        .ok()
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let mut config = LocalConfig::on(SocketAddr::new(host, port));
+    config.public_base_url = std::env::var("PUBLIC_BASE_URL").ok();
+    match LocalApp::start(config).await {
+        Ok(app) => {
+            println!("Local mode: {}", app.base_url);
+            println!(
+                "  API:    {}/practitioners/dr-martin  (Authorization: Bearer local-dr-martin)",
+                app.base_url
+            );
+            println!("  Outbox: {}/dev/outbox.html", app.base_url);
+            app.wait().await;
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("local mode could not start: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

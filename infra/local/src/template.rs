@@ -1,0 +1,215 @@
+//! What local mode reads from `template.yaml`, so that it serves the same routes
+//! and feeds the senders through the same stream filters as AWS does.
+
+use serde_json::Value as Json;
+use serde_norway::Value;
+
+/// The SAM template, compiled in.
+pub const TEMPLATE: &str = include_str!("../../../template.yaml");
+
+#[derive(Debug, Clone)]
+pub struct HttpRoute {
+    pub function: String,
+    pub method: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StreamSource {
+    pub function: String,
+    pub batch_size: usize,
+    pub maximum_retry_attempts: u32,
+    /// Lambda event filter patterns; a record passes when any matches.
+    pub filters: Vec<Json>,
+}
+
+#[derive(Debug, Default)]
+pub struct Template {
+    pub routes: Vec<HttpRoute>,
+    pub streams: Vec<StreamSource>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("template.yaml is not valid YAML: {0}")]
+    Yaml(#[from] serde_norway::Error),
+    #[error("template.yaml: {0}")]
+    Shape(String),
+}
+
+fn shape(what: impl Into<String>) -> TemplateError {
+    TemplateError::Shape(what.into())
+}
+
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.as_mapping()?.get(key)
+}
+
+impl Template {
+    pub fn parse(source: &str) -> Result<Self, TemplateError> {
+        let root: Value = serde_norway::from_str(source)?;
+        let resources = get(&root, "Resources")
+            .and_then(Value::as_mapping)
+            .ok_or_else(|| shape("no Resources"))?;
+        let mut template = Template::default();
+        for (name, resource) in resources {
+            let name = name.as_str().unwrap_or_default().to_string();
+            if get(resource, "Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
+                continue;
+            }
+            let events = get(resource, "Properties")
+                .and_then(|p| get(p, "Events"))
+                .and_then(Value::as_mapping);
+            for (event_name, event) in events.into_iter().flatten() {
+                let props = get(event, "Properties")
+                    .ok_or_else(|| shape(format!("{name}: event without Properties")))?;
+                match get(event, "Type").and_then(Value::as_str) {
+                    Some("HttpApi") => template.routes.push(HttpRoute {
+                        function: name.clone(),
+                        method: get(props, "Method")
+                            .and_then(Value::as_str)
+                            .ok_or_else(|| shape(format!("{name}.{event_name:?}: no Method")))?
+                            .to_ascii_uppercase(),
+                        path: get(props, "Path")
+                            .and_then(Value::as_str)
+                            .ok_or_else(|| shape(format!("{name}.{event_name:?}: no Path")))?
+                            .to_string(),
+                    }),
+                    Some("DynamoDB") => {
+                        let filters = get(props, "FilterCriteria")
+                            .and_then(|f| get(f, "Filters"))
+                            .and_then(Value::as_sequence)
+                            .map(|filters| {
+                                filters
+                                    .iter()
+                                    .map(|f| {
+                                        let pattern =
+                                            get(f, "Pattern").and_then(Value::as_str).ok_or_else(
+                                                || shape(format!("{name}: filter without Pattern")),
+                                            )?;
+                                        let json: Json =
+                                            serde_json::from_str(pattern).map_err(|e| {
+                                                shape(format!(
+                                                    "{name}: filter pattern is not JSON: {e}"
+                                                ))
+                                            })?;
+                                        check_pattern(&json)
+                                            .map_err(|e| shape(format!("{name}: {e}")))?;
+                                        Ok(json)
+                                    })
+                                    .collect::<Result<Vec<_>, TemplateError>>()
+                            })
+                            .transpose()?
+                            .unwrap_or_default();
+                        let number = |key: &str, default: u64| {
+                            get(props, key).and_then(Value::as_u64).unwrap_or(default)
+                        };
+                        template.streams.push(StreamSource {
+                            function: name.clone(),
+                            batch_size: number("BatchSize", 100) as usize,
+                            maximum_retry_attempts: number("MaximumRetryAttempts", 10) as u32,
+                            filters,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(template)
+    }
+}
+
+/// Local mode understands exact values, `prefix`, `exists` and `anything-but`;
+/// a pattern using anything else is refused at start, not silently ignored.
+fn check_pattern(pattern: &Json) -> Result<(), String> {
+    match pattern {
+        Json::Object(fields) => fields.values().try_for_each(check_pattern),
+        Json::Array(options) => options.iter().try_for_each(|o| match o {
+            Json::Object(op) => op.keys().try_for_each(|k| match k.as_str() {
+                "prefix" | "exists" | "anything-but" => Ok(()),
+                other => Err(format!(
+                    "filter operator {other:?} is not supported in local mode"
+                )),
+            }),
+            Json::Array(_) => Err("nested arrays in a filter pattern".into()),
+            _ => Ok(()),
+        }),
+        _ => Err("filter values must be arrays".into()),
+    }
+}
+
+/// Lambda's event filtering, for the operators [`check_pattern`] accepts.
+pub fn matches(pattern: &Json, record: &Json) -> bool {
+    match pattern {
+        Json::Object(fields) => fields.iter().all(|(key, sub)| {
+            let value = record.get(key);
+            if let Json::Array(options) = sub {
+                let wants_absent = options
+                    .iter()
+                    .any(|o| o.get("exists") == Some(&Json::Bool(false)));
+                if wants_absent {
+                    return value.is_none();
+                }
+            }
+            value.is_some_and(|v| matches(sub, v))
+        }),
+        Json::Array(options) => options.iter().any(|option| match option {
+            Json::Object(op) => op.iter().all(|(name, arg)| match name.as_str() {
+                "exists" => arg == &Json::Bool(true),
+                "prefix" => match (record.as_str(), arg.as_str()) {
+                    (Some(v), Some(p)) => v.starts_with(p),
+                    _ => false,
+                },
+                "anything-but" => match arg {
+                    Json::Array(excluded) => !excluded.contains(record),
+                    single => single != record,
+                },
+                _ => false,
+            }),
+            scalar => scalar == record,
+        }),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_projects_template_declares_routes_and_filtered_streams() {
+        let template = Template::parse(TEMPLATE).unwrap();
+        assert!(
+            template
+                .routes
+                .iter()
+                .any(|r| r.method == "POST" && r.path == "/practitioners/{pid}/appointments")
+        );
+        let confirmation = template
+            .streams
+            .iter()
+            .find(|s| s.function == "ConfirmationSenderFunction")
+            .unwrap();
+        assert!(!confirmation.filters.is_empty());
+    }
+
+    #[test]
+    fn filters_match_like_lambda_event_filtering() {
+        let pattern = json!({"eventName": ["INSERT", "MODIFY"],
+            "dynamodb": {"NewImage": {"type": {"S": ["appointment"]}, "gone": [{"exists": false}]}}});
+        let record = |event: &str, kind: &str| json!({"eventName": event, "dynamodb": {"NewImage": {"type": {"S": kind}}}});
+        assert!(matches(&pattern, &record("INSERT", "appointment")));
+        assert!(!matches(&pattern, &record("REMOVE", "appointment")));
+        assert!(!matches(&pattern, &record("MODIFY", "message")));
+        assert!(matches(
+            &json!({"eventName": [{"anything-but": ["REMOVE"]}]}),
+            &record("MODIFY", "x")
+        ));
+        assert!(matches(
+            &json!({"eventName": [{"prefix": "INS"}]}),
+            &record("INSERT", "x")
+        ));
+        assert!(check_pattern(&json!({"a": [{"numeric": [">", 1]}]})).is_err());
+    }
+}

@@ -1,0 +1,306 @@
+//! The patient's contact: names, e-mail address, mobile number, language.
+//! Each type can only hold a valid value (parse, don't validate).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A syntactically valid e-mail address.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("is not a valid e-mail address")]
+pub struct InvalidEmail;
+
+impl Email {
+    pub fn parse(s: &str) -> Result<Self, InvalidEmail> {
+        let s = s.trim();
+        // `email_address` follows RFC 5321/5322; we also insist on a dotted domain,
+        // as a local address ("jeanne@localhost") can never receive our mail.
+        let parsed: email_address::EmailAddress = s.parse().map_err(|_| InvalidEmail)?;
+        if !parsed.domain().contains('.') || s.len() > 254 {
+            return Err(InvalidEmail);
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Addresses are personal data: `Debug` never prints them, so they cannot
+/// reach a log line by accident.
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Email(<redacted>)")
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = InvalidEmail;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+impl From<Email> for String {
+    fn from(e: Email) -> String {
+        e.0
+    }
+}
+
+/// Numbers written without a country code are read as French ones: the
+/// product serves practitioners in France first.
+const DEFAULT_REGION: phonenumber::country::Id = phonenumber::country::Id::FR;
+
+fn parse_phone(s: &str) -> Option<phonenumber::PhoneNumber> {
+    let number = phonenumber::parse(Some(DEFAULT_REGION), s.trim()).ok()?;
+    number.is_valid().then_some(number)
+}
+
+fn e164(number: &phonenumber::PhoneNumber) -> String {
+    number.format().mode(phonenumber::Mode::E164).to_string()
+}
+
+/// A mobile phone number that can receive SMS, held in E.164 (`+33612345678`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Mobile(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("is not a valid mobile phone number")]
+pub struct InvalidMobile;
+
+impl Mobile {
+    pub fn parse(s: &str) -> Result<Self, InvalidMobile> {
+        use phonenumber::Type;
+        let number = parse_phone(s).ok_or(InvalidMobile)?;
+        match number.number_type(&phonenumber::metadata::DATABASE) {
+            Type::Mobile | Type::FixedLineOrMobile => Ok(Self(e164(&number))),
+            _ => Err(InvalidMobile),
+        }
+    }
+    pub fn e164(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Mobile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Mobile(<redacted>)")
+    }
+}
+impl TryFrom<String> for Mobile {
+    type Error = InvalidMobile;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+impl From<Mobile> for String {
+    fn from(m: Mobile) -> String {
+        m.0
+    }
+}
+
+/// Any valid phone number (the secretariat's), held in E.164 and shown to
+/// patients the way it is dialled in its own country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Phone(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("is not a valid phone number")]
+pub struct InvalidPhone;
+
+impl Phone {
+    pub fn parse(s: &str) -> Result<Self, InvalidPhone> {
+        parse_phone(s).map(|n| Self(e164(&n))).ok_or(InvalidPhone)
+    }
+    pub fn e164(&self) -> &str {
+        &self.0
+    }
+    /// "01 40 00 00 00" for a French number; international form otherwise.
+    pub fn for_display(&self) -> String {
+        match parse_phone(&self.0) {
+            Some(n) if n.country().id() == Some(DEFAULT_REGION) => {
+                n.format().mode(phonenumber::Mode::National).to_string()
+            }
+            Some(n) => n
+                .format()
+                .mode(phonenumber::Mode::International)
+                .to_string(),
+            None => self.0.clone(),
+        }
+    }
+}
+impl TryFrom<String> for Phone {
+    type Error = InvalidPhone;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+impl From<Phone> for String {
+    fn from(p: Phone) -> String {
+        p.0
+    }
+}
+
+/// A first or last name: trimmed, 1 to 100 characters, no control characters.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PersonName(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InvalidName {
+    #[error("is required")]
+    Empty,
+    #[error("is longer than 100 characters")]
+    TooLong,
+    #[error("contains control characters")]
+    ControlCharacters,
+}
+
+impl PersonName {
+    pub fn parse(s: &str) -> Result<Self, InvalidName> {
+        let s = s.trim();
+        if s.is_empty() {
+            Err(InvalidName::Empty)
+        } else if s.chars().count() > 100 {
+            Err(InvalidName::TooLong)
+        } else if s.chars().any(char::is_control) {
+            Err(InvalidName::ControlCharacters)
+        } else {
+            Ok(Self(s.to_string()))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl fmt::Debug for PersonName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PersonName(<redacted>)")
+    }
+}
+impl TryFrom<String> for PersonName {
+    type Error = InvalidName;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+impl From<PersonName> for String {
+    fn from(n: PersonName) -> String {
+        n.0
+    }
+}
+
+/// The languages messages and pages are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Language {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "fr" => Some(Self::Fr),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Fr => "fr",
+            Self::En => "en",
+        }
+    }
+}
+
+/// The patient's contact as the agenda holds it for one appointment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Patient {
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<Mobile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mobiles_are_normalised_to_e164() {
+        for written in [
+            "06 12 34 56 78",
+            "0612345678",
+            "+33 6 12 34 56 78",
+            "+33612345678",
+        ] {
+            assert_eq!(
+                Mobile::parse(written).unwrap().e164(),
+                "+33612345678",
+                "{written}"
+            );
+        }
+        assert_eq!(
+            Mobile::parse("+44 7911 123456").unwrap().e164(),
+            "+447911123456"
+        );
+    }
+
+    #[test]
+    fn landlines_and_garbage_are_not_mobiles() {
+        for bad in [
+            "01 40 00 00 00",
+            "12",
+            "not a number",
+            "",
+            "+33 1 40 00 00 00",
+        ] {
+            assert_eq!(Mobile::parse(bad), Err(InvalidMobile), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secretariat_phone_is_shown_as_dialled() {
+        let phone = Phone::parse("+33140000000").unwrap();
+        assert_eq!(phone.for_display(), "01 40 00 00 00");
+    }
+
+    #[test]
+    fn emails_must_be_deliverable_looking() {
+        assert!(Email::parse("jeanne@example.org").is_ok());
+        for bad in [
+            "jeanne",
+            "jeanne@",
+            "@example.org",
+            "jeanne@localhost",
+            "a b@example.org",
+        ] {
+            assert_eq!(Email::parse(bad), Err(InvalidEmail), "{bad}");
+        }
+    }
+
+    #[test]
+    fn personal_data_never_shows_in_debug_output() {
+        let patient = Patient {
+            first_name: PersonName::parse("Jeanne").unwrap(),
+            last_name: PersonName::parse("Dupont").unwrap(),
+            email: Some(Email::parse("jeanne@example.org").unwrap()),
+            mobile: Some(Mobile::parse("0612345678").unwrap()),
+            language: None,
+        };
+        let printed = format!("{patient:?}");
+        for secret in ["Jeanne", "Dupont", "jeanne@", "612345678"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+    }
+}

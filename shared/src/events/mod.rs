@@ -1,0 +1,72 @@
+//! Event publishers: EventBridge on AWS, an in-memory record in local mode and tests.
+
+use crate::communications::CommunicationEvent;
+use crate::ports::{EventPublisher, PublishError};
+use async_trait::async_trait;
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use std::sync::Mutex;
+
+pub struct EventBridgePublisher {
+    client: aws_sdk_eventbridge::Client,
+    bus: String,
+}
+
+impl EventBridgePublisher {
+    pub fn new(client: aws_sdk_eventbridge::Client, bus: String) -> Self {
+        Self { client, bus }
+    }
+}
+
+#[async_trait]
+impl EventPublisher for EventBridgePublisher {
+    async fn publish(&self, event: &CommunicationEvent) -> Result<(), PublishError> {
+        let detail = serde_json::to_string(event).map_err(|e| PublishError(e.to_string()))?;
+        let out = self
+            .client
+            .put_events()
+            .entries(
+                PutEventsRequestEntry::builder()
+                    .event_bus_name(&self.bus)
+                    .source(CommunicationEvent::SOURCE)
+                    .detail_type(CommunicationEvent::DETAIL_TYPE)
+                    .detail(detail)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| PublishError(DisplayErrorContext(e).to_string()))?;
+        if out.failed_entry_count() > 0 {
+            let code = out
+                .entries()
+                .iter()
+                .find_map(|e| e.error_code())
+                .unwrap_or("unknown");
+            return Err(PublishError(format!("the bus refused the event: {code}")));
+        }
+        Ok(())
+    }
+}
+
+/// Keeps published events in memory.
+#[derive(Default)]
+pub struct RecordedEvents {
+    events: Mutex<Vec<CommunicationEvent>>,
+}
+
+impl RecordedEvents {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn events(&self) -> Vec<CommunicationEvent> {
+        self.events.lock().expect("events lock").clone()
+    }
+}
+
+#[async_trait]
+impl EventPublisher for RecordedEvents {
+    async fn publish(&self, event: &CommunicationEvent) -> Result<(), PublishError> {
+        self.events.lock().expect("events lock").push(event.clone());
+        Ok(())
+    }
+}

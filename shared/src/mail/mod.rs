@@ -1,0 +1,7 @@
+//! Mailer adapters: SES v2 on AWS, the outbox in local mode.
+
+pub mod outbox;
+pub mod ses;
+
+pub use outbox::{Outbox, OutboxMessage};
+pub use ses::SesMailer;

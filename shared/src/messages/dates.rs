@@ -1,0 +1,88 @@
+//! Dates as people write them, in the practitioner's zone and the reader's language:
+//! "jeudi 3 décembre 2026 à 14h30", "Thursday 3 December 2026 at 2:30 pm".
+
+use crate::contact::Language;
+use crate::time::Zone;
+use chrono::{DateTime, Locale, Timelike, Utc};
+
+pub fn long_date(t: DateTime<Utc>, zone: Zone, language: Language) -> String {
+    let local = t.with_timezone(&zone.0);
+    let locale = match language {
+        Language::Fr => Locale::fr_FR,
+        Language::En => Locale::en_GB,
+    };
+    local.format_localized("%A %-d %B %Y", locale).to_string()
+}
+
+pub fn time_of_day(t: DateTime<Utc>, zone: Zone, language: Language) -> String {
+    let local = t.with_timezone(&zone.0);
+    match language {
+        Language::Fr => format!("{}h{:02}", local.hour(), local.minute()),
+        Language::En => {
+            let (pm, hour) = local.hour12();
+            format!(
+                "{hour}:{:02} {}",
+                local.minute(),
+                if pm { "pm" } else { "am" }
+            )
+        }
+    }
+}
+
+pub fn long_date_time(t: DateTime<Utc>, zone: Zone, language: Language) -> String {
+    let at = match language {
+        Language::Fr => "à",
+        Language::En => "at",
+    };
+    format!(
+        "{} {at} {}",
+        long_date(t, zone, language),
+        time_of_day(t, zone, language)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn written_as_people_write_them() {
+        let paris = Zone::default();
+        let t = utc("2026-12-03T13:30:00Z");
+        assert_eq!(
+            long_date_time(t, paris, Language::Fr),
+            "jeudi 3 décembre 2026 à 14h30"
+        );
+        assert_eq!(
+            long_date_time(t, paris, Language::En),
+            "Thursday 3 December 2026 at 2:30 pm"
+        );
+        assert_eq!(
+            long_date_time(utc("2026-12-04T08:05:00Z"), paris, Language::Fr),
+            "vendredi 4 décembre 2026 à 9h05"
+        );
+    }
+
+    #[test]
+    fn local_time_is_right_on_both_sides_of_a_dst_change() {
+        let paris = Zone::default();
+        // Clocks go back on Sunday 25 October 2026 at 03:00 CEST.
+        assert_eq!(
+            long_date_time(utc("2026-10-24T08:00:00Z"), paris, Language::Fr),
+            "samedi 24 octobre 2026 à 10h00"
+        );
+        assert_eq!(
+            long_date_time(utc("2026-10-26T09:00:00Z"), paris, Language::Fr),
+            "lundi 26 octobre 2026 à 10h00"
+        );
+        // Clocks go forward on Sunday 29 March 2026 at 02:00 CET.
+        assert_eq!(
+            long_date_time(utc("2026-03-30T08:00:00Z"), paris, Language::En),
+            "Monday 30 March 2026 at 10:00 am"
+        );
+    }
+}

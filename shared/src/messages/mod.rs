@@ -1,0 +1,217 @@
+//! Messages to patients: what they say (templates, French and English, text and
+//! HTML) and what is handed to the mailer. The reason of the appointment is
+//! never given to a template, so it cannot appear in a message.
+
+pub mod calendar;
+pub mod dates;
+pub mod templates;
+
+use crate::appointment::Appointment;
+use crate::communications::MessageKind;
+use crate::contact::{Email, Language};
+use crate::ids::AppointmentId;
+use crate::settings::PractitionerSettings;
+use serde::Serialize;
+
+/// A calendar file attached to an e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutgoingEmail {
+    pub to: Email,
+    /// Shown as the sender's name: the practitioner, so patients recognise the message.
+    pub sender_name: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attachments: Vec<Attachment>,
+    /// What and for which appointment: the outbox shows it, SES gets it as tags.
+    pub kind: MessageKind,
+    pub appointment_id: AppointmentId,
+    /// Every URL the message carries.
+    pub links: Vec<String>,
+}
+
+/// The practitioner as messages present them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PractitionerCard {
+    pub name: String,
+    pub profession: Option<String>,
+    pub address: Option<String>,
+    pub secretariat_phone: String,
+}
+
+impl PractitionerCard {
+    pub fn of(settings: &PractitionerSettings) -> Self {
+        Self {
+            name: settings.name.clone(),
+            profession: settings.profession.clone(),
+            address: settings.address.clone(),
+            secretariat_phone: settings.secretariat_phone.for_display(),
+        }
+    }
+}
+
+/// MODIFY / CANCEL links of a confirmation, with the last moment they work.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeLinks {
+    pub modify: String,
+    pub cancel: String,
+    pub until: String,
+}
+
+#[derive(Serialize)]
+struct ConfirmationContext<'a> {
+    first_name: &'a str,
+    last_name: &'a str,
+    when: String,
+    practitioner: PractitionerCard,
+    links: Option<&'a ChangeLinks>,
+}
+
+/// The confirmation e-mail of SPEC §4.1.
+pub fn confirmation_email(
+    appointment: &Appointment,
+    settings: &PractitionerSettings,
+    to: Email,
+    links: Option<&ChangeLinks>,
+) -> OutgoingEmail {
+    let language = appointment.language(settings);
+    let context = ConfirmationContext {
+        first_name: appointment.patient.first_name.as_str(),
+        last_name: appointment.patient.last_name.as_str(),
+        when: dates::long_date_time(appointment.start, settings.timezone, language),
+        practitioner: PractitionerCard::of(settings),
+        links,
+    };
+    let rendered = templates::render_email("confirmation", language, &context);
+    let title = match language {
+        Language::Fr => format!("Rendez-vous avec {}", settings.name),
+        Language::En => format!("Appointment with {}", settings.name),
+    };
+    OutgoingEmail {
+        to,
+        sender_name: settings.name.clone(),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        attachments: vec![Attachment {
+            filename: "rendez-vous.ics".into(),
+            content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+            content: calendar::invite(appointment, settings, &title),
+        }],
+        kind: MessageKind::Confirmation,
+        appointment_id: appointment.id,
+        links: links
+            .map(|l| vec![l.modify.clone(), l.cancel.clone()])
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appointment::{Change, Source, Status};
+    use crate::contact::{Patient, PersonName};
+    use crate::ids::{PractitionerId, ReasonId};
+    use crate::settings::tests::sample;
+
+    fn appointment(language: Option<Language>) -> Appointment {
+        let start = "2026-12-03T13:30:00Z".parse().unwrap();
+        Appointment {
+            id: AppointmentId::new(),
+            practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
+            reason_id: ReasonId::parse("consultation").unwrap(),
+            start,
+            end: start + chrono::Duration::minutes(20),
+            patient: Patient {
+                first_name: PersonName::parse("Jeanne").unwrap(),
+                last_name: PersonName::parse("Dupont").unwrap(),
+                email: Some(Email::parse("jeanne@example.org").unwrap()),
+                mobile: None,
+                language,
+            },
+            status: Status::Booked,
+            source: Source::Online,
+            version: 1,
+            replaces: None,
+            last_change: Change::Created,
+            created_at: start,
+            updated_at: start,
+        }
+    }
+
+    fn links() -> ChangeLinks {
+        ChangeLinks {
+            modify: "http://127.0.0.1:3000/a/TOKEN/slots".into(),
+            cancel: "http://127.0.0.1:3000/a/TOKEN".into(),
+            until: "mercredi 2 décembre 2026 à 14h30".into(),
+        }
+    }
+
+    #[test]
+    fn french_confirmation_with_links_says_when_and_with_whom() {
+        let mut settings = sample();
+        settings.reasons[0].label = "Suivi psychiatrique".into();
+        let email = confirmation_email(
+            &appointment(None),
+            &settings,
+            Email::parse("jeanne@example.org").unwrap(),
+            Some(&links()),
+        );
+        // HTML escapes '/' in attributes; browsers read it back as '/'.
+        let html = email.html.replace("&#x2f;", "/");
+        for part in [&email.text, &html] {
+            assert!(part.contains("jeudi 3 décembre 2026 à 14h30"), "{part}");
+            assert!(part.contains("Dr Marie Martin"), "{part}");
+            assert!(part.contains("12 rue de la Paix"), "{part}");
+            assert!(
+                part.contains("http://127.0.0.1:3000/a/TOKEN/slots"),
+                "{part}"
+            );
+            assert!(!part.contains("psychiatrique"), "the reason leaked: {part}");
+        }
+        assert!(email.subject.contains("jeudi 3 décembre 2026"));
+        assert!(!email.subject.contains("psychiatrique"));
+        assert!(!email.attachments[0].content.contains("psychiatrique"));
+        assert!(
+            email.attachments[0]
+                .content
+                .contains("DTSTART:20261203T133000Z")
+        );
+        assert_eq!(email.links.len(), 2);
+    }
+
+    #[test]
+    fn without_links_the_email_gives_the_secretariats_phone() {
+        let email = confirmation_email(
+            &appointment(Some(Language::En)),
+            &sample(),
+            Email::parse("jeanne@example.org").unwrap(),
+            None,
+        );
+        assert!(email.text.contains("Thursday 3 December 2026 at 2:30 pm"));
+        assert!(email.text.contains("01 40 00 00 00"), "{}", email.text);
+        assert!(!email.text.contains("/a/"));
+        assert!(email.links.is_empty());
+    }
+
+    #[test]
+    fn html_escapes_what_people_typed() {
+        let mut a = appointment(None);
+        a.patient.first_name = PersonName::parse("<b>Jeanne</b>").unwrap();
+        let email = confirmation_email(
+            &a,
+            &sample(),
+            Email::parse("jeanne@example.org").unwrap(),
+            None,
+        );
+        assert!(!email.html.contains("<b>Jeanne"));
+        assert!(email.html.contains("&lt;b&gt;Jeanne"));
+    }
+}

@@ -1,0 +1,59 @@
+//! Message templates (minijinja), compiled into the binary. HTML templates are
+//! auto-escaped; text ones are not.
+
+use crate::contact::Language;
+use minijinja::Environment;
+use serde::Serialize;
+use std::sync::LazyLock;
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "email/layout.html",
+    "email/confirmation.fr.subject.txt",
+    "email/confirmation.fr.txt",
+    "email/confirmation.fr.html",
+    "email/confirmation.en.subject.txt",
+    "email/confirmation.en.txt",
+    "email/confirmation.en.html",
+];
+
+static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
+    }
+    env
+});
+
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn render(name: &str, context: &impl Serialize) -> String {
+    ENVIRONMENT
+        .get_template(name)
+        .and_then(|t| t.render(context))
+        .unwrap_or_else(|e| panic!("template {name} does not render: {e}"))
+}
+
+/// Renders `email/{message}.{language}.*`.
+pub fn render_email(message: &str, language: Language, context: &impl Serialize) -> RenderedEmail {
+    let base = format!("email/{message}.{}", language.code());
+    RenderedEmail {
+        subject: render(&format!("{base}.subject.txt"), context)
+            .trim()
+            .to_string(),
+        text: render(&format!("{base}.txt"), context),
+        html: render(&format!("{base}.html"), context),
+    }
+}

@@ -1,0 +1,120 @@
+//! Ports: what the rules need from the outside world, as small traits. Each has an
+//! AWS adapter and an in-memory one (local mode and tests).
+
+use crate::appointment::Appointment;
+use crate::communications::{CommunicationEntry, CommunicationEvent, MessageKey};
+use crate::ids::{AppointmentId, PractitionerId};
+use crate::links::{LinkGrant, TokenHash};
+use crate::messages::OutgoingEmail;
+use crate::settings::PractitionerSettings;
+use crate::time::TimeRange;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("a stored item cannot be read: {0}")]
+    Corrupt(String),
+    #[error("too many concurrent changes to the same agenda; try again")]
+    Contention,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InsertError {
+    /// The range is taken: these booked appointments overlap it.
+    #[error("the time overlaps {} booked appointment(s)", .0.len())]
+    Overlap(Vec<AppointmentId>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The outcome of claiming the right to send one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Nobody sent it yet: the caller sends it, then settles or releases the claim.
+    Granted,
+    /// Already decided (sent, skipped or failed); `published` says whether its
+    /// event reached the bus.
+    Settled {
+        entry: CommunicationEntry,
+        published: bool,
+    },
+    /// Another worker holds a fresh claim: try again later.
+    InFlight,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn put_settings(&self, settings: &PractitionerSettings) -> Result<(), StoreError>;
+    async fn settings(
+        &self,
+        id: &PractitionerId,
+    ) -> Result<Option<PractitionerSettings>, StoreError>;
+
+    /// Stores a new booked appointment unless it overlaps another booked one of the
+    /// same practitioner, atomically with respect to concurrent inserts.
+    async fn insert_appointment(&self, appointment: &Appointment) -> Result<(), InsertError>;
+    async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError>;
+    /// Appointments of one practitioner that overlap `range`, in start order.
+    async fn agenda(
+        &self,
+        practitioner: &PractitionerId,
+        range: TimeRange,
+    ) -> Result<Vec<Appointment>, StoreError>;
+
+    /// Claims the right to send the message `key`. A claim older than `lease`
+    /// (its worker died) can be taken over.
+    async fn claim_message(
+        &self,
+        key: &MessageKey,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Claim, StoreError>;
+    /// Records the decision of a granted claim in the communications log.
+    async fn settle_message(
+        &self,
+        key: &MessageKey,
+        entry: &CommunicationEntry,
+    ) -> Result<(), StoreError>;
+    /// Gives a granted claim back (the send failed and will be retried).
+    async fn release_message(&self, key: &MessageKey) -> Result<(), StoreError>;
+    async fn mark_published(&self, key: &MessageKey) -> Result<(), StoreError>;
+    /// The communications log of an appointment, oldest first.
+    async fn communications(
+        &self,
+        appointment: &AppointmentId,
+    ) -> Result<Vec<CommunicationEntry>, StoreError>;
+
+    async fn put_link(&self, hash: &TokenHash, grant: &LinkGrant) -> Result<(), StoreError>;
+    async fn link(&self, hash: &TokenHash) -> Result<Option<LinkGrant>, StoreError>;
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The provider refused this message for good (bad address, rejected content).
+    #[error("refused: {0}")]
+    Rejected(String),
+    /// Throttled or unavailable: the same message can be tried again later.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), SendError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the event bus is unavailable: {0}")]
+pub struct PublishError(pub String);
+
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    async fn publish(&self, event: &CommunicationEvent) -> Result<(), PublishError>;
+}

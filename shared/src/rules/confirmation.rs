@@ -1,0 +1,144 @@
+//! The confirmation e-mail (SPEC §4.1): whether it is sent, and with which links.
+
+use super::SkipReason;
+use super::online_change::patient_may_change_online;
+use crate::appointment::{Appointment, Change};
+use crate::settings::PractitionerSettings;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// Send it; with MODIFY / CANCEL links, or with the secretariat's phone instead.
+    Send {
+        with_links: bool,
+    },
+    Skip(SkipReason),
+}
+
+/// Changes that call for a confirmation: a new booking (by either side, or as a
+/// replacement) and a move by the patient.
+pub fn is_called_for(change: Change) -> bool {
+    matches!(change, Change::Created | Change::MovedByPatient)
+}
+
+pub fn decide(
+    settings: &PractitionerSettings,
+    appointment: &Appointment,
+    now: DateTime<Utc>,
+) -> Confirmation {
+    let Some(reason) = settings.reason(&appointment.reason_id) else {
+        return Confirmation::Skip(SkipReason::UnknownReason);
+    };
+    if !appointment.status.is_booked() {
+        return Confirmation::Skip(SkipReason::AppointmentNoLongerBooked);
+    }
+    if appointment.patient.email.is_none() {
+        return Confirmation::Skip(SkipReason::NoEmail);
+    }
+    if !settings.email_service.enabled {
+        return Confirmation::Skip(SkipReason::EmailServiceDisabled);
+    }
+    if !reason.confirmation_email {
+        return Confirmation::Skip(SkipReason::ReasonNotTickedForConfirmation);
+    }
+    Confirmation::Send {
+        with_links: patient_may_change_online(settings, appointment, now).is_ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appointment::{Source, Status};
+    use crate::contact::{Email, Patient, PersonName};
+    use crate::ids::{AppointmentId, PractitionerId, ReasonId};
+    use crate::settings::tests::sample;
+    use chrono::Duration;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-25T10:00:00Z".parse().unwrap()
+    }
+
+    fn appointment(start_in: Duration) -> Appointment {
+        Appointment {
+            id: AppointmentId::new(),
+            practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
+            reason_id: ReasonId::parse("consultation").unwrap(),
+            start: now() + start_in,
+            end: now() + start_in + Duration::minutes(20),
+            patient: Patient {
+                first_name: PersonName::parse("Jeanne").unwrap(),
+                last_name: PersonName::parse("Dupont").unwrap(),
+                email: Some(Email::parse("jeanne@example.org").unwrap()),
+                mobile: None,
+                language: None,
+            },
+            status: Status::Booked,
+            source: Source::Practitioner,
+            version: 1,
+            replaces: None,
+            last_change: Change::Created,
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    #[test]
+    fn sent_with_links_when_everything_is_ticked_and_before_the_deadline() {
+        let decision = decide(&sample(), &appointment(Duration::days(3)), now());
+        assert_eq!(decision, Confirmation::Send { with_links: true });
+    }
+
+    #[test]
+    fn links_even_when_the_practitioner_side_booked() {
+        let mut a = appointment(Duration::days(3));
+        a.source = Source::Practitioner;
+        assert_eq!(
+            decide(&sample(), &a, now()),
+            Confirmation::Send { with_links: true }
+        );
+    }
+
+    #[test]
+    fn no_links_but_still_sent_when_online_change_is_not_allowed() {
+        let within_deadline = appointment(Duration::hours(23));
+        assert_eq!(
+            decide(&sample(), &within_deadline, now()),
+            Confirmation::Send { with_links: false }
+        );
+        let mut settings = sample();
+        settings.online_booking.enabled = false;
+        assert_eq!(
+            decide(&settings, &appointment(Duration::days(3)), now()),
+            Confirmation::Send { with_links: false }
+        );
+        let mut settings = sample();
+        settings.reasons[0].online_booking = false;
+        assert_eq!(
+            decide(&settings, &appointment(Duration::days(3)), now()),
+            Confirmation::Send { with_links: false }
+        );
+    }
+
+    #[test]
+    fn skipped_with_the_reason_in_words() {
+        let mut no_email = appointment(Duration::days(3));
+        no_email.patient.email = None;
+        assert_eq!(
+            decide(&sample(), &no_email, now()),
+            Confirmation::Skip(SkipReason::NoEmail)
+        );
+        let mut settings = sample();
+        settings.email_service.enabled = false;
+        assert_eq!(
+            decide(&settings, &appointment(Duration::days(3)), now()),
+            Confirmation::Skip(SkipReason::EmailServiceDisabled)
+        );
+        let mut settings = sample();
+        settings.reasons[0].confirmation_email = false;
+        assert_eq!(
+            decide(&settings, &appointment(Duration::days(3)), now()),
+            Confirmation::Skip(SkipReason::ReasonNotTickedForConfirmation)
+        );
+    }
+}

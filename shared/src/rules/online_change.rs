@@ -1,0 +1,47 @@
+//! Whether the patient may still modify or cancel online (SPEC §4.1 links, §4.2).
+//! One rule, used both to decide if a confirmation carries links and to allow
+//! the action when the patient follows them.
+
+use crate::appointment::{Appointment, Status};
+use crate::settings::PractitionerSettings;
+use chrono::{DateTime, Duration, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhyNot {
+    NotBooked(Status),
+    OnlineBookingOff,
+    ReasonNotOnline,
+    DeadlinePassed { deadline: DateTime<Utc> },
+}
+
+/// The last moment the patient may act: `start - modify_cancel_deadline_hours`.
+pub fn deadline(settings: &PractitionerSettings, appointment: &Appointment) -> DateTime<Utc> {
+    appointment.start
+        - Duration::hours(i64::from(
+            settings.online_booking.modify_cancel_deadline_hours,
+        ))
+}
+
+pub fn patient_may_change_online(
+    settings: &PractitionerSettings,
+    appointment: &Appointment,
+    now: DateTime<Utc>,
+) -> Result<(), WhyNot> {
+    if appointment.status != Status::Booked {
+        return Err(WhyNot::NotBooked(appointment.status));
+    }
+    if !settings.online_booking.enabled {
+        return Err(WhyNot::OnlineBookingOff);
+    }
+    let online_reason = settings
+        .reason(&appointment.reason_id)
+        .is_some_and(|r| r.online_booking);
+    if !online_reason {
+        return Err(WhyNot::ReasonNotOnline);
+    }
+    let deadline = deadline(settings, appointment);
+    if now >= deadline {
+        return Err(WhyNot::DeadlinePassed { deadline });
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Delivering one message exactly once: claim it, decide, send, log, publish.
+//!
+//! Every sender goes through [`Delivery::deliver`], so the guarantees of SPEC §7
+//! live in one place: a message key is claimed with a conditional write before
+//! anything is sent, so a record delivered twice, or two overlapping workers,
+//! send it once; a send that fails for a passing reason gives the claim back
+//! and the caller reports the record for retry, so nothing is lost.
+
+use crate::appointment::Appointment;
+use crate::communications::{CommunicationEntry, CommunicationEvent, DeliveryState, MessageKey};
+use crate::links::{LinkGrant, TokenHash};
+use crate::messages::OutgoingEmail;
+use crate::ports::{Claim, Clock, EventPublisher, Mailer, SendError, Store, StoreError};
+use crate::rules::SkipReason;
+use crate::settings::PractitionerSettings;
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+
+/// A claim older than this belongs to a worker that died mid-send and may be
+/// taken over. Longer than any Lambda run, so a live worker is never overtaken.
+pub const CLAIM_LEASE: Duration = Duration::minutes(16);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("another worker is sending this message")]
+    InFlight,
+    #[error("the message could not be sent now: {0}")]
+    SendLater(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] crate::ports::PublishError),
+}
+
+/// What to do with a message, decided on the appointment as it stands now.
+pub enum Outcome {
+    /// Send this e-mail; the links it carries are stored first so they work
+    /// as soon as it arrives.
+    Email {
+        email: OutgoingEmail,
+        links: Vec<(TokenHash, LinkGrant)>,
+    },
+    Skip(SkipReason),
+}
+
+#[derive(Clone)]
+pub struct Delivery {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub events: Arc<dyn EventPublisher>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Delivery {
+    /// Delivers the message `key` about `appointment` (as the triggering record saw
+    /// it). `compose` decides, given the current settings and appointment.
+    pub async fn deliver<F>(
+        &self,
+        key: MessageKey,
+        appointment: &Appointment,
+        compose: F,
+    ) -> Result<(), DeliveryError>
+    where
+        F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
+    {
+        let now = self.clock.now();
+        match self.store.claim_message(&key, now, CLAIM_LEASE).await? {
+            Claim::Granted => {}
+            Claim::Settled {
+                published: true, ..
+            } => {
+                tracing::info!(appointment = %key.appointment_id, message = %key, "already delivered");
+                return Ok(());
+            }
+            Claim::Settled {
+                entry,
+                published: false,
+            } => {
+                return self.publish(&key, appointment, entry).await;
+            }
+            Claim::InFlight => return Err(DeliveryError::InFlight),
+        }
+
+        let settings = self.store.settings(&appointment.practitioner_id).await?;
+        let current = self.store.appointment(&appointment.id).await?;
+        let language = settings.as_ref().map(|s| s.language).unwrap_or_default();
+        let outcome = match (&settings, &current) {
+            (None, _) => Outcome::Skip(SkipReason::PractitionerUnknown),
+            (_, None) => Outcome::Skip(SkipReason::AppointmentNoLongerBooked),
+            (Some(_), Some(current)) if current.version != appointment.version => {
+                Outcome::Skip(SkipReason::SupersededByLaterChange)
+            }
+            (Some(settings), Some(current)) => compose(settings, current, now),
+        };
+
+        let entry = match outcome {
+            Outcome::Skip(reason) => CommunicationEntry {
+                kind: key.kind,
+                channel: key.channel,
+                state: DeliveryState::Skipped,
+                reason: Some(reason.describe(language).to_string()),
+                reason_code: Some(reason.code().to_string()),
+                at: now,
+            },
+            Outcome::Email { email, links } => {
+                for (hash, grant) in &links {
+                    self.store.put_link(hash, grant).await?;
+                }
+                match self.mailer.send(&email).await {
+                    Ok(()) => CommunicationEntry {
+                        kind: key.kind,
+                        channel: key.channel,
+                        state: DeliveryState::Sent,
+                        reason: None,
+                        reason_code: None,
+                        at: self.clock.now(),
+                    },
+                    Err(SendError::Rejected(detail)) => {
+                        tracing::warn!(appointment = %key.appointment_id, message = %key, %detail, "e-mail refused");
+                        CommunicationEntry {
+                            kind: key.kind,
+                            channel: key.channel,
+                            state: DeliveryState::Failed,
+                            reason: Some(refused(language).to_string()),
+                            reason_code: Some("refused_by_provider".into()),
+                            at: self.clock.now(),
+                        }
+                    }
+                    Err(SendError::Unavailable(detail)) => {
+                        self.store.release_message(&key).await?;
+                        return Err(DeliveryError::SendLater(detail));
+                    }
+                }
+            }
+        };
+        self.store.settle_message(&key, &entry).await?;
+        tracing::info!(
+            appointment = %key.appointment_id,
+            message = %key,
+            state = ?entry.state,
+            reason = entry.reason_code.as_deref().unwrap_or("-"),
+            "message decided"
+        );
+        self.publish(&key, appointment, entry).await
+    }
+
+    async fn publish(
+        &self,
+        key: &MessageKey,
+        appointment: &Appointment,
+        entry: CommunicationEntry,
+    ) -> Result<(), DeliveryError> {
+        let event = CommunicationEvent {
+            practitioner_id: appointment.practitioner_id.clone(),
+            appointment_id: appointment.id,
+            message: key.to_string(),
+            entry,
+        };
+        self.events.publish(&event).await?;
+        self.store.mark_published(key).await?;
+        Ok(())
+    }
+}
+
+fn refused(language: crate::contact::Language) -> &'static str {
+    match language {
+        crate::contact::Language::Fr => "refusé par le service d'envoi (adresse invalide ?)",
+        crate::contact::Language::En => "refused by the sending service (invalid address?)",
+    }
+}

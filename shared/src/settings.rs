@@ -1,0 +1,323 @@
+//! Practitioner settings (SPEC §2): one document per practitioner, validated on the way in.
+
+use crate::contact::{Language, Phone};
+use crate::ids::{PractitionerId, ReasonId};
+use crate::time::{LocalTime, Zone};
+use crate::validation::{FieldError, FieldErrors};
+use chrono::Weekday;
+use serde::{Deserialize, Serialize};
+
+/// The settings document, exactly as the API reads and answers it (SPEC §6.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PractitionerSettings {
+    /// Comes from the path; any `id` in a request body is ignored.
+    #[serde(default = "placeholder_id")]
+    pub id: PractitionerId,
+    pub name: String,
+    #[serde(default)]
+    pub profession: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    pub secretariat_phone: Phone,
+    #[serde(default)]
+    pub timezone: Zone,
+    #[serde(default)]
+    pub language: Language,
+    #[serde(default)]
+    pub reasons: Vec<Reason>,
+    #[serde(default)]
+    pub email_service: EmailService,
+    #[serde(default)]
+    pub sms_service: SmsService,
+    #[serde(default)]
+    pub online_booking: OnlineBooking,
+    #[serde(default)]
+    pub opening_hours: OpeningHours,
+    #[serde(default)]
+    pub quiet_hours: QuietHours,
+}
+
+fn placeholder_id() -> PractitionerId {
+    PractitionerId::parse("unset").expect("valid id")
+}
+
+/// A reason (motif) of appointment and its switches ("coché OUI").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub id: ReasonId,
+    /// Shown in the agenda only: the label is medical information and never
+    /// appears in an SMS or an e-mail (SPEC §5).
+    pub label: String,
+    pub duration_minutes: u32,
+    #[serde(default)]
+    pub confirmation_email: bool,
+    #[serde(default)]
+    pub online_booking: bool,
+    #[serde(default)]
+    pub sms_reminder: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailService {
+    #[serde(default)]
+    pub enabled: bool,
+    /// `None`: no e-mail reminder.
+    #[serde(default)]
+    pub reminder_hours_before: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsService {
+    #[serde(default)]
+    pub enabled: bool,
+    /// `None`: no SMS reminder.
+    #[serde(default)]
+    pub reminder_hours_before: Option<u32>,
+    #[serde(default)]
+    pub cancellation_sms: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnlineBooking {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default = "default_deadline_hours")]
+    pub modify_cancel_deadline_hours: u32,
+    #[serde(default = "default_horizon_days")]
+    pub booking_horizon_days: u32,
+}
+
+fn default_deadline_hours() -> u32 {
+    24
+}
+fn default_horizon_days() -> u32 {
+    60
+}
+
+impl Default for OnlineBooking {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            modify_cancel_deadline_hours: default_deadline_hours(),
+            booking_horizon_days: default_horizon_days(),
+        }
+    }
+}
+
+/// A period of a day, in the practitioner's local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub start: LocalTime,
+    pub end: LocalTime,
+}
+
+/// Where online slots may be offered, per weekday.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpeningHours {
+    #[serde(default)]
+    pub monday: Vec<Period>,
+    #[serde(default)]
+    pub tuesday: Vec<Period>,
+    #[serde(default)]
+    pub wednesday: Vec<Period>,
+    #[serde(default)]
+    pub thursday: Vec<Period>,
+    #[serde(default)]
+    pub friday: Vec<Period>,
+    #[serde(default)]
+    pub saturday: Vec<Period>,
+    #[serde(default)]
+    pub sunday: Vec<Period>,
+}
+
+impl OpeningHours {
+    pub fn on(&self, day: Weekday) -> &[Period] {
+        match day {
+            Weekday::Mon => &self.monday,
+            Weekday::Tue => &self.tuesday,
+            Weekday::Wed => &self.wednesday,
+            Weekday::Thu => &self.thursday,
+            Weekday::Fri => &self.friday,
+            Weekday::Sat => &self.saturday,
+            Weekday::Sun => &self.sunday,
+        }
+    }
+    fn days(&self) -> [(&'static str, &[Period]); 7] {
+        [
+            ("monday", &self.monday),
+            ("tuesday", &self.tuesday),
+            ("wednesday", &self.wednesday),
+            ("thursday", &self.thursday),
+            ("friday", &self.friday),
+            ("saturday", &self.saturday),
+            ("sunday", &self.sunday),
+        ]
+    }
+}
+
+/// No SMS is sent inside this window (SPEC §4.3); it may wrap past midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuietHours {
+    pub start: LocalTime,
+    pub end: LocalTime,
+}
+
+impl Default for QuietHours {
+    fn default() -> Self {
+        Self {
+            start: LocalTime::hm(21, 0),
+            end: LocalTime::hm(8, 0),
+        }
+    }
+}
+
+/// Upper bounds that keep a typo from scheduling something absurd.
+pub const MAX_DURATION_MINUTES: u32 = 12 * 60;
+const MAX_REMINDER_HOURS: u32 = 30 * 24;
+const MAX_HORIZON_DAYS: u32 = 366;
+
+impl PractitionerSettings {
+    /// Checks what the types alone cannot: ranges, unique reason ids, ordered periods.
+    pub fn validated(mut self, id: PractitionerId) -> Result<Self, Vec<FieldError>> {
+        self.id = id;
+        self.name = self.name.trim().to_string();
+        let mut errors = FieldErrors::new();
+        if self.name.is_empty() {
+            errors.add("name", "is required");
+        }
+        for (i, reason) in self.reasons.iter().enumerate() {
+            let field = |f: &str| format!("reasons[{i}].{f}");
+            if self.reasons[..i].iter().any(|r| r.id == reason.id) {
+                errors.add(field("id"), "is used by another reason");
+            }
+            if reason.label.trim().is_empty() {
+                errors.add(field("label"), "is required");
+            }
+            if !(1..=MAX_DURATION_MINUTES).contains(&reason.duration_minutes) {
+                errors.add(
+                    field("duration_minutes"),
+                    format!("must be between 1 and {MAX_DURATION_MINUTES}"),
+                );
+            }
+        }
+        let hours = [
+            (
+                "email_service.reminder_hours_before",
+                self.email_service.reminder_hours_before,
+            ),
+            (
+                "sms_service.reminder_hours_before",
+                self.sms_service.reminder_hours_before,
+            ),
+        ];
+        for (field, value) in hours {
+            if value.is_some_and(|h| !(1..=MAX_REMINDER_HOURS).contains(&h)) {
+                errors.add(
+                    field,
+                    format!("must be between 1 and {MAX_REMINDER_HOURS}, or null"),
+                );
+            }
+        }
+        if self.online_booking.modify_cancel_deadline_hours > MAX_REMINDER_HOURS {
+            errors.add(
+                "online_booking.modify_cancel_deadline_hours",
+                format!("must be between 0 and {MAX_REMINDER_HOURS}"),
+            );
+        }
+        if !(1..=MAX_HORIZON_DAYS).contains(&self.online_booking.booking_horizon_days) {
+            errors.add(
+                "online_booking.booking_horizon_days",
+                format!("must be between 1 and {MAX_HORIZON_DAYS}"),
+            );
+        }
+        for (day, periods) in self.opening_hours.days() {
+            let mut sorted = periods.to_vec();
+            sorted.sort_by_key(|p| p.start);
+            for (i, p) in periods.iter().enumerate() {
+                if p.start >= p.end {
+                    errors.add(
+                        format!("opening_hours.{day}[{i}]"),
+                        "must end after it starts",
+                    );
+                }
+            }
+            if sorted.windows(2).any(|w| w[1].start < w[0].end) {
+                errors.add(format!("opening_hours.{day}"), "periods overlap");
+            }
+        }
+        if self.quiet_hours.start == self.quiet_hours.end {
+            errors.add("quiet_hours", "must start and end at different times");
+        }
+        errors.finish(|| self)
+    }
+
+    pub fn reason(&self, id: &ReasonId) -> Option<&Reason> {
+        self.reasons.iter().find(|r| &r.id == id)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample_json() -> serde_json::Value {
+        serde_json::json!({
+            "name": "Dr Marie Martin", "profession": "Médecin généraliste",
+            "address": "12 rue de la Paix, 75002 Paris", "secretariat_phone": "+33140000000",
+            "timezone": "Europe/Paris", "language": "fr",
+            "reasons": [
+                {"id": "consultation", "label": "Consultation", "duration_minutes": 20,
+                 "confirmation_email": true, "online_booking": true, "sms_reminder": true}
+            ],
+            "email_service": {"enabled": true, "reminder_hours_before": 48},
+            "sms_service": {"enabled": true, "reminder_hours_before": 24, "cancellation_sms": true},
+            "online_booking": {"enabled": true, "modify_cancel_deadline_hours": 24, "booking_horizon_days": 60},
+            "opening_hours": {"monday": [{"start": "09:00", "end": "12:00"}, {"start": "14:00", "end": "18:00"}],
+                              "tuesday": []},
+            "quiet_hours": {"start": "21:00", "end": "08:00"}
+        })
+    }
+
+    pub(crate) fn sample() -> PractitionerSettings {
+        serde_json::from_value::<PractitionerSettings>(sample_json())
+            .unwrap()
+            .validated(PractitionerId::parse("dr-martin").unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn the_spec_document_reads_and_answers_the_same_fields() {
+        let settings = sample();
+        assert_eq!(settings.timezone, Zone::default());
+        let answered = serde_json::to_value(&settings).unwrap();
+        assert_eq!(answered["id"], "dr-martin");
+        assert_eq!(answered["opening_hours"]["monday"][1]["end"], "18:00");
+        assert_eq!(answered["sms_service"]["reminder_hours_before"], 24);
+        assert_eq!(answered["secretariat_phone"], "+33140000000");
+    }
+
+    #[test]
+    fn every_semantic_error_is_reported_with_its_field() {
+        let mut doc = sample_json();
+        doc["name"] = "  ".into();
+        doc["reasons"][0]["duration_minutes"] = 0.into();
+        let duplicate = doc["reasons"][0].clone();
+        doc["reasons"].as_array_mut().unwrap().push(duplicate);
+        doc["opening_hours"]["monday"][0]["end"] = "15:00".into();
+        let settings: PractitionerSettings = serde_json::from_value(doc).unwrap();
+        let errors = settings
+            .validated(PractitionerId::parse("dr-martin").unwrap())
+            .unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "reasons[0].duration_minutes",
+                "reasons[1].id",
+                "reasons[1].duration_minutes",
+                "opening_hours.monday"
+            ]
+        );
+    }
+}

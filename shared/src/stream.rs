@@ -1,0 +1,84 @@
+//! DynamoDB stream records, as Lambda delivers them to the senders: decoding
+//! appointment changes and reporting partial batch failures.
+
+use crate::appointment::Appointment;
+use crate::store::item::{AppointmentItem, kind};
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use serde_dynamo::{AttributeValue, Item};
+use std::future::Future;
+
+/// An appointment before and after one write.
+#[derive(Debug, Clone)]
+pub struct AppointmentChange {
+    pub old: Option<Appointment>,
+    pub new: Option<Appointment>,
+}
+
+impl AppointmentChange {
+    /// The appointment as written, when the write produced a new version of it.
+    pub fn new_version(&self) -> Option<&Appointment> {
+        let new = self.new.as_ref()?;
+        match &self.old {
+            Some(old) if old.version >= new.version => None,
+            _ => Some(new),
+        }
+    }
+}
+
+fn is_appointment(image: &Item) -> bool {
+    matches!(image.inner().get("type"), Some(AttributeValue::S(t)) if t == kind::APPOINTMENT)
+}
+
+fn decode_image(image: &Item) -> Result<Option<Appointment>, serde_dynamo::Error> {
+    if image.inner().is_empty() {
+        return Ok(None);
+    }
+    serde_dynamo::from_item::<_, AppointmentItem>(image.clone()).map(|i| Some(i.appointment))
+}
+
+/// `None` for records of other items (settings, messages, links...).
+pub fn appointment_change(
+    record: &EventRecord,
+) -> Result<Option<AppointmentChange>, serde_dynamo::Error> {
+    let images = &record.change;
+    if !is_appointment(&images.new_image) && !is_appointment(&images.old_image) {
+        return Ok(None);
+    }
+    Ok(Some(AppointmentChange {
+        old: decode_image(&images.old_image)?,
+        new: decode_image(&images.new_image)?,
+    }))
+}
+
+/// Hands each appointment change of the batch to `handle`, in stream order. At the
+/// first failure it stops and reports that record: Lambda retries the batch from
+/// there, so later changes of the same appointment never overtake it.
+pub async fn process_in_order<F, Fut, E>(event: Event, mut handle: F) -> DynamoDbEventResponse
+where
+    F: FnMut(AppointmentChange) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let mut response = DynamoDbEventResponse::default();
+    for record in event.records {
+        let sequence = record.change.sequence_number.clone();
+        let change = match appointment_change(&record) {
+            Ok(Some(change)) => change,
+            Ok(None) => continue,
+            Err(e) => {
+                // Retrying cannot repair an unreadable image: log it and move on.
+                tracing::error!(error = %e, sequence = ?sequence, "unreadable appointment image skipped");
+                continue;
+            }
+        };
+        if let Err(e) = handle(change).await {
+            tracing::warn!(error = %e, sequence = ?sequence, "record will be retried");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = sequence;
+            response.batch_item_failures.push(failure);
+            break;
+        }
+    }
+    response
+}

@@ -1,0 +1,100 @@
+//! The JSON shapes of SPEC §6.5, built from the domain. Times are shown in the
+//! practitioner's zone, with its offset.
+
+use crate::appointment::{Appointment, Source, Status};
+use crate::communications::{Channel, CommunicationEntry, DeliveryState, MessageKind};
+use crate::settings::PractitionerSettings;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AppointmentView {
+    pub id: String,
+    pub practitioner_id: String,
+    pub reason_id: String,
+    pub start: String,
+    pub end: String,
+    pub status: Status,
+    pub source: Source,
+    pub version: u32,
+    pub replaces: Option<String>,
+    pub patient: PatientView,
+    pub patient_can_modify_online: bool,
+    pub reminders: RemindersView,
+    pub communications: Vec<CommunicationView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PatientView {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub language: &'static str,
+}
+
+/// `null` per channel when no reminder of that channel applies.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RemindersView {
+    pub email: Option<ReminderView>,
+    pub sms: Option<ReminderView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReminderView {
+    pub due_at: String,
+    pub state: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CommunicationView {
+    pub kind: MessageKind,
+    pub channel: Channel,
+    pub state: DeliveryState,
+    pub reason: Option<String>,
+    pub reason_code: Option<String>,
+    pub at: String,
+}
+
+impl AppointmentView {
+    pub fn new(
+        appointment: &Appointment,
+        settings: &PractitionerSettings,
+        patient_can_modify_online: bool,
+        reminders: RemindersView,
+        communications: &[CommunicationEntry],
+    ) -> Self {
+        let zone = settings.timezone;
+        let patient = &appointment.patient;
+        Self {
+            id: appointment.id.to_string(),
+            practitioner_id: appointment.practitioner_id.to_string(),
+            reason_id: appointment.reason_id.to_string(),
+            start: zone.rfc3339(appointment.start),
+            end: zone.rfc3339(appointment.end),
+            status: appointment.status,
+            source: appointment.source,
+            version: appointment.version,
+            replaces: appointment.replaces.map(|id| id.to_string()),
+            patient: PatientView {
+                first_name: patient.first_name.as_str().to_string(),
+                last_name: patient.last_name.as_str().to_string(),
+                email: patient.email.as_ref().map(|e| e.as_str().to_string()),
+                mobile: patient.mobile.as_ref().map(|m| m.e164().to_string()),
+                language: appointment.language(settings).code(),
+            },
+            patient_can_modify_online,
+            reminders,
+            communications: communications
+                .iter()
+                .map(|c| CommunicationView {
+                    kind: c.kind,
+                    channel: c.channel,
+                    state: c.state,
+                    reason: c.reason.clone(),
+                    reason_code: c.reason_code.clone(),
+                    at: zone.rfc3339(c.at),
+                })
+                .collect(),
+        }
+    }
+}

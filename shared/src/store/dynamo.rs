@@ -12,6 +12,7 @@ use crate::time::TimeRange;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
@@ -57,10 +58,6 @@ fn from_sdk<T: serde::de::DeserializeOwned>(item: SdkItem) -> Result<T, StoreErr
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
-}
-
-fn is_condition_failure<E: ProvideErrorMetadata>(e: &E) -> bool {
-    e.code() == Some("ConditionalCheckFailedException")
 }
 
 impl DynamoStore {
@@ -258,12 +255,8 @@ impl Store for DynamoStore {
         match result {
             Ok(_) => Ok(Claim::Granted),
             Err(e) => match e.as_service_error() {
-                Some(se) if is_condition_failure(se) => {
-                    let existing = match se {
-                        aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c.item.clone(),
-                        _ => None,
-                    };
-                    let Some(existing) = existing else {
+                Some(PutItemError::ConditionalCheckFailedException(refused)) => {
+                    let Some(existing) = refused.item.clone() else {
                         return Ok(Claim::InFlight);
                     };
                     let existing: MessageItem = from_sdk(existing)?;
@@ -304,7 +297,12 @@ impl Store for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(unavailable(e)),
         }
     }
@@ -323,7 +321,12 @@ impl Store for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(unavailable(e)),
         }
     }

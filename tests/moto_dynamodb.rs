@@ -1,0 +1,160 @@
+//! The DynamoDB adapter against moto, on a table created from template.yaml:
+//! its conditions and transactions keep their promises under real concurrency.
+//! Run by `make test` (it starts moto); `#[ignore]`d in a bare `cargo test`.
+
+use acceptance::aws::{create_table_from_template, sdk_config};
+use chrono::{DateTime, Duration, Utc};
+use shared::appointment::{Appointment, Change, Source, Status};
+use shared::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey, MessageKind};
+use shared::contact::{Patient, PersonName};
+use shared::ids::{AppointmentId, PractitionerId, ReasonId};
+use shared::ports::{Claim, InsertError, Store};
+use shared::store::DynamoStore;
+use shared::time::TimeRange;
+use std::sync::Arc;
+
+async fn store() -> DynamoStore {
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
+    let table = format!("agenda-{}", AppointmentId::new()).to_lowercase();
+    create_table_from_template(&client, &table).await;
+    DynamoStore::new(client, table)
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn appointment(start: &str, minutes: i64) -> Appointment {
+    let start = at(start);
+    Appointment {
+        id: AppointmentId::new(),
+        practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
+        reason_id: ReasonId::parse("consultation").unwrap(),
+        start,
+        end: start + Duration::minutes(minutes),
+        patient: Patient {
+            first_name: PersonName::parse("Jeanne").unwrap(),
+            last_name: PersonName::parse("Dupont").unwrap(),
+            email: None,
+            mobile: None,
+            language: None,
+        },
+        status: Status::Booked,
+        source: Source::Online,
+        version: 1,
+        replaces: None,
+        last_change: Change::Created,
+        created_at: start,
+        updated_at: start,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs moto: run through `make test`"]
+async fn concurrent_bookings_of_one_slot_store_exactly_one() {
+    let store = Arc::new(store().await);
+    let racers: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            // Different lengths and starts, all overlapping 10:00-10:20.
+            let start = if i % 2 == 0 {
+                "2026-12-03T10:00:00Z"
+            } else {
+                "2026-12-03T09:50:00Z"
+            };
+            let candidate = appointment(start, 20 + i);
+            tokio::spawn(async move { store.insert_appointment(&candidate).await })
+        })
+        .collect();
+    let mut won = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(InsertError::Overlap(_)) => {}
+            Err(other) => panic!("unexpected outcome: {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let day = TimeRange::new(at("2026-12-03T00:00:00Z"), at("2026-12-04T00:00:00Z")).unwrap();
+    let practitioner = PractitionerId::parse("dr-martin").unwrap();
+    assert_eq!(store.agenda(&practitioner, day).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run through `make test`"]
+async fn appointments_spanning_midnight_guard_both_days_and_the_agenda_finds_them() {
+    let store = store().await;
+    let late = appointment("2026-12-03T23:50:00Z", 30);
+    store.insert_appointment(&late).await.unwrap();
+    let next_morning = appointment("2026-12-04T00:10:00Z", 20);
+    assert!(matches!(
+        store.insert_appointment(&next_morning).await,
+        Err(InsertError::Overlap(ids)) if ids == vec![late.id]
+    ));
+    let practitioner = PractitionerId::parse("dr-martin").unwrap();
+    let morning = TimeRange::new(at("2026-12-04T00:00:00Z"), at("2026-12-04T12:00:00Z")).unwrap();
+    let found = store.agenda(&practitioner, morning).await.unwrap();
+    assert_eq!(
+        found.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![late.id]
+    );
+    assert_eq!(store.appointment(&late.id).await.unwrap(), Some(late));
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run through `make test`"]
+async fn a_message_is_claimed_once_and_its_decision_is_read_back() {
+    let store = store().await;
+    let key = MessageKey::for_version(
+        AppointmentId::new(),
+        MessageKind::Confirmation,
+        Channel::Email,
+        1,
+    );
+    let now = at("2026-11-25T10:00:00Z");
+    let lease = Duration::minutes(16);
+    assert_eq!(
+        store.claim_message(&key, now, lease).await.unwrap(),
+        Claim::Granted
+    );
+    assert_eq!(
+        store.claim_message(&key, now, lease).await.unwrap(),
+        Claim::InFlight
+    );
+    // A worker that died leaves its claim to be taken over after the lease.
+    assert_eq!(
+        store
+            .claim_message(&key, now + lease + Duration::seconds(1), lease)
+            .await
+            .unwrap(),
+        Claim::Granted
+    );
+    let entry = CommunicationEntry {
+        kind: MessageKind::Confirmation,
+        channel: Channel::Email,
+        state: DeliveryState::Sent,
+        reason: None,
+        reason_code: None,
+        at: now,
+    };
+    store.settle_message(&key, &entry).await.unwrap();
+    assert_eq!(
+        store.claim_message(&key, now, lease).await.unwrap(),
+        Claim::Settled {
+            entry: entry.clone(),
+            published: false
+        }
+    );
+    store.mark_published(&key).await.unwrap();
+    assert_eq!(
+        store.claim_message(&key, now, lease).await.unwrap(),
+        Claim::Settled {
+            entry: entry.clone(),
+            published: true
+        }
+    );
+    assert_eq!(
+        store.communications(&key.appointment_id).await.unwrap(),
+        vec![entry]
+    );
+}

@@ -68,12 +68,20 @@ where
             Ok(None) => continue,
             Err(e) => {
                 // Retrying cannot repair an unreadable image: log it and move on.
-                tracing::error!(error = %e, sequence = ?sequence, "unreadable appointment image skipped");
+                tracing::error!(
+                    error = %crate::telemetry::redact(&e.to_string()),
+                    sequence = ?sequence,
+                    "unreadable appointment image skipped"
+                );
                 continue;
             }
         };
         if let Err(e) = handle(change).await {
-            tracing::warn!(error = %e, sequence = ?sequence, "record will be retried");
+            tracing::warn!(
+                error = %crate::telemetry::redact(&e.to_string()),
+                sequence = ?sequence,
+                "record will be retried"
+            );
             let mut failure = DynamoDbBatchItemFailure::default();
             failure.item_identifier = sequence;
             response.batch_item_failures.push(failure);

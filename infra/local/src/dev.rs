@@ -38,13 +38,15 @@ pub async fn outbox_html(State(state): State<Arc<LocalState>>) -> Html<String> {
     if messages.is_empty() {
         page.push_str("<p>No message yet. Book an appointment and reload this page.</p>");
     }
-    for m in messages.iter().rev() {
+    for (i, m) in messages.iter().rev().enumerate() {
         let title = m
             .subject
             .clone()
             .unwrap_or_else(|| m.text.chars().take(60).collect());
+        // The newest message is shown open, like a mail client's preview.
+        let open = if i == 0 { " open" } else { "" };
         page.push_str(&format!(
-            "<details><summary><strong>{}</strong> <span class=\"meta\">{} · {} · {} · to {} · {}</span></summary>",
+            "<details{open}><summary><strong>{}</strong> <span class=\"meta\">{} · {} · {} · to {} · {}</span></summary>",
             escape(&title),
             m.id,
             m.channel.as_str(),

@@ -53,7 +53,11 @@ async fn invoke_with_retries(source: &StreamSource, function: &StreamFunction, b
         let event: Event = match serde_json::from_value(json!({ "Records": remaining })) {
             Ok(e) => e,
             Err(e) => {
-                tracing::error!(function = %source.function, error = %e, "stream records do not parse as a Lambda event");
+                tracing::error!(
+                    function = %source.function,
+                    error = %shared::telemetry::redact(&e.to_string()),
+                    "stream records do not parse as a Lambda event"
+                );
                 return;
             }
         };

@@ -17,8 +17,9 @@ use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
 /// A claim older than this belongs to a worker that died mid-send and may be
-/// taken over. Longer than any Lambda run, so a live worker is never overtaken.
-pub const CLAIM_LEASE: Duration = Duration::minutes(16);
+/// taken over. Well above the senders' timeout in template.yaml (15 s), so a
+/// live worker is never overtaken.
+pub const CLAIM_LEASE: Duration = Duration::minutes(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
@@ -116,7 +117,12 @@ impl Delivery {
                         at: self.clock.now(),
                     },
                     Err(SendError::Rejected(detail)) => {
-                        tracing::warn!(appointment = %key.appointment_id, message = %key, %detail, "e-mail refused");
+                        tracing::warn!(
+                            appointment = %key.appointment_id,
+                            message = %key,
+                            detail = %crate::telemetry::redact(&detail),
+                            "e-mail refused"
+                        );
                         CommunicationEntry {
                             kind: key.kind,
                             channel: key.channel,
@@ -128,7 +134,7 @@ impl Delivery {
                     }
                     Err(SendError::Unavailable(detail)) => {
                         self.store.release_message(&key).await?;
-                        return Err(DeliveryError::SendLater(detail));
+                        return Err(DeliveryError::SendLater(crate::telemetry::redact(&detail)));
                     }
                 }
             }

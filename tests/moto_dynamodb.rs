@@ -3,11 +3,11 @@
 //! Run by `make test` (it starts moto); `#[ignore]`d in a bare `cargo test`.
 
 use acceptance::aws::{create_table_from_template, sdk_config};
-use chrono::{DateTime, Duration, Utc};
-use shared::appointment::{Appointment, Change, Source, Status};
+use chrono::Duration;
+use shared::appointment::Appointment;
 use shared::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey, MessageKind};
-use shared::contact::{Patient, PersonName};
-use shared::ids::{AppointmentId, PractitionerId, ReasonId};
+use shared::fixtures::{at, booked};
+use shared::ids::{AppointmentId, PractitionerId};
 use shared::ports::{Claim, InsertError, Store};
 use shared::store::DynamoStore;
 use shared::time::TimeRange;
@@ -20,33 +20,11 @@ async fn store() -> DynamoStore {
     DynamoStore::new(client, table)
 }
 
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
+/// A booked appointment of `minutes` starting at `start`, without contact details.
 fn appointment(start: &str, minutes: i64) -> Appointment {
-    let start = at(start);
-    Appointment {
-        id: AppointmentId::new(),
-        practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
-        reason_id: ReasonId::parse("consultation").unwrap(),
-        start,
-        end: start + Duration::minutes(minutes),
-        patient: Patient {
-            first_name: PersonName::parse("Jeanne").unwrap(),
-            last_name: PersonName::parse("Dupont").unwrap(),
-            email: None,
-            mobile: None,
-            language: None,
-        },
-        status: Status::Booked,
-        source: Source::Online,
-        version: 1,
-        replaces: None,
-        last_change: Change::Created,
-        created_at: start,
-        updated_at: start,
-    }
+    let mut appointment = booked(at(start), minutes);
+    appointment.patient.email = None;
+    appointment
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

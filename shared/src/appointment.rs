@@ -195,7 +195,7 @@ impl ValidBooking {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::tests::sample;
+    use crate::fixtures::dr_martin as sample;
 
     fn request(start: &str, email: Option<&str>, mobile: Option<&str>) -> AppointmentRequest {
         AppointmentRequest {

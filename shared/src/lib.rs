@@ -12,6 +12,7 @@ pub mod communications;
 pub mod config;
 pub mod contact;
 pub mod events;
+pub mod fixtures;
 pub mod http;
 pub mod ids;
 pub mod links;

@@ -257,33 +257,10 @@ impl PractitionerSettings {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
-    pub(crate) fn sample_json() -> serde_json::Value {
-        serde_json::json!({
-            "name": "Dr Marie Martin", "profession": "Médecin généraliste",
-            "address": "12 rue de la Paix, 75002 Paris", "secretariat_phone": "+33140000000",
-            "timezone": "Europe/Paris", "language": "fr",
-            "reasons": [
-                {"id": "consultation", "label": "Consultation", "duration_minutes": 20,
-                 "confirmation_email": true, "online_booking": true, "sms_reminder": true}
-            ],
-            "email_service": {"enabled": true, "reminder_hours_before": 48},
-            "sms_service": {"enabled": true, "reminder_hours_before": 24, "cancellation_sms": true},
-            "online_booking": {"enabled": true, "modify_cancel_deadline_hours": 24, "booking_horizon_days": 60},
-            "opening_hours": {"monday": [{"start": "09:00", "end": "12:00"}, {"start": "14:00", "end": "18:00"}],
-                              "tuesday": []},
-            "quiet_hours": {"start": "21:00", "end": "08:00"}
-        })
-    }
-
-    pub(crate) fn sample() -> PractitionerSettings {
-        serde_json::from_value::<PractitionerSettings>(sample_json())
-            .unwrap()
-            .validated(PractitionerId::parse("dr-martin").unwrap())
-            .unwrap()
-    }
+    use crate::fixtures::{dr_martin as sample, settings_json as sample_json};
 
     #[test]
     fn the_spec_document_reads_and_answers_the_same_fields() {

@@ -11,14 +11,15 @@ use aws_sdk_dynamodb::types::error::{
     ConditionalCheckFailedException, TransactionCanceledException,
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use chrono::{DateTime, Duration, Utc};
-use shared::appointment::{Appointment, Change, Source, Status};
+use chrono::Duration;
+use shared::appointment::Appointment;
 use shared::communications::{
     Channel, CommunicationEntry, CommunicationEvent, DeliveryState, MessageKey, MessageKind,
 };
-use shared::contact::{Email, Patient, PersonName};
+use shared::contact::Email;
 use shared::events::EventBridgePublisher;
-use shared::ids::{AppointmentId, PractitionerId, ReasonId};
+use shared::fixtures::{at, booked};
+use shared::ids::{AppointmentId, PractitionerId};
 use shared::mail::SesMailer;
 use shared::messages::OutgoingEmail;
 use shared::ports::{Claim, EventPublisher, InsertError, Mailer, SendError, Store, StoreError};
@@ -27,33 +28,8 @@ use shared::store::item::{AgendaDayItem, MessageItem, MessageState, encode};
 use shared::time::TimeRange;
 use std::collections::HashMap;
 
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
 fn appointment(start: &str) -> Appointment {
-    let start = at(start);
-    Appointment {
-        id: AppointmentId::new(),
-        practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
-        reason_id: ReasonId::parse("consultation").unwrap(),
-        start,
-        end: start + Duration::minutes(20),
-        patient: Patient {
-            first_name: PersonName::parse("Jeanne").unwrap(),
-            last_name: PersonName::parse("Dupont").unwrap(),
-            email: Some(Email::parse("jeanne@example.org").unwrap()),
-            mobile: None,
-            language: None,
-        },
-        status: Status::Booked,
-        source: Source::Practitioner,
-        version: 1,
-        replaces: None,
-        last_change: Change::Created,
-        created_at: start,
-        updated_at: start,
-    }
+    booked(at(start), 20)
 }
 
 fn sdk_item<T: serde::Serialize>(

@@ -98,6 +98,17 @@ fn request(
 }
 
 impl Given {
+    /// dr-martin's secretariat books a consultation for Jeanne at `start`.
+    async fn book(&self, start: &str) -> (u16, Value) {
+        self.call(
+            "POST",
+            "/practitioners/dr-martin/appointments",
+            Some("dr-martin"),
+            Some(booking_body(start)),
+        )
+        .await
+    }
+
     async fn call(
         &self,
         method: &str,
@@ -230,14 +241,7 @@ fn far_range() -> shared::time::TimeRange {
 #[tokio::test]
 async fn booking_answers_201_with_the_appointment_in_the_practitioners_zone() {
     let given = given_dr_martin().await;
-    let (status, body) = given
-        .call(
-            "POST",
-            "/practitioners/dr-martin/appointments",
-            Some("dr-martin"),
-            Some(booking_body("2026-12-03T14:30")),
-        )
-        .await;
+    let (status, body) = given.book("2026-12-03T14:30").await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["start"], "2026-12-03T14:30:00+01:00");
     assert_eq!(body["end"], "2026-12-03T14:50:00+01:00");
@@ -348,20 +352,12 @@ async fn malformed_json_is_400_and_a_wrongly_typed_field_is_422() {
 #[tokio::test]
 async fn an_overlapping_booking_is_409_and_back_to_back_is_fine() {
     let given = given_dr_martin().await;
-    let book = |start: &'static str| {
-        given.call(
-            "POST",
-            "/practitioners/dr-martin/appointments",
-            Some("dr-martin"),
-            Some(booking_body(start)),
-        )
-    };
-    assert_eq!(book("2026-12-03T14:30").await.0, 201);
-    let (status, problem) = book("2026-12-03T14:40").await;
+    assert_eq!(given.book("2026-12-03T14:30").await.0, 201);
+    let (status, problem) = given.book("2026-12-03T14:40").await;
     assert_eq!(status, 409);
     assert!(problem["detail"].as_str().unwrap().contains("overlaps"));
-    assert_eq!(book("2026-12-03T14:50").await.0, 201);
-    assert_eq!(book("2026-12-03T14:10").await.0, 201);
+    assert_eq!(given.book("2026-12-03T14:50").await.0, 201);
+    assert_eq!(given.book("2026-12-03T14:10").await.0, 201);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -409,14 +405,7 @@ async fn concurrent_bookings_of_one_slot_give_exactly_one_201() {
 #[tokio::test]
 async fn another_practitioners_appointment_is_not_found() {
     let given = given_dr_martin().await;
-    let (_, created) = given
-        .call(
-            "POST",
-            "/practitioners/dr-martin/appointments",
-            Some("dr-martin"),
-            Some(booking_body("2026-12-03T14:30")),
-        )
-        .await;
+    let (_, created) = given.book("2026-12-03T14:30").await;
     given
         .call(
             "PUT",

@@ -116,34 +116,14 @@ pub fn confirmation_email(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appointment::{Change, Source, Status};
-    use crate::contact::{Patient, PersonName};
-    use crate::ids::{PractitionerId, ReasonId};
-    use crate::settings::tests::sample;
+    use crate::contact::PersonName;
+    use crate::fixtures::dr_martin as sample;
 
     fn appointment(language: Option<Language>) -> Appointment {
-        let start = "2026-12-03T13:30:00Z".parse().unwrap();
-        Appointment {
-            id: AppointmentId::new(),
-            practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
-            reason_id: ReasonId::parse("consultation").unwrap(),
-            start,
-            end: start + chrono::Duration::minutes(20),
-            patient: Patient {
-                first_name: PersonName::parse("Jeanne").unwrap(),
-                last_name: PersonName::parse("Dupont").unwrap(),
-                email: Some(Email::parse("jeanne@example.org").unwrap()),
-                mobile: None,
-                language,
-            },
-            status: Status::Booked,
-            source: Source::Online,
-            version: 1,
-            replaces: None,
-            last_change: Change::Created,
-            created_at: start,
-            updated_at: start,
-        }
+        let mut appointment =
+            crate::fixtures::booked(crate::fixtures::at("2026-12-03T13:30:00Z"), 20);
+        appointment.patient.language = language;
+        appointment
     }
 
     fn links() -> ChangeLinks {

@@ -49,10 +49,8 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appointment::{Source, Status};
-    use crate::contact::{Email, Patient, PersonName};
-    use crate::ids::{AppointmentId, PractitionerId, ReasonId};
-    use crate::settings::tests::sample;
+    use crate::appointment::Source;
+    use crate::fixtures::dr_martin as sample;
     use chrono::Duration;
 
     fn now() -> DateTime<Utc> {
@@ -60,27 +58,7 @@ mod tests {
     }
 
     fn appointment(start_in: Duration) -> Appointment {
-        Appointment {
-            id: AppointmentId::new(),
-            practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
-            reason_id: ReasonId::parse("consultation").unwrap(),
-            start: now() + start_in,
-            end: now() + start_in + Duration::minutes(20),
-            patient: Patient {
-                first_name: PersonName::parse("Jeanne").unwrap(),
-                last_name: PersonName::parse("Dupont").unwrap(),
-                email: Some(Email::parse("jeanne@example.org").unwrap()),
-                mobile: None,
-                language: None,
-            },
-            status: Status::Booked,
-            source: Source::Practitioner,
-            version: 1,
-            replaces: None,
-            last_change: Change::Created,
-            created_at: now(),
-            updated_at: now(),
-        }
+        crate::fixtures::booked(now() + start_in, 20)
     }
 
     #[test]

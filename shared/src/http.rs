@@ -57,7 +57,7 @@ impl Problem {
     }
     /// A failure of ours or of a dependency: the detail is generic, the cause is logged.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %crate::telemetry::redact(&cause.to_string()), "request failed");
+        tracing::error!(error = %cause, "request failed");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "The service is temporarily unavailable; please try again.",

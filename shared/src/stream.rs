@@ -77,11 +77,7 @@ where
             }
         };
         if let Err(e) = handle(change).await {
-            tracing::warn!(
-                error = %crate::telemetry::redact(&e.to_string()),
-                sequence = ?sequence,
-                "record will be retried"
-            );
+            tracing::warn!(error = %e, sequence = ?sequence, "record will be retried");
             let mut failure = DynamoDbBatchItemFailure::default();
             failure.item_identifier = sequence;
             response.batch_item_failures.push(failure);

@@ -25,31 +25,64 @@ pub fn init(format: LogFormat) {
 }
 
 /// Masks what could be personal data in text that comes from elsewhere (a
-/// provider's error message, a parser's complaint): words with an `@`, and runs
-/// of six digits or more (phone numbers, with or without `+` and separators).
-/// Every error text that reaches a log line goes through it.
+/// provider's error message, a parser's complaint): words with an `@`, and
+/// phone numbers written any way (`+33612345678`, `06 12 34 56 78`).
+///
+/// Adapters apply it where outside text enters the program (their error types
+/// are born redacted), so log lines further on need not think about it.
 pub fn redact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for word in text.split_inclusive(|c: char| {
-        c.is_whitespace() || c == ',' || c == ';' || c == '"' || c == '\''
-    }) {
-        let (body, tail) = match word.char_indices().last() {
-            Some((i, c)) if c.is_whitespace() || matches!(c, ',' | ';' | '"' | '\'') => {
-                word.split_at(i)
+    let without_addresses: String = text
+        .split_inclusive(char::is_whitespace)
+        .map(|word| {
+            if word.contains('@') {
+                let tail: String = word
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_whitespace())
+                    .collect();
+                format!("<redacted>{tail}")
+            } else {
+                word.to_string()
             }
-            _ => (word, ""),
-        };
-        let digits = body.chars().filter(char::is_ascii_digit).count();
-        let phone_like = digits >= 6
-            && body
-                .chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, '+' | '.' | '-' | '(' | ')'));
-        if body.contains('@') || phone_like {
+        })
+        .collect();
+    mask_phone_numbers(&without_addresses)
+}
+
+/// A run of digits and the separators people put in phone numbers is masked
+/// when it holds 9 digits or more, or 8 and starts like a number is dialled
+/// (`+` or `0`). Dates (`2026-12-03`) and counts stay readable.
+fn mask_phone_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let in_number = |c: char| c.is_ascii_digit() || matches!(c, '+' | ' ' | '.' | '-' | '(' | ')');
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !(chars[i].is_ascii_digit() || chars[i] == '+') {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < chars.len() && in_number(chars[end]) {
+            end += 1;
+        }
+        while end > i && !chars[end - 1].is_ascii_digit() {
+            end -= 1;
+        }
+        if end == i {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let run = &chars[i..end];
+        let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+        if digits >= 9 || (digits >= 8 && matches!(run[0], '+' | '0')) {
             out.push_str("<redacted>");
         } else {
-            out.push_str(body);
+            out.extend(run);
         }
-        out.push_str(tail);
+        i = end;
     }
     out
 }
@@ -71,6 +104,11 @@ mod tests {
             redact("invalid value: string \"06.12.34.56.78\""),
             "invalid value: string \"<redacted>\""
         );
+        assert_eq!(
+            redact("no SMS to 06 12 34 56 78 today"),
+            "no SMS to <redacted> today"
+        );
         assert_eq!(redact("retry in 2026 ms"), "retry in 2026 ms");
+        assert_eq!(redact("booked on 2026-12-03"), "booked on 2026-12-03");
     }
 }

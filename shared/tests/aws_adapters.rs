@@ -251,17 +251,22 @@ async fn ses_gets_a_raw_mime_message_to_the_patient_from_the_configured_sender()
 async fn ses_refusals_are_final_and_throttling_is_worth_a_retry() {
     use aws_sdk_sesv2::operation::send_email::SendEmailError;
     use aws_sdk_sesv2::types::error::{MessageRejected, TooManyRequestsException};
-    let rejected = mock!(aws_sdk_sesv2::Client::send_email)
-        .then_error(|| SendEmailError::MessageRejected(MessageRejected::builder().build()));
+    let rejected = mock!(aws_sdk_sesv2::Client::send_email).then_error(|| {
+        SendEmailError::MessageRejected(
+            MessageRejected::builder()
+                .message("Email address is not verified: jeanne@example.org")
+                .build(),
+        )
+    });
     let throttled = mock!(aws_sdk_sesv2::Client::send_email).then_error(|| {
         SendEmailError::TooManyRequestsException(TooManyRequestsException::builder().build())
     });
     let client = mock_client!(aws_sdk_sesv2, RuleMode::Sequential, [&rejected, &throttled]);
     let mailer = SesMailer::new(client, "rdv@example.org".into(), None);
-    assert!(matches!(
-        mailer.send(&email()).await,
-        Err(SendError::Rejected(_))
-    ));
+    match mailer.send(&email()).await {
+        Err(SendError::Rejected(detail)) => assert!(!detail.contains("jeanne"), "{detail}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
     assert!(matches!(
         mailer.send(&email()).await,
         Err(SendError::Unavailable(_))

@@ -35,7 +35,11 @@ impl EventPublisher for EventBridgePublisher {
             )
             .send()
             .await
-            .map_err(|e| PublishError(DisplayErrorContext(e).to_string()))?;
+            .map_err(|e| {
+                PublishError(crate::telemetry::redact(
+                    &DisplayErrorContext(e).to_string(),
+                ))
+            })?;
         if out.failed_entry_count() > 0 {
             let code = out
                 .entries()

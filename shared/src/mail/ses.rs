@@ -2,6 +2,7 @@
 
 use crate::messages::OutgoingEmail;
 use crate::ports::{Mailer, SendError};
+use crate::telemetry::redact;
 use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
@@ -82,7 +83,8 @@ impl Mailer for SesMailer {
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
-                let detail = DisplayErrorContext(&e).to_string();
+                // SES quotes addresses in its messages (sandbox refusals).
+                let detail = redact(&DisplayErrorContext(&e).to_string());
                 Err(match e.as_service_error() {
                     Some(
                         SendEmailError::MessageRejected(_)

@@ -117,12 +117,7 @@ impl Delivery {
                         at: self.clock.now(),
                     },
                     Err(SendError::Rejected(detail)) => {
-                        tracing::warn!(
-                            appointment = %key.appointment_id,
-                            message = %key,
-                            detail = %crate::telemetry::redact(&detail),
-                            "e-mail refused"
-                        );
+                        tracing::warn!(appointment = %key.appointment_id, message = %key, %detail, "e-mail refused");
                         CommunicationEntry {
                             kind: key.kind,
                             channel: key.channel,
@@ -134,7 +129,7 @@ impl Delivery {
                     }
                     Err(SendError::Unavailable(detail)) => {
                         self.store.release_message(&key).await?;
-                        return Err(DeliveryError::SendLater(crate::telemetry::redact(&detail)));
+                        return Err(DeliveryError::SendLater(detail));
                     }
                 }
             }

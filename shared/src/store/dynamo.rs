@@ -8,6 +8,7 @@ use crate::ids::{AppointmentId, PractitionerId};
 use crate::links::{LinkGrant, TokenHash};
 use crate::ports::{Claim, InsertError, Store, StoreError};
 use crate::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
+use crate::telemetry::redact;
 use crate::time::TimeRange;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -45,7 +46,7 @@ where
     E: std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    StoreError::Unavailable(DisplayErrorContext(e).to_string())
+    StoreError::Unavailable(redact(&DisplayErrorContext(e).to_string()))
 }
 
 fn to_sdk<T: serde::Serialize>(value: &T) -> Result<SdkItem, StoreError> {

@@ -62,12 +62,17 @@ pub fn sortable(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// Codec errors can quote the value they choke on: they are redacted.
+fn corrupt(e: serde_dynamo::Error) -> StoreError {
+    StoreError::Corrupt(crate::telemetry::redact(&e.to_string()))
+}
+
 pub fn encode<T: Serialize>(value: &T) -> Result<Item, StoreError> {
-    serde_dynamo::to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+    serde_dynamo::to_item(value).map_err(corrupt)
 }
 
 pub fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+    serde_dynamo::from_item(item).map_err(corrupt)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -27,6 +27,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// For patients refused an action: whom to call instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secretariat_phone: Option<String>,
 }
 
 impl Problem {
@@ -37,6 +40,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: None,
+            secretariat_phone: None,
         }
     }
     /// 422 with every invalid field.
@@ -170,6 +174,53 @@ pub fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> 
         }
         Problem::invalid_fields(vec![field_error(&path, &inner.to_string())])
     })
+}
+
+/// Reads a form post (`application/x-www-form-urlencoded`, what HTML forms
+/// send) or, for any other content type, a JSON body.
+pub fn parse_form_or_json<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return parse_json(request);
+    }
+    let bytes = body_bytes(request)?;
+    serde_urlencoded::from_bytes(bytes).map_err(|e| {
+        Problem::invalid_fields(vec![FieldError {
+            field: "body".into(),
+            message: e.to_string(),
+        }])
+    })
+}
+
+/// Whether the caller asked for JSON (`Accept: application/json`) rather than a page.
+pub fn wants_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/json"))
+}
+
+/// The reader's preferred language among ours, from `Accept-Language`, for
+/// pages that know nothing else about the reader.
+pub fn preferred_language(request: &Request) -> crate::contact::Language {
+    let first = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|tag| tag.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if first.starts_with("en") {
+        crate::contact::Language::En
+    } else {
+        crate::contact::Language::Fr
+    }
 }
 
 /// serde reports a missing field at its parent: name the field itself.

@@ -92,6 +92,14 @@ impl PublicUrls {
     pub fn modify_page(&self, token: &LinkToken) -> String {
         format!("{}/a/{}/slots", self.base, token.as_str())
     }
+    /// Where the appointment page's cancel form posts.
+    pub fn cancel_action(&self, token: &LinkToken) -> String {
+        format!("{}/a/{}/cancel", self.base, token.as_str())
+    }
+    /// Where the slots page's form posts.
+    pub fn move_action(&self, token: &LinkToken) -> String {
+        format!("{}/a/{}/move", self.base, token.as_str())
+    }
     pub fn rebook_page(&self, token: &LinkToken) -> String {
         format!("{}/r/{}", self.base, token.as_str())
     }

@@ -30,6 +30,9 @@ pub enum InsertError {
     /// The range is taken: these booked appointments overlap it.
     #[error("the time overlaps {} booked appointment(s)", .0.len())]
     Overlap(Vec<AppointmentId>),
+    /// The appointment is no longer at the version the change was based on.
+    #[error("the appointment changed meanwhile")]
+    Stale,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -60,6 +63,15 @@ pub trait Store: Send + Sync {
     /// Stores a new booked appointment unless it overlaps another booked one of the
     /// same practitioner, atomically with respect to concurrent inserts.
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<(), InsertError>;
+    /// Replaces a stored appointment by its next version (same id), provided the
+    /// stored one is still at `expected_version`, so a change decided on what the
+    /// caller read never overwrites one made meanwhile. A booked new version must
+    /// not overlap another booked appointment; the agenda follows atomically.
+    async fn update_appointment(
+        &self,
+        expected_version: u32,
+        appointment: &Appointment,
+    ) -> Result<(), InsertError>;
     async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError>;
     /// Appointments of one practitioner that overlap `range`, in start order.
     async fn agenda(

@@ -98,3 +98,77 @@ impl AppointmentView {
         }
     }
 }
+
+/// The practitioner as patient pages show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PractitionerView {
+    pub name: String,
+    pub address: Option<String>,
+}
+
+/// `GET /a/{token}` (and the answer of its actions), SPEC §6.5.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatientLinkView {
+    pub status: Status,
+    pub start: String,
+    pub end: String,
+    pub practitioner: PractitionerView,
+    pub can_modify: bool,
+    pub can_cancel: bool,
+    pub why_not: Option<String>,
+    pub secretariat_phone: String,
+}
+
+impl PatientLinkView {
+    pub fn new(
+        appointment: &Appointment,
+        settings: &PractitionerSettings,
+        why_not: Option<String>,
+    ) -> Self {
+        let zone = settings.timezone;
+        Self {
+            status: appointment.status,
+            start: zone.rfc3339(appointment.start),
+            end: zone.rfc3339(appointment.end),
+            practitioner: PractitionerView {
+                name: settings.name.clone(),
+                address: settings.address.clone(),
+            },
+            can_modify: why_not.is_none(),
+            can_cancel: why_not.is_none(),
+            why_not,
+            secretariat_phone: settings.secretariat_phone.e164().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SlotView {
+    pub start: String,
+    pub end: String,
+}
+
+/// `{"slots": [{start, end}]}` (SPEC §6.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct SlotsView {
+    pub slots: Vec<SlotView>,
+    /// Why no slot is offered, when the patient may not move (patient links).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
+}
+
+impl SlotsView {
+    pub fn new(slots: &[crate::time::TimeRange], settings: &PractitionerSettings) -> Self {
+        let zone = settings.timezone;
+        Self {
+            slots: slots
+                .iter()
+                .map(|s| SlotView {
+                    start: zone.rfc3339(s.start),
+                    end: zone.rfc3339(s.end),
+                })
+                .collect(),
+            why_not: None,
+        }
+    }
+}

@@ -8,6 +8,8 @@ pub mod gateway;
 pub mod stream;
 pub mod template;
 
+use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use axum::Router;
 use axum::routing::{get, post};
 use gateway::{Gateway, HttpFunction};
@@ -21,6 +23,7 @@ use shared::service::delivery::Delivery;
 use shared::settings::PractitionerSettings;
 use shared::store::MemoryStore;
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use stream::StreamFunction;
@@ -129,12 +132,18 @@ impl LocalApp {
         let booking = booking::BookingApi::new(dyn_store.clone(), dyn_clock.clone());
         http.insert(
             "BookingFunction".into(),
-            Arc::new(move |request| {
+            http_function(move |request| {
                 let booking = booking.clone();
-                Box::pin(async move {
-                    let Ok(response) = booking.handle(request).await;
-                    response
-                })
+                async move { booking.handle(request).await }
+            }),
+        );
+        let patient_links =
+            patient_links::PatientLinksApi::new(dyn_store.clone(), dyn_clock.clone(), urls.clone());
+        http.insert(
+            "PatientLinksFunction".into(),
+            http_function(move |request| {
+                let patient_links = patient_links.clone();
+                async move { patient_links.handle(request).await }
             }),
         );
         let mut streams: HashMap<String, StreamFunction> = HashMap::new();
@@ -142,14 +151,17 @@ impl LocalApp {
             confirmation_sender::ConfirmationFunction::new(delivery.clone(), urls.clone());
         streams.insert(
             "ConfirmationSenderFunction".into(),
-            Arc::new(move |event| {
+            stream_function(move |event| {
                 let confirmation = confirmation.clone();
-                Box::pin(async move {
-                    let invocation =
-                        lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
-                    let Ok(response) = confirmation.handle(invocation).await;
-                    response
-                })
+                async move { confirmation.handle(event).await }
+            }),
+        );
+        let cancellation = cancellation_sender::CancellationFunction::new(delivery.clone());
+        streams.insert(
+            "CancellationSenderFunction".into(),
+            stream_function(move |event| {
+                let cancellation = cancellation.clone();
+                async move { cancellation.handle(event).await }
             }),
         );
 
@@ -213,6 +225,40 @@ impl LocalApp {
     pub async fn wait(mut self) {
         let _ = (&mut self.server).await;
     }
+}
+
+/// An HTTP Lambda handler as the gateway calls it.
+fn http_function<F, Fut>(handler: F) -> HttpFunction
+where
+    F: Fn(lambda_http::Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<lambda_http::Response<lambda_http::Body>, Infallible>>
+        + Send
+        + 'static,
+{
+    Arc::new(move |request| {
+        let answer = handler(request);
+        Box::pin(async move {
+            let Ok(response) = answer.await;
+            response
+        })
+    })
+}
+
+/// A stream Lambda handler as the stream pump calls it: one invocation per batch.
+fn stream_function<F, Fut>(handler: F) -> StreamFunction
+where
+    F: Fn(lambda_runtime::LambdaEvent<DynamoDbEvent>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<DynamoDbEventResponse, Infallible>> + Send + 'static,
+{
+    Arc::new(move |event| {
+        let invocation =
+            lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
+        let answer = handler(invocation);
+        Box::pin(async move {
+            let Ok(response) = answer.await;
+            response
+        })
+    })
 }
 
 impl Drop for LocalApp {

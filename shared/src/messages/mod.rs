@@ -113,6 +113,34 @@ pub fn confirmation_email(
     }
 }
 
+/// The e-mail confirming a cancellation made by the patient (SPEC §4.2).
+pub fn cancellation_ack_email(
+    appointment: &Appointment,
+    settings: &PractitionerSettings,
+    to: Email,
+) -> OutgoingEmail {
+    let language = appointment.language(settings);
+    let context = ConfirmationContext {
+        first_name: appointment.patient.first_name.as_str(),
+        last_name: appointment.patient.last_name.as_str(),
+        when: dates::long_date_time(appointment.start, settings.timezone, language),
+        practitioner: PractitionerCard::of(settings),
+        links: None,
+    };
+    let rendered = templates::render_email("cancellation_ack", language, &context);
+    OutgoingEmail {
+        to,
+        sender_name: settings.name.clone(),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        attachments: Vec::new(),
+        kind: MessageKind::CancellationAck,
+        appointment_id: appointment.id,
+        links: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +206,24 @@ mod tests {
         assert!(email.text.contains("Thursday 3 December 2026 at 2:30 pm"));
         assert!(email.text.contains("01 40 00 00 00"), "{}", email.text);
         assert!(!email.text.contains("/a/"));
+        assert!(email.links.is_empty());
+    }
+
+    #[test]
+    fn cancellation_ack_says_what_was_cancelled_without_the_reason() {
+        let mut settings = sample();
+        settings.reasons[0].label = "Suivi psychiatrique".into();
+        let email = cancellation_ack_email(
+            &appointment(None),
+            &settings,
+            Email::parse("jeanne@example.org").unwrap(),
+        );
+        assert!(email.subject.contains("annulé"), "{}", email.subject);
+        for part in [&email.subject, &email.text, &email.html] {
+            assert!(part.contains("jeudi 3 décembre 2026 à 14h30"), "{part}");
+            assert!(!part.contains("psychiatrique"), "the reason leaked: {part}");
+        }
+        assert!(email.text.contains("01 40 00 00 00"));
         assert!(email.links.is_empty());
     }
 

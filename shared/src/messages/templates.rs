@@ -20,6 +20,19 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "email/confirmation.en.subject.txt",
     "email/confirmation.en.txt",
     "email/confirmation.en.html",
+    "email/cancellation_ack.fr.subject.txt",
+    "email/cancellation_ack.fr.txt",
+    "email/cancellation_ack.fr.html",
+    "email/cancellation_ack.en.subject.txt",
+    "email/cancellation_ack.en.txt",
+    "email/cancellation_ack.en.html",
+    "pages/layout.html",
+    "pages/appointment.fr.html",
+    "pages/appointment.en.html",
+    "pages/slots.fr.html",
+    "pages/slots.en.html",
+    "pages/link_error.fr.html",
+    "pages/link_error.en.html",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -56,4 +69,9 @@ pub fn render_email(message: &str, language: Language, context: &impl Serialize)
         text: render(&format!("{base}.txt"), context),
         html: render(&format!("{base}.html"), context),
     }
+}
+
+/// Renders the patient page `pages/{page}.{language}.html`.
+pub fn render_page(page: &str, language: Language, context: &impl Serialize) -> String {
+    render(&format!("pages/{page}.{}.html", language.code()), context)
 }

@@ -1,6 +1,7 @@
 //! The rules of SPEC §4 as pure functions: they take settings, an appointment and
 //! the time, and say what to do and, when nothing is to be done, why.
 
+pub mod cancellation;
 pub mod confirmation;
 pub mod online_change;
 

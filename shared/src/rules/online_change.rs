@@ -45,3 +45,43 @@ pub fn patient_may_change_online(
     }
     Ok(())
 }
+
+impl WhyNot {
+    /// What the patient's page says, in the patient's language.
+    pub fn describe(&self, zone: crate::time::Zone, language: crate::contact::Language) -> String {
+        use crate::contact::Language::{En, Fr};
+        match (self, language) {
+            (Self::NotBooked(Status::CancelledByPatient), Fr) => {
+                "Ce rendez-vous a été annulé.".into()
+            }
+            (Self::NotBooked(Status::CancelledByPatient), En) => {
+                "This appointment has been cancelled.".into()
+            }
+            (Self::NotBooked(Status::Rebooked), Fr) => {
+                "Ce rendez-vous a été annulé et remplacé par un nouveau rendez-vous.".into()
+            }
+            (Self::NotBooked(Status::Rebooked), En) => {
+                "This appointment was cancelled and replaced by a new one.".into()
+            }
+            (Self::NotBooked(_), Fr) => "Ce rendez-vous a été annulé par le cabinet.".into(),
+            (Self::NotBooked(_), En) => "This appointment was cancelled by the practice.".into(),
+            (Self::OnlineBookingOff | Self::ReasonNotOnline, Fr) => {
+                "Ce rendez-vous ne peut pas être modifié ou annulé en ligne.".into()
+            }
+            (Self::OnlineBookingOff | Self::ReasonNotOnline, En) => {
+                "This appointment cannot be changed or cancelled online.".into()
+            }
+            (Self::DeadlinePassed { deadline }, language) => {
+                let when = crate::messages::dates::long_date_time(*deadline, zone, language);
+                match language {
+                    Fr => format!(
+                        "Le délai pour modifier ou annuler en ligne est passé (il courait jusqu'au {when})."
+                    ),
+                    En => format!(
+                        "The time to change or cancel online is over (it ran until {when})."
+                    ),
+                }
+            }
+        }
+    }
+}

@@ -30,6 +30,8 @@ impl From<InsertError> for BookingError {
         match e {
             InsertError::Overlap(ids) => Self::Overlap(ids),
             InsertError::Store(e) => Self::Store(e),
+            // A new appointment has no earlier version to be stale against.
+            InsertError::Stale => Self::Store(StoreError::Contention),
         }
     }
 }
@@ -118,8 +120,15 @@ impl BookingService {
         to: Option<&str>,
     ) -> Result<Vec<AppointmentView>, BookingError> {
         let settings = self.settings(practitioner).await?;
-        let range = agenda_range(from, to, settings.timezone, self.clock.now())
-            .map_err(BookingError::Invalid)?;
+        let range = requested_range(
+            from,
+            to,
+            settings.timezone,
+            self.clock.now(),
+            DEFAULT_AGENDA_DAYS,
+            MAX_AGENDA_DAYS,
+        )
+        .map_err(BookingError::Invalid)?;
         let appointments = self.store.agenda(practitioner, range).await?;
         let logs = futures::future::try_join_all(
             appointments
@@ -164,28 +173,29 @@ fn parse_bound(value: &str, zone: Zone) -> Result<DateTime<Utc>, String> {
     parse_instant(value, zone).map_err(|e| e.to_string())
 }
 
-fn agenda_range(
+/// A span asked for with `from` / `to` query parameters: `from` defaults to
+/// today (local midnight), `to` to `default_days` after `from`; at most `max_days`.
+pub(crate) fn requested_range(
     from: Option<&str>,
     to: Option<&str>,
     zone: Zone,
     now: DateTime<Utc>,
+    default_days: i64,
+    max_days: i64,
 ) -> Result<TimeRange, Vec<FieldError>> {
     let mut errors = FieldErrors::new();
     let today = now.with_timezone(&zone.0).date_naive().to_string();
     let from = errors.check("from", parse_bound(from.unwrap_or(&today), zone));
     let to = match (to, from) {
         (Some(to), _) => errors.check("to", parse_bound(to, zone)),
-        (None, Some(from)) => Some(from + Duration::days(DEFAULT_AGENDA_DAYS)),
+        (None, Some(from)) => Some(from + Duration::days(default_days)),
         (None, None) => None,
     };
     if let (Some(from), Some(to)) = (from, to) {
         if to <= from {
             errors.add("to", "must be after from");
-        } else if to - from > Duration::days(MAX_AGENDA_DAYS) {
-            errors.add(
-                "to",
-                format!("must be at most {MAX_AGENDA_DAYS} days after from"),
-            );
+        } else if to - from > Duration::days(max_days) {
+            errors.add("to", format!("must be at most {max_days} days after from"));
         }
     }
     match (from, to) {
@@ -201,7 +211,7 @@ mod tests {
     #[test]
     fn agenda_range_defaults_to_the_coming_week_from_local_midnight() {
         let now: DateTime<Utc> = "2026-11-25T23:30:00Z".parse().unwrap();
-        let range = agenda_range(None, None, Zone::default(), now).unwrap();
+        let range = requested_range(None, None, Zone::default(), now, 7, 92).unwrap();
         // 23:30 UTC is already the 26th in Paris.
         assert_eq!(
             range.start,
@@ -214,11 +224,27 @@ mod tests {
     fn agenda_range_refuses_reversed_or_huge_spans() {
         let now = Utc::now();
         assert!(
-            agenda_range(Some("2026-12-10"), Some("2026-12-01"), Zone::default(), now).is_err()
+            requested_range(
+                Some("2026-12-10"),
+                Some("2026-12-01"),
+                Zone::default(),
+                now,
+                7,
+                92
+            )
+            .is_err()
         );
         assert!(
-            agenda_range(Some("2026-01-01"), Some("2027-01-01"), Zone::default(), now).is_err()
+            requested_range(
+                Some("2026-01-01"),
+                Some("2027-01-01"),
+                Zone::default(),
+                now,
+                7,
+                92
+            )
+            .is_err()
         );
-        assert!(agenda_range(Some("yesterday"), None, Zone::default(), now).is_err());
+        assert!(requested_range(Some("yesterday"), None, Zone::default(), now, 7, 92).is_err());
     }
 }

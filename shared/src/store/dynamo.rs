@@ -87,23 +87,65 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// One attempt at a booking: `Ok(None)` when a concurrent write won the race.
-    async fn try_insert(&self, appointment: &Appointment) -> Result<Option<()>, InsertError> {
-        let range = appointment.range();
+    /// One attempt at writing `appointment` (a new one when `expected_version` is
+    /// `None`, else its next version) together with every agenda day it leaves or
+    /// occupies, each conditioned on what was read: `Ok(None)` when a concurrent
+    /// write won the race.
+    async fn try_write(
+        &self,
+        expected_version: Option<u32>,
+        appointment: &Appointment,
+    ) -> Result<Option<()>, InsertError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_sdk(&AppointmentItem::new(appointment))?));
+        let (put, previous) = match expected_version {
+            None => (put.condition_expression("attribute_not_exists(pk)"), None),
+            Some(expected) => {
+                let stored = self
+                    .get(appointment_pk(&appointment.id), APPOINTMENT_SK)
+                    .await?
+                    .map(from_sdk::<AppointmentItem>)
+                    .transpose()?
+                    .map(|i| i.appointment)
+                    .filter(|a| a.version == expected)
+                    .ok_or(InsertError::Stale)?;
+                let put = put
+                    .condition_expression("version = :version")
+                    .expression_attribute_values(
+                        ":version",
+                        AttributeValue::N(expected.to_string()),
+                    );
+                (put, Some(stored))
+            }
+        };
         let mut writes = vec![
             TransactWriteItem::builder()
                 .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(to_sdk(&AppointmentItem::new(appointment))?))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
+                    put.build()
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 )
                 .build(),
         ];
+
+        let leaves = previous
+            .as_ref()
+            .filter(|p| p.status.is_booked())
+            .map(|p| days_of(&p.range()))
+            .unwrap_or_default();
+        let range = appointment.range();
+        let occupies = if appointment.status.is_booked() {
+            days_of(&range)
+        } else {
+            Vec::new()
+        };
+        let mut days: Vec<_> = leaves.iter().chain(&occupies).copied().collect();
+        days.sort();
+        days.dedup();
+
+        let id = appointment.id.to_string();
         let mut overlapping = Vec::new();
-        for day in days_of(&range) {
+        for day in days {
             let pk = practitioner_pk(&appointment.practitioner_id);
             let stored: Option<AgendaDayItem> = self
                 .get(pk, &day_sk(day))
@@ -113,10 +155,13 @@ impl DynamoStore {
             let existed = stored.is_some();
             let mut agenda_day =
                 stored.unwrap_or_else(|| AgendaDayItem::empty(&appointment.practitioner_id, day));
-            overlapping.extend(agenda_day.overlapping(range));
-            let previous = agenda_day.revision;
+            agenda_day.booked.remove(&id);
+            if occupies.contains(&day) {
+                overlapping.extend(agenda_day.overlapping(range));
+                agenda_day.booked.insert(id.clone(), range);
+            }
+            let previous_revision = agenda_day.revision;
             agenda_day.revision += 1;
-            agenda_day.booked.insert(appointment.id.to_string(), range);
             let put = Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(to_sdk(&agenda_day)?));
@@ -124,7 +169,7 @@ impl DynamoStore {
                 put.condition_expression("revision = :revision")
                     .expression_attribute_values(
                         ":revision",
-                        AttributeValue::N(previous.to_string()),
+                        AttributeValue::N(previous_revision.to_string()),
                     )
             } else {
                 put.condition_expression("attribute_not_exists(pk)")
@@ -164,6 +209,25 @@ impl DynamoStore {
             }
         }
     }
+
+    async fn write(
+        &self,
+        expected_version: Option<u32>,
+        appointment: &Appointment,
+    ) -> Result<(), InsertError> {
+        // A lost race is retried on fresh reads; a stale version shows up
+        // in the next attempt's read and ends the loop.
+        for _ in 0..BOOKING_ATTEMPTS {
+            if self
+                .try_write(expected_version, appointment)
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Contention.into())
+    }
 }
 
 #[async_trait]
@@ -183,12 +247,15 @@ impl Store for DynamoStore {
     }
 
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<(), InsertError> {
-        for _ in 0..BOOKING_ATTEMPTS {
-            if self.try_insert(appointment).await?.is_some() {
-                return Ok(());
-            }
-        }
-        Err(StoreError::Contention.into())
+        self.write(None, appointment).await
+    }
+
+    async fn update_appointment(
+        &self,
+        expected_version: u32,
+        appointment: &Appointment,
+    ) -> Result<(), InsertError> {
+        self.write(Some(expected_version), appointment).await
     }
 
     async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError> {

@@ -209,6 +209,40 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn update_appointment(
+        &self,
+        expected_version: u32,
+        appointment: &Appointment,
+    ) -> Result<(), InsertError> {
+        let item = encode(&AppointmentItem::new(appointment))?;
+        let mut state = self.lock();
+        let stored = state
+            .get(&appointment_pk(&appointment.id), APPOINTMENT_SK)
+            .map(|i| decode::<AppointmentItem>(i.clone()))
+            .transpose()?;
+        if stored.is_none_or(|s| s.appointment.version != expected_version) {
+            return Err(InsertError::Stale);
+        }
+        if appointment.status.is_booked() {
+            let range = appointment.range();
+            let mut overlapping = Vec::new();
+            for other in state.appointments_of(&appointment.practitioner_id) {
+                let other = other?;
+                if other.id != appointment.id
+                    && other.status.is_booked()
+                    && other.range().overlaps(&range)
+                {
+                    overlapping.push(other.id);
+                }
+            }
+            if !overlapping.is_empty() {
+                return Err(InsertError::Overlap(overlapping));
+            }
+        }
+        state.put(item);
+        Ok(())
+    }
+
     async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError> {
         let item = self
             .lock()

@@ -1,0 +1,17 @@
+//! Lambda entry point of the cancellation sender.
+
+use cancellation_sender::CancellationFunction;
+use shared::telemetry::{LogFormat, init};
+use shared::wiring;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init(LogFormat::Json);
+    let aws = wiring::aws_config().await;
+    let function = CancellationFunction::new(wiring::delivery(&aws)?);
+    lambda_runtime::run(lambda_runtime::service_fn(|event| {
+        let function = function.clone();
+        async move { function.handle(event).await }
+    }))
+    .await
+}

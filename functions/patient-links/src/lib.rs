@@ -1,0 +1,356 @@
+//! The patient links (SPEC §6.4): the pages behind the MODIFY / CANCEL links of
+//! a confirmation e-mail. HTML by default, JSON on `Accept: application/json`.
+//! Routing and HTTP only; the rules live in `shared`.
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use shared::contact::Language;
+use shared::http::{
+    HttpResponse, Problem, html, json, parse_form_or_json, preferred_language, query_param,
+    wants_json,
+};
+use shared::links::{LinkPurpose, LinkToken, PublicUrls};
+use shared::messages::dates;
+use shared::pages::{self, Notice};
+use shared::ports::{Clock, Store, StoreError};
+use shared::rules::confirmation::{self, Confirmation};
+use shared::service::patient_links::{ActionError, LinkError, Linked, PatientLinks, Refusal};
+use shared::views::{PatientLinkView, SlotsView};
+use std::convert::Infallible;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct PatientLinksApi {
+    service: PatientLinks,
+    urls: PublicUrls,
+}
+
+#[derive(Deserialize)]
+struct MoveBody {
+    start: String,
+}
+
+/// What the caller reads: a page for a person, JSON for a program.
+#[derive(Clone, Copy)]
+enum Reader {
+    Person(Language),
+    Program,
+}
+
+impl PatientLinksApi {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, urls: PublicUrls) -> Self {
+        Self {
+            service: PatientLinks::new(store, clock),
+            urls,
+        }
+    }
+
+    /// The Lambda handler: every outcome, errors included, is an HTTP answer.
+    pub async fn handle(&self, request: Request) -> Result<Response<Body>, Infallible> {
+        let reader = if wants_json(&request) {
+            Reader::Program
+        } else {
+            Reader::Person(preferred_language(&request))
+        };
+        let path = request.uri().path().to_string();
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let answer = match (request.method(), segments.as_slice()) {
+            (&Method::GET, ["a", token]) => self.appointment(token, reader).await,
+            (&Method::GET, ["a", token, "slots"]) => self.slots(&request, token, reader).await,
+            (&Method::POST, ["a", token, "cancel"]) => self.cancel(token, reader).await,
+            (&Method::POST, ["a", token, "move"]) => self.move_to(&request, token, reader).await,
+            (_, ["a", _] | ["a", _, "slots" | "cancel" | "move"]) => {
+                Err(Problem::method_not_allowed().into_response())
+            }
+            _ => Err(Problem::not_found("No such resource.").into_response()),
+        };
+        Ok(answer.unwrap_or_else(|response| response))
+    }
+
+    async fn appointment(&self, token: &str, reader: Reader) -> Result<HttpResponse, HttpResponse> {
+        let linked = self
+            .service
+            .open(token, LinkPurpose::ManageAppointment)
+            .await
+            .map_err(|e| link_error(e, reader))?;
+        let why_not = self.service.may_change(&linked).err();
+        Ok(match reader {
+            Reader::Program => json(StatusCode::OK, &self.link_view(&linked)),
+            Reader::Person(_) => html(
+                StatusCode::OK,
+                pages::appointment_page(
+                    &linked,
+                    LinkToken::parse(token).as_ref(),
+                    &self.urls,
+                    why_not.as_ref(),
+                    None,
+                    None,
+                ),
+            ),
+        })
+    }
+
+    async fn slots(
+        &self,
+        request: &Request,
+        token: &str,
+        reader: Reader,
+    ) -> Result<HttpResponse, HttpResponse> {
+        let linked = self
+            .service
+            .open(token, LinkPurpose::ManageAppointment)
+            .await
+            .map_err(|e| link_error(e, reader))?;
+        let from = query_param(request, "from");
+        let to = query_param(request, "to");
+        let offer = match self
+            .service
+            .move_offer(&linked, from.as_deref(), to.as_deref())
+            .await
+        {
+            Ok(offer) => offer,
+            Err(ActionError::Refused { .. }) => {
+                return Err(Problem::invalid_fields(vec![shared::validation::FieldError {
+                    field: "from".into(),
+                    message: "from and to must be dates or times, to after from, at most 31 days apart".into(),
+                }])
+                .into_response());
+            }
+            Err(e) => return Err(action_error(e, reader, &self.urls, token)),
+        };
+        Ok(match reader {
+            Reader::Program => {
+                let mut view = SlotsView::new(&offer.slots, &linked.settings);
+                view.why_not = offer
+                    .not_allowed
+                    .map(|w| w.describe(linked.settings.timezone, linked.language()));
+                json(StatusCode::OK, &view)
+            }
+            Reader::Person(_) => html(
+                StatusCode::OK,
+                pages::move_page(
+                    &linked,
+                    &LinkToken::parse(token).expect("open() accepted it"),
+                    &self.urls,
+                    &offer,
+                    None,
+                ),
+            ),
+        })
+    }
+
+    async fn cancel(&self, token: &str, reader: Reader) -> Result<HttpResponse, HttpResponse> {
+        let cancelled = self
+            .service
+            .cancel(token)
+            .await
+            .map_err(|e| action_error(e, reader, &self.urls, token))?;
+        Ok(match reader {
+            Reader::Program => json(StatusCode::OK, &self.link_view(&cancelled)),
+            Reader::Person(_) => {
+                let notice = match cancelled.language() {
+                    Language::Fr => "Votre rendez-vous est annulé.",
+                    Language::En => "Your appointment is cancelled.",
+                };
+                html(
+                    StatusCode::OK,
+                    pages::appointment_page(
+                        &cancelled,
+                        None,
+                        &self.urls,
+                        None,
+                        Some(Notice::done(notice)),
+                        None,
+                    ),
+                )
+            }
+        })
+    }
+
+    async fn move_to(
+        &self,
+        request: &Request,
+        token: &str,
+        reader: Reader,
+    ) -> Result<HttpResponse, HttpResponse> {
+        let body: MoveBody = parse_form_or_json(request).map_err(|p| match reader {
+            Reader::Program => p.into_response(),
+            // A form posted without a choice: same as an unreadable start.
+            Reader::Person(_) => {
+                Problem::invalid_fields(p.errors.unwrap_or_default()).into_response()
+            }
+        })?;
+        let moved = match self.service.move_to(token, &body.start).await {
+            Ok(moved) => moved,
+            Err(e) => return Err(self.move_refused(e, reader, token).await),
+        };
+        Ok(match reader {
+            Reader::Program => json(StatusCode::OK, &self.link_view(&moved)),
+            Reader::Person(_) => {
+                let zone = moved.settings.timezone;
+                let when = dates::long_date_time(moved.appointment.start, zone, moved.language());
+                let notice = match moved.language() {
+                    Language::Fr => format!("Votre rendez-vous est déplacé au {when}."),
+                    Language::En => format!("Your appointment is moved to {when}."),
+                };
+                let confirmed = matches!(
+                    confirmation::decide(&moved.settings, &moved.appointment, self.service.now()),
+                    Confirmation::Send { .. }
+                );
+                let follow_up = confirmed.then(|| match moved.language() {
+                    Language::Fr => "Un nouvel e-mail de confirmation vous est envoyé, avec de nouveaux liens ; ceux des e-mails précédents ne fonctionnent plus.".to_string(),
+                    Language::En => "A new confirmation e-mail is on its way, with new links; the links of earlier e-mails no longer work.".to_string(),
+                });
+                html(
+                    StatusCode::OK,
+                    pages::appointment_page(
+                        &moved,
+                        None,
+                        &self.urls,
+                        None,
+                        Some(Notice::done(notice)),
+                        follow_up,
+                    ),
+                )
+            }
+        })
+    }
+
+    /// A refused move shows the slots again (they may have changed), with why.
+    async fn move_refused(&self, error: ActionError, reader: Reader, token: &str) -> HttpResponse {
+        let (linked, why) = match (error, reader) {
+            (ActionError::Refused { linked, why }, Reader::Person(_))
+                if !matches!(why, Refusal::NotAllowed(_)) =>
+            {
+                (linked, why)
+            }
+            (other, _) => return action_error(other, reader, &self.urls, token),
+        };
+        let status = refusal_status(&why);
+        match self.service.move_offer(&linked, None, None).await {
+            Ok(offer) => html(
+                status,
+                pages::move_page(
+                    &linked,
+                    &LinkToken::parse(token).expect("open() accepted it"),
+                    &self.urls,
+                    &offer,
+                    Some(Notice::refused(why.describe(&linked))),
+                ),
+            ),
+            Err(e) => action_error(e, reader, &self.urls, token),
+        }
+    }
+
+    fn link_view(&self, linked: &Linked) -> PatientLinkView {
+        let why_not = self
+            .service
+            .may_change(linked)
+            .err()
+            .map(|w| w.describe(linked.settings.timezone, linked.language()));
+        PatientLinkView::new(&linked.appointment, &linked.settings, why_not)
+    }
+}
+
+fn refusal_status(why: &Refusal) -> StatusCode {
+    match why {
+        Refusal::InvalidStart => StatusCode::UNPROCESSABLE_ENTITY,
+        Refusal::NotAllowed(_) | Refusal::SlotNotOffered | Refusal::SlotTaken => {
+            StatusCode::CONFLICT
+        }
+    }
+}
+
+fn unavailable(e: &StoreError, reader: Reader) -> HttpResponse {
+    let problem = Problem::unavailable(e);
+    match reader {
+        Reader::Program => problem.into_response(),
+        Reader::Person(language) => html(
+            StatusCode::SERVICE_UNAVAILABLE,
+            pages::unavailable_page(language),
+        ),
+    }
+}
+
+/// 404 for a link that leads nowhere, 410 for one that no longer works.
+fn link_error(error: LinkError, reader: Reader) -> HttpResponse {
+    match (error, reader) {
+        (LinkError::Store(e), _) => unavailable(&e, reader),
+        (LinkError::Unknown, Reader::Program) => Problem::not_found(
+            "This link is unknown. Use the link of the latest message you received, or call the secretariat.",
+        )
+        .into_response(),
+        (LinkError::Unknown, Reader::Person(language)) => {
+            html(StatusCode::NOT_FOUND, pages::link_error_page(None, language))
+        }
+        (LinkError::Gone(linked, gone), Reader::Program) => {
+            let mut problem = Problem::new(
+                StatusCode::GONE,
+                match gone {
+                    shared::service::patient_links::Gone::Superseded => {
+                        "This link no longer works: the appointment changed since it was sent. Use the links of the latest e-mail, or call the secretariat."
+                    }
+                    shared::service::patient_links::Gone::Expired => {
+                        "This link has expired: the appointment is over."
+                    }
+                },
+            );
+            problem.secretariat_phone = Some(linked.settings.secretariat_phone.e164().to_string());
+            problem.into_response()
+        }
+        (LinkError::Gone(linked, gone), Reader::Person(language)) => html(
+            StatusCode::GONE,
+            pages::link_error_page(Some((&linked, gone)), language),
+        ),
+    }
+}
+
+/// How a refused action reads: the reason in words and the secretariat's phone.
+fn action_error(
+    error: ActionError,
+    reader: Reader,
+    urls: &PublicUrls,
+    token: &str,
+) -> HttpResponse {
+    match error {
+        ActionError::Link(e) => link_error(e, reader),
+        ActionError::Store(e) => unavailable(&e, reader),
+        ActionError::Refused { linked, why } => {
+            let status = refusal_status(&why);
+            match reader {
+                Reader::Program => {
+                    let mut problem = Problem::new(status, why.describe(&linked));
+                    if status == StatusCode::UNPROCESSABLE_ENTITY {
+                        problem.errors = Some(vec![shared::validation::FieldError {
+                            field: "start".into(),
+                            message: "must be one of the offered slots, as an RFC 3339 time".into(),
+                        }]);
+                    }
+                    problem.secretariat_phone =
+                        Some(linked.settings.secretariat_phone.e164().to_string());
+                    problem.into_response()
+                }
+                Reader::Person(_) => {
+                    let why_not = match &why {
+                        Refusal::NotAllowed(w) => Some(*w),
+                        _ => None,
+                    };
+                    let notice = Notice::refused(why.describe(&linked));
+                    let still_valid = why_not.is_none().then(|| LinkToken::parse(token)).flatten();
+                    html(
+                        status,
+                        pages::appointment_page(
+                            &linked,
+                            still_valid.as_ref(),
+                            urls,
+                            why_not.as_ref(),
+                            Some(notice),
+                            None,
+                        ),
+                    )
+                }
+            }
+        }
+    }
+}

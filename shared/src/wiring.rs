@@ -1,0 +1,64 @@
+//! The AWS side of each Lambda's `main`: adapters built once per instance from
+//! the environment `template.yaml` sets. Kept here so every function wires the
+//! same way and `main.rs` stays a few lines.
+
+use crate::clock::SystemClock;
+use crate::config::*;
+use crate::events::EventBridgePublisher;
+use crate::links::PublicUrls;
+use crate::mail::SesMailer;
+use crate::service::delivery::Delivery;
+use crate::store::DynamoStore;
+use aws_config::SdkConfig;
+use std::sync::Arc;
+
+pub async fn aws_config() -> SdkConfig {
+    aws_config::load_from_env().await
+}
+
+pub fn store(aws: &SdkConfig) -> Result<Arc<DynamoStore>, ConfigError> {
+    let table = required(TABLE_NAME, "the DynamoDB table of the agenda")?;
+    Ok(Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(aws),
+        table,
+    )))
+}
+
+pub fn public_urls() -> Result<PublicUrls, ConfigError> {
+    let base_url = required(
+        PUBLIC_BASE_URL,
+        "the public URL of the API, for patient links",
+    )?;
+    Ok(PublicUrls::new(&base_url))
+}
+
+/// For pages served by the API itself: the public base URL when set, else
+/// links relative to the API's root (same host as the page).
+pub fn page_urls() -> PublicUrls {
+    PublicUrls::new(&optional(PUBLIC_BASE_URL).unwrap_or_default())
+}
+
+/// Store, SES, EventBridge and the system clock: what a sender delivers through.
+pub fn delivery(aws: &SdkConfig) -> Result<Delivery, ConfigError> {
+    let bus = required(
+        EVENT_BUS_NAME,
+        "the EventBridge bus for communication events",
+    )?;
+    let sender = required(
+        SENDER_EMAIL,
+        "the SES-verified address e-mails are sent from",
+    )?;
+    Ok(Delivery {
+        store: store(aws)?,
+        mailer: Arc::new(SesMailer::new(
+            aws_sdk_sesv2::Client::new(aws),
+            sender,
+            optional(SES_CONFIGURATION_SET),
+        )),
+        events: Arc::new(EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(aws),
+            bus,
+        )),
+        clock: Arc::new(SystemClock),
+    })
+}

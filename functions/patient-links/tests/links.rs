@@ -1,0 +1,201 @@
+//! The patient-links function through its handler, with API Gateway events as
+//! Lambda hands them over (the sample of `events/` among them).
+
+use lambda_http::{Body, Request};
+use patient_links::PatientLinksApi;
+use shared::clock::AdjustableClock;
+use shared::fixtures::{at, booked, dr_martin};
+use shared::links::{LinkGrant, LinkPurpose, LinkToken, PublicUrls};
+use shared::ports::Store;
+use shared::store::MemoryStore;
+use std::sync::Arc;
+
+const SAMPLE: &str = include_str!("../../../events/patient-links-cancel.json");
+/// The token in the sample's path.
+const SAMPLE_TOKEN: &str = "EBESExQVFhcYGRobHB0eHw";
+
+struct Given {
+    api: PatientLinksApi,
+    store: Arc<MemoryStore>,
+    appointment: shared::appointment::Appointment,
+}
+
+/// Jeanne's appointment of 3 December, a week ahead, whose latest confirmation
+/// carried the sample's token.
+async fn given() -> Given {
+    let store = Arc::new(MemoryStore::new());
+    store.put_settings(&dr_martin()).await.unwrap();
+    let appointment = booked(at("2026-12-03T13:30:00Z"), 20);
+    store.insert_appointment(&appointment).await.unwrap();
+    let token = LinkToken::parse(SAMPLE_TOKEN).unwrap();
+    let grant = LinkGrant {
+        appointment_id: appointment.id,
+        purpose: LinkPurpose::ManageAppointment,
+        version: 1,
+        expires_at: appointment.end,
+    };
+    store.put_link(&token.hash(), &grant).await.unwrap();
+    let clock = Arc::new(AdjustableClock::starting_at(at("2026-11-26T09:00:00Z")));
+    Given {
+        api: PatientLinksApi::new(
+            store.clone(),
+            clock,
+            PublicUrls::new("https://rdv.example.org"),
+        ),
+        store,
+        appointment,
+    }
+}
+
+/// The sample event, turned into another request of the same kind.
+fn request(method: &str, path: &str, accept: &str) -> Request {
+    let mut event: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+    event["rawPath"] = path.into();
+    event["requestContext"]["http"]["path"] = path.into();
+    event["requestContext"]["http"]["method"] = method.into();
+    event["headers"]["accept"] = accept.into();
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+fn body(response: &lambda_http::Response<Body>) -> String {
+    String::from_utf8(response.body().to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn the_sample_event_cancels_through_the_handler_once() {
+    let given = given().await;
+    let response = given
+        .api
+        .handle(lambda_http::request::from_str(SAMPLE).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", body(&response));
+    assert!(body(&response).contains("Votre rendez-vous est annulé"));
+    let stored = given
+        .store
+        .appointment(&given.appointment.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.status,
+        shared::appointment::Status::CancelledByPatient
+    );
+    assert_eq!(stored.version, 2);
+
+    // The same post again finds a dead link.
+    let again = given
+        .api
+        .handle(lambda_http::request::from_str(SAMPLE).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 410);
+    assert_eq!(
+        given
+            .store
+            .appointment(&given.appointment.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+}
+
+#[tokio::test]
+async fn the_json_answer_has_the_shape_the_front_end_reads() {
+    let given = given().await;
+    let response = given
+        .api
+        .handle(request(
+            "GET",
+            &format!("/a/{SAMPLE_TOKEN}"),
+            "application/json",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let view: serde_json::Value = serde_json::from_str(&body(&response)).unwrap();
+    assert_eq!(
+        view,
+        serde_json::json!({
+            "status": "booked",
+            "start": "2026-12-03T14:30:00+01:00", "end": "2026-12-03T14:50:00+01:00",
+            "practitioner": {"name": "Dr Marie Martin", "address": "12 rue de la Paix, 75002 Paris"},
+            "can_modify": true, "can_cancel": true, "why_not": null,
+            "secretariat_phone": "+33140000000"
+        })
+    );
+}
+
+#[tokio::test]
+async fn pages_never_show_the_reason_and_escape_what_people_typed() {
+    let given = given().await;
+    let mut settings = dr_martin();
+    settings.reasons[0].label = "Suivi psychiatrique".into();
+    settings.name = "Dr <b>Martin</b>".into();
+    given.store.put_settings(&settings).await.unwrap();
+    for path in [
+        format!("/a/{SAMPLE_TOKEN}"),
+        format!("/a/{SAMPLE_TOKEN}/slots"),
+    ] {
+        let response = given
+            .api
+            .handle(request("GET", &path, "text/html"))
+            .await
+            .unwrap();
+        let page = body(&response);
+        assert_eq!(response.status(), 200);
+        assert!(!page.contains("psychiatrique"), "{page}");
+        assert!(!page.contains("<b>Martin"), "{page}");
+        assert!(page.contains("name=\"viewport\""));
+    }
+}
+
+#[tokio::test]
+async fn a_link_for_another_purpose_leads_nowhere() {
+    let given = given().await;
+    let rebook = LinkToken::generate();
+    let grant = LinkGrant {
+        appointment_id: given.appointment.id,
+        purpose: LinkPurpose::Rebook,
+        version: 1,
+        expires_at: given.appointment.end,
+    };
+    given.store.put_link(&rebook.hash(), &grant).await.unwrap();
+    let path = format!("/a/{}/cancel", rebook.as_str());
+    let response = given
+        .api
+        .handle(request("POST", &path, "application/json"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        given
+            .store
+            .appointment(&given.appointment.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        shared::appointment::Status::Booked
+    );
+}
+
+#[tokio::test]
+async fn after_the_appointment_the_link_has_expired() {
+    let given = given().await;
+    let clock = Arc::new(AdjustableClock::starting_at(at("2026-12-03T14:00:00Z")));
+    let api = PatientLinksApi::new(given.store.clone(), clock, PublicUrls::new(""));
+    let response = api
+        .handle(request("GET", &format!("/a/{SAMPLE_TOKEN}"), "text/html"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 410);
+    let page = body(&response);
+    assert!(
+        page.contains("expiré") && page.contains("01 40 00 00 00"),
+        "{page}"
+    );
+}

@@ -142,3 +142,110 @@ async fn dynamodb_moves_cancels_and_refuses_stale_changes() {
 async fn dynamodb_lets_one_of_racing_changes_through() {
     racing_changes_of_one_version_let_one_through(dynamo().await).await;
 }
+
+fn absence(start: &str, end: &str) -> shared::absence::Absence {
+    let range = shared::time::TimeRange::new(at(start), at(end)).unwrap();
+    let practitioner = shared::ids::PractitionerId::parse("dr-martin").unwrap();
+    shared::absence::Absence {
+        id: shared::absence::AbsenceId::of(&practitioner, range),
+        practitioner_id: practitioner,
+        start: range.start,
+        end: range.end,
+        label: Some("Congrès".into()),
+        created_at: at("2026-11-25T10:00:00Z"),
+    }
+}
+
+async fn absences_keep_bookings_out_and_are_kept_out_by_bookings(store: &dyn Store) {
+    // Given Jeanne booked at 10:00
+    let jeanne = appointment("2026-12-03T10:00:00Z");
+    store.insert_appointment(&jeanne).await.unwrap();
+    // An absence over her is refused, naming her
+    let morning = absence("2026-12-03T08:00:00Z", "2026-12-03T12:00:00Z");
+    assert!(matches!(
+        store.place_absence(&morning).await,
+        Err(InsertError::Overlap(ids)) if ids == vec![jeanne.id]
+    ));
+    // Once she is set to reschedule, it is placed, and placing it again changes nothing
+    let mut to_reschedule = next(&jeanne, Change::SetToReschedule);
+    to_reschedule.status = Status::ToReschedule;
+    store.update_appointment(1, &to_reschedule).await.unwrap();
+    store.place_absence(&morning).await.unwrap();
+    store.place_absence(&morning).await.unwrap();
+    let practitioner = shared::ids::PractitionerId::parse("dr-martin").unwrap();
+    let day = shared::time::TimeRange::new(at("2026-12-03T00:00:00Z"), at("2026-12-04T00:00:00Z"))
+        .unwrap();
+    assert_eq!(
+        store.absences(&practitioner, day).await.unwrap(),
+        vec![morning.clone()]
+    );
+    // and nothing can be booked or moved into it
+    assert!(matches!(
+        store
+            .insert_appointment(&appointment("2026-12-03T11:50:00Z"))
+            .await,
+        Err(InsertError::Absent)
+    ));
+    let afternoon = appointment("2026-12-03T14:00:00Z");
+    store.insert_appointment(&afternoon).await.unwrap();
+    assert!(matches!(
+        store
+            .update_appointment(1, &moved(&afternoon, "2026-12-03T09:00:00Z"))
+            .await,
+        Err(InsertError::Absent)
+    ));
+    // while right after it is free
+    store
+        .insert_appointment(&appointment("2026-12-03T12:00:00Z"))
+        .await
+        .unwrap();
+
+    // Rebooking: the replacement and the old appointment's new version, both or neither
+    let mut rebooked = next(&to_reschedule, Change::Rebooked);
+    rebooked.status = Status::Rebooked;
+    let mut replacement = appointment("2026-12-03T14:10:00Z"); // overlaps the afternoon one
+    replacement.replaces = Some(jeanne.id);
+    assert!(matches!(
+        store.rebook(2, &rebooked, &replacement).await,
+        Err(InsertError::Overlap(_))
+    ));
+    assert_eq!(
+        store
+            .appointment(&jeanne.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+    assert_eq!(store.appointment(&replacement.id).await.unwrap(), None);
+    let mut replacement = appointment("2026-12-03T15:00:00Z");
+    replacement.replaces = Some(jeanne.id);
+    store.rebook(2, &rebooked, &replacement).await.unwrap();
+    assert_eq!(
+        store.appointment(&jeanne.id).await.unwrap(),
+        Some(rebooked.clone())
+    );
+    assert_eq!(
+        store.appointment(&replacement.id).await.unwrap(),
+        Some(replacement.clone())
+    );
+    // and the same link used again finds a stale version
+    let mut again = appointment("2026-12-03T16:00:00Z");
+    again.replaces = Some(jeanne.id);
+    assert!(matches!(
+        store.rebook(2, &rebooked, &again).await,
+        Err(InsertError::Stale)
+    ));
+}
+
+#[tokio::test]
+async fn embedded_store_absences_and_rebooking() {
+    absences_keep_bookings_out_and_are_kept_out_by_bookings(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run through `make test`"]
+async fn dynamodb_absences_and_rebooking() {
+    absences_keep_bookings_out_and_are_kept_out_by_bookings(dynamo().await.as_ref()).await;
+}

@@ -45,7 +45,10 @@ pub enum Change {
     Created,
     MovedByPatient,
     CancelledByPatient,
+    /// Set to `to_reschedule` with "send cancellation SMS" ticked.
     SetToReschedule,
+    /// Set to `to_reschedule` without the SMS: the secretariat tells the patient.
+    SetToRescheduleWithoutSms,
     Cancelled,
     Rebooked,
 }

@@ -6,6 +6,7 @@
 //! ([`store`], [`mail`], [`events`], [`clock`]). The Lambda crates under
 //! `functions/` only wire these together; no business rule lives there.
 
+pub mod absence;
 pub mod appointment;
 pub mod clock;
 pub mod communications;

@@ -139,12 +139,95 @@ struct SlotsPage {
     back_url: Option<String>,
 }
 
+/// Where a slots page posts and navigates, and what it says.
+struct SlotsPageKind {
+    heading: &'static str,
+    current_label: &'static str,
+    submit_label: &'static str,
+    /// The page itself, without query: earlier / later weeks add `from` and `to`.
+    page_url: String,
+    submit_url: String,
+    back_url: Option<String>,
+    why_not: Option<String>,
+}
+
 /// The free slots to move to, a week at a time, as one form of radio buttons.
 pub fn move_page(
     linked: &Linked,
     token: &LinkToken,
     urls: &PublicUrls,
     offer: &MoveOffer,
+    notice: Option<Notice>,
+) -> String {
+    let language = linked.language();
+    let (heading, current_label, submit_label) = match language {
+        Language::Fr => (
+            "Choisir un autre horaire",
+            "Rendez-vous actuel",
+            "Déplacer mon rendez-vous",
+        ),
+        Language::En => (
+            "Choose another time",
+            "Current appointment",
+            "Move my appointment",
+        ),
+    };
+    let kind = SlotsPageKind {
+        heading,
+        current_label,
+        submit_label,
+        page_url: urls.modify_page(token),
+        submit_url: urls.move_action(token),
+        back_url: Some(urls.appointment_page(token)),
+        why_not: offer
+            .not_allowed
+            .as_ref()
+            .map(|w| w.describe(linked.settings.timezone, language)),
+    };
+    slots_page(linked, offer, kind, notice)
+}
+
+/// The rebooking page of a cancellation SMS: free slots for the same reason,
+/// or why none and the secretariat's phone (SPEC §4.4).
+pub fn rebook_page(
+    linked: &Linked,
+    token: &LinkToken,
+    urls: &PublicUrls,
+    offer: &MoveOffer,
+    notice: Option<Notice>,
+) -> String {
+    let language = linked.language();
+    let (heading, current_label, submit_label) = match language {
+        Language::Fr => (
+            "Reprendre un rendez-vous",
+            "Rendez-vous annulé par le cabinet",
+            "Réserver ce créneau",
+        ),
+        Language::En => (
+            "Book a new appointment",
+            "Appointment cancelled by the practice",
+            "Book this slot",
+        ),
+    };
+    let kind = SlotsPageKind {
+        heading,
+        current_label,
+        submit_label,
+        page_url: urls.rebook_page(token),
+        submit_url: urls.rebook_page(token),
+        back_url: None,
+        why_not: offer
+            .not_allowed
+            .as_ref()
+            .map(|w| w.describe_rebooking(linked.settings.timezone, language)),
+    };
+    slots_page(linked, offer, kind, notice)
+}
+
+fn slots_page(
+    linked: &Linked,
+    offer: &MoveOffer,
+    kind: SlotsPageKind,
     notice: Option<Notice>,
 ) -> String {
     let settings = &linked.settings;
@@ -169,7 +252,7 @@ pub fn move_page(
     let page_url = |from: chrono::DateTime<chrono::Utc>| {
         format!(
             "{}?from={}&to={}",
-            urls.modify_page(token),
+            kind.page_url,
             encode_query(&zone.rfc3339(from)),
             encode_query(&zone.rfc3339(from + span))
         )
@@ -181,35 +264,20 @@ pub fn move_page(
             .then(|| page_url((offer.window.start - span).max(offer.now))),
         later_url: Some(page_url(offer.window.end)),
     };
-    let (heading, current_label, submit_label) = match language {
-        Language::Fr => (
-            "Choisir un autre horaire",
-            "Rendez-vous actuel",
-            "Déplacer mon rendez-vous",
-        ),
-        Language::En => (
-            "Choose another time",
-            "Current appointment",
-            "Move my appointment",
-        ),
-    };
     let page = SlotsPage {
         lang: language.code(),
-        heading,
-        current_label,
+        heading: kind.heading,
+        current_label: kind.current_label,
         when: dates::long_date_time(linked.appointment.start, zone, language),
         practitioner: PractitionerCard::of(settings),
         phone_e164: settings.secretariat_phone.e164().to_string(),
         notice,
-        why_not: offer
-            .not_allowed
-            .as_ref()
-            .map(|w| w.describe(zone, language)),
+        why_not: kind.why_not,
         days,
         window,
-        submit_url: urls.move_action(token),
-        submit_label,
-        back_url: Some(urls.appointment_page(token)),
+        submit_url: kind.submit_url,
+        submit_label: kind.submit_label,
+        back_url: kind.back_url,
     };
     templates::render_page("slots", language, &page)
 }

@@ -1,6 +1,7 @@
 //! Ports: what the rules need from the outside world, as small traits. Each has an
 //! AWS adapter and an in-memory one (local mode and tests).
 
+use crate::absence::Absence;
 use crate::appointment::Appointment;
 use crate::communications::{CommunicationEntry, CommunicationEvent, MessageKey};
 use crate::ids::{AppointmentId, PractitionerId};
@@ -30,6 +31,9 @@ pub enum InsertError {
     /// The range is taken: these booked appointments overlap it.
     #[error("the time overlaps {} booked appointment(s)", .0.len())]
     Overlap(Vec<AppointmentId>),
+    /// The practitioner is absent at that time.
+    #[error("the practitioner is absent at that time")]
+    Absent,
     /// The appointment is no longer at the version the change was based on.
     #[error("the appointment changed meanwhile")]
     Stale,
@@ -72,6 +76,15 @@ pub trait Store: Send + Sync {
         expected_version: u32,
         appointment: &Appointment,
     ) -> Result<(), InsertError>;
+    /// Books `replacement` and stores `rebooked` (the next version of the
+    /// cancelled appointment it replaces) in one step: both or neither. Refused
+    /// like an insert, and when the cancelled one is no longer at `expected_version`.
+    async fn rebook(
+        &self,
+        expected_version: u32,
+        rebooked: &Appointment,
+        replacement: &Appointment,
+    ) -> Result<(), InsertError>;
     async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError>;
     /// Appointments of one practitioner that overlap `range`, in start order.
     async fn agenda(
@@ -79,6 +92,17 @@ pub trait Store: Send + Sync {
         practitioner: &PractitionerId,
         range: TimeRange,
     ) -> Result<Vec<Appointment>, StoreError>;
+
+    /// Places an absence unless booked appointments overlap it (`Overlap` lists
+    /// them), atomically with respect to concurrent bookings. Placing the same
+    /// absence again changes nothing.
+    async fn place_absence(&self, absence: &Absence) -> Result<(), InsertError>;
+    /// Absences of one practitioner that overlap `range`, in start order.
+    async fn absences(
+        &self,
+        practitioner: &PractitionerId,
+        range: TimeRange,
+    ) -> Result<Vec<Absence>, StoreError>;
 
     /// Claims the right to send the message `key`. A claim older than `lease`
     /// (its worker died) can be taken over.

@@ -172,3 +172,56 @@ impl SlotsView {
         }
     }
 }
+
+/// The appointment a rebooking link is about (SPEC §6.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct CancelledView {
+    pub start: String,
+    pub end: String,
+    pub practitioner: PractitionerView,
+}
+
+/// `GET /r/{token}` (SPEC §6.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct RebookView {
+    pub cancelled: CancelledView,
+    pub can_rebook: bool,
+    pub slots: Vec<SlotView>,
+    pub secretariat_phone: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
+}
+
+impl RebookView {
+    pub fn new(
+        cancelled: &Appointment,
+        settings: &PractitionerSettings,
+        slots: &[crate::time::TimeRange],
+        why_not: Option<String>,
+    ) -> Self {
+        let zone = settings.timezone;
+        Self {
+            cancelled: CancelledView {
+                start: zone.rfc3339(cancelled.start),
+                end: zone.rfc3339(cancelled.end),
+                practitioner: PractitionerView {
+                    name: settings.name.clone(),
+                    address: settings.address.clone(),
+                },
+            },
+            can_rebook: why_not.is_none(),
+            slots: SlotsView::new(slots, settings).slots,
+            secretariat_phone: settings.secretariat_phone.e164().to_string(),
+            why_not,
+        }
+    }
+}
+
+/// `POST /r/{token}` answers 201 with the replacement (SPEC §6.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplacementView {
+    pub id: String,
+    pub start: String,
+    pub end: String,
+    pub status: Status,
+}

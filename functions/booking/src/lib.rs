@@ -8,19 +8,23 @@ use shared::http::{HttpResponse, Problem, authorize, json, parse_json, query_par
 use shared::ids::{AppointmentId, PractitionerId};
 use shared::ports::{Clock, Store};
 use shared::service::booking::{BookingError, BookingService};
+use shared::service::online_booking::{OnlineBooking, OnlineError};
 use shared::settings::PractitionerSettings;
+use shared::views::SlotsView;
 use std::convert::Infallible;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct BookingApi {
     service: BookingService,
+    online: OnlineBooking,
 }
 
 impl BookingApi {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            service: BookingService::new(store, clock),
+            service: BookingService::new(store.clone(), clock.clone()),
+            online: OnlineBooking::new(store, clock),
         }
     }
 
@@ -53,8 +57,49 @@ impl BookingApi {
                     _ => Err(Problem::not_found("No such resource.")),
                 }
             }
+            // Online booking by patients (SPEC §6.3): no token.
+            ["public", "practitioners", pid, rest @ ..] => {
+                let pid = PractitionerId::parse(*pid).map_err(|_| not_offered())?;
+                match (method, rest) {
+                    (&Method::GET, ["slots"]) => self.public_slots(request, &pid).await,
+                    (&Method::POST, ["appointments"]) => self.public_book(request, &pid).await,
+                    (_, ["slots"] | ["appointments"]) => Err(Problem::method_not_allowed()),
+                    _ => Err(Problem::not_found("No such resource.")),
+                }
+            }
             _ => Err(Problem::not_found("No such resource.")),
         }
+    }
+
+    async fn public_slots(
+        &self,
+        request: &Request,
+        pid: &PractitionerId,
+    ) -> Result<HttpResponse, Problem> {
+        let reason = query_param(request, "reason_id").ok_or_else(|| {
+            Problem::invalid_fields(vec![shared::validation::FieldError {
+                field: "reason_id".into(),
+                message: "is required".into(),
+            }])
+        })?;
+        let from = query_param(request, "from");
+        let to = query_param(request, "to");
+        let (settings, slots) = self
+            .online
+            .slots(pid, &reason, from.as_deref(), to.as_deref())
+            .await
+            .map_err(online_problem)?;
+        Ok(json(StatusCode::OK, &SlotsView::new(&slots, &settings)))
+    }
+
+    async fn public_book(
+        &self,
+        request: &Request,
+        pid: &PractitionerId,
+    ) -> Result<HttpResponse, Problem> {
+        let body: AppointmentRequest = parse_json(request)?;
+        let booked = self.online.book(pid, &body).await.map_err(online_problem)?;
+        Ok(json(StatusCode::CREATED, &booked))
     }
 
     async fn put_settings(
@@ -114,30 +159,28 @@ impl BookingApi {
 
 /// How booking outcomes read over HTTP (SPEC §6).
 pub fn problem(error: BookingError) -> Problem {
+    error.into_problem()
+}
+
+fn not_offered() -> Problem {
+    Problem::not_found("Online booking is not offered for this practitioner or reason.")
+}
+
+/// Online booking answers never reveal who holds a slot.
+fn online_problem(error: OnlineError) -> Problem {
     match error {
-        BookingError::PractitionerNotFound(_) => {
-            Problem::not_found("This practitioner has no settings yet.")
-        }
-        BookingError::AppointmentNotFound => Problem::not_found("No such appointment."),
-        BookingError::Invalid(errors) => Problem::invalid_fields(errors),
-        BookingError::Overlap(ids) => {
-            let mut p = Problem::conflict(
-                "This time overlaps a booked appointment or an absence; choose another time.",
-            );
-            p.errors = Some(
-                ids.iter()
-                    .map(|id| shared::validation::FieldError {
-                        field: "start".into(),
-                        message: format!("overlaps appointment {id}"),
-                    })
-                    .collect(),
-            );
+        OnlineError::NotOffered => not_offered(),
+        OnlineError::NotASlot => {
+            let mut p = Problem::invalid_fields(vec![shared::validation::FieldError {
+                field: "start".into(),
+                message: "is not one of the offered slots".into(),
+            }]);
+            p.detail = "Choose one of the slots offered by GET .../slots.".into();
             p
         }
-        BookingError::Store(shared::ports::StoreError::Contention) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The agenda is busy with other changes; please try again.",
-        ),
-        BookingError::Store(e) => Problem::unavailable(&e),
+        OnlineError::Taken => {
+            Problem::conflict("This slot has just been taken; choose another one.")
+        }
+        OnlineError::Booking(e) => e.into_problem(),
     }
 }

@@ -16,7 +16,7 @@ use shared::pages::{self, Notice};
 use shared::ports::{Clock, Store, StoreError};
 use shared::rules::confirmation::{self, Confirmation};
 use shared::service::patient_links::{ActionError, LinkError, Linked, PatientLinks, Refusal};
-use shared::views::{PatientLinkView, SlotsView};
+use shared::views::{PatientLinkView, RebookView, ReplacementView, SlotsView};
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -60,6 +60,9 @@ impl PatientLinksApi {
             (&Method::GET, ["a", token, "slots"]) => self.slots(&request, token, reader).await,
             (&Method::POST, ["a", token, "cancel"]) => self.cancel(token, reader).await,
             (&Method::POST, ["a", token, "move"]) => self.move_to(&request, token, reader).await,
+            (&Method::GET, ["r", token]) => self.rebook_offer(&request, token, reader).await,
+            (&Method::POST, ["r", token]) => self.rebook(&request, token, reader).await,
+            (_, ["r", _]) => Err(Problem::method_not_allowed().into_response()),
             (_, ["a", _] | ["a", _, "slots" | "cancel" | "move"]) => {
                 Err(Problem::method_not_allowed().into_response())
             }
@@ -194,14 +197,7 @@ impl PatientLinksApi {
                     Language::Fr => format!("Votre rendez-vous est déplacé au {when}."),
                     Language::En => format!("Your appointment is moved to {when}."),
                 };
-                let confirmed = matches!(
-                    confirmation::decide(&moved.settings, &moved.appointment, self.service.now()),
-                    Confirmation::Send { .. }
-                );
-                let follow_up = confirmed.then(|| match moved.language() {
-                    Language::Fr => "Un nouvel e-mail de confirmation vous est envoyé, avec de nouveaux liens ; ceux des e-mails précédents ne fonctionnent plus.".to_string(),
-                    Language::En => "A new confirmation e-mail is on its way, with new links; the links of earlier e-mails no longer work.".to_string(),
-                });
+                let follow_up = self.confirmation_follow_up(&moved);
                 html(
                     StatusCode::OK,
                     pages::appointment_page(
@@ -241,6 +237,128 @@ impl PatientLinksApi {
             ),
             Err(e) => action_error(e, reader, &self.urls, token),
         }
+    }
+
+    async fn rebook_offer(
+        &self,
+        request: &Request,
+        token: &str,
+        reader: Reader,
+    ) -> Result<HttpResponse, HttpResponse> {
+        let linked = self
+            .service
+            .open(token, LinkPurpose::Rebook)
+            .await
+            .map_err(|e| link_error(e, reader))?;
+        let from = query_param(request, "from");
+        let to = query_param(request, "to");
+        let offer = self
+            .service
+            .rebook_offer(&linked, from.as_deref(), to.as_deref())
+            .await
+            .map_err(|e| action_error(e, reader, &self.urls, token))?;
+        Ok(match reader {
+            Reader::Program => {
+                let why_not = offer
+                    .not_allowed
+                    .map(|w| w.describe_rebooking(linked.settings.timezone, linked.language()));
+                json(
+                    StatusCode::OK,
+                    &RebookView::new(&linked.appointment, &linked.settings, &offer.slots, why_not),
+                )
+            }
+            Reader::Person(_) => html(
+                StatusCode::OK,
+                pages::rebook_page(
+                    &linked,
+                    &LinkToken::parse(token).expect("open() accepted it"),
+                    &self.urls,
+                    &offer,
+                    None,
+                ),
+            ),
+        })
+    }
+
+    async fn rebook(
+        &self,
+        request: &Request,
+        token: &str,
+        reader: Reader,
+    ) -> Result<HttpResponse, HttpResponse> {
+        let body: MoveBody = parse_form_or_json(request).map_err(Problem::into_response)?;
+        let (old, replacement) = match self.service.rebook(token, &body.start).await {
+            Ok(done) => done,
+            Err(ActionError::Refused { linked, why })
+                if matches!(reader, Reader::Person(_))
+                    && !matches!(why, Refusal::NotAllowed(_)) =>
+            {
+                // Show the slots again (they may have changed), with why.
+                let offer = self
+                    .service
+                    .rebook_offer(&linked, None, None)
+                    .await
+                    .map_err(|e| action_error(e, reader, &self.urls, token))?;
+                return Err(html(
+                    refusal_status(&why),
+                    pages::rebook_page(
+                        &linked,
+                        &LinkToken::parse(token).expect("open() accepted it"),
+                        &self.urls,
+                        &offer,
+                        Some(Notice::refused(why.describe(&linked))),
+                    ),
+                ));
+            }
+            Err(e) => return Err(action_error(e, reader, &self.urls, token)),
+        };
+        let zone = old.settings.timezone;
+        Ok(match reader {
+            Reader::Program => json(
+                StatusCode::CREATED,
+                &ReplacementView {
+                    id: replacement.id.to_string(),
+                    start: zone.rfc3339(replacement.start),
+                    end: zone.rfc3339(replacement.end),
+                    status: replacement.status,
+                },
+            ),
+            Reader::Person(_) => {
+                let booked = Linked {
+                    appointment: replacement,
+                    ..old
+                };
+                let when = dates::long_date_time(booked.appointment.start, zone, booked.language());
+                let notice = match booked.language() {
+                    Language::Fr => format!("Votre nouveau rendez-vous est réservé : {when}."),
+                    Language::En => format!("Your new appointment is booked: {when}."),
+                };
+                let follow_up = self.confirmation_follow_up(&booked);
+                html(
+                    StatusCode::CREATED,
+                    pages::appointment_page(
+                        &booked,
+                        None,
+                        &self.urls,
+                        None,
+                        Some(Notice::done(notice)),
+                        follow_up,
+                    ),
+                )
+            }
+        })
+    }
+
+    /// What the page says about the confirmation e-mail that will follow, if any.
+    fn confirmation_follow_up(&self, linked: &Linked) -> Option<String> {
+        let confirmed = matches!(
+            confirmation::decide(&linked.settings, &linked.appointment, self.service.now()),
+            Confirmation::Send { .. }
+        );
+        confirmed.then(|| match linked.language() {
+            Language::Fr => "Un e-mail de confirmation vous est envoyé, avec de nouveaux liens ; ceux des messages précédents ne fonctionnent plus.".to_string(),
+            Language::En => "A confirmation e-mail is on its way, with new links; the links of earlier messages no longer work.".to_string(),
+        })
     }
 
     fn link_view(&self, linked: &Linked) -> PatientLinkView {

@@ -146,6 +146,15 @@ impl LocalApp {
                 async move { patient_links.handle(request).await }
             }),
         );
+        let status_change =
+            status_change::StatusChangeApi::new(dyn_store.clone(), dyn_clock.clone());
+        http.insert(
+            "StatusChangeFunction".into(),
+            http_function(move |request| {
+                let status_change = status_change.clone();
+                async move { status_change.handle(request).await }
+            }),
+        );
         let mut streams: HashMap<String, StreamFunction> = HashMap::new();
         let confirmation =
             confirmation_sender::ConfirmationFunction::new(delivery.clone(), urls.clone());

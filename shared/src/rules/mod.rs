@@ -4,6 +4,7 @@
 pub mod cancellation;
 pub mod confirmation;
 pub mod online_change;
+pub mod status;
 
 /// Why a message is not sent, as written in the communications log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

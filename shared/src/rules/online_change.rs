@@ -46,6 +46,26 @@ pub fn patient_may_change_online(
     Ok(())
 }
 
+/// Whether the patient may book a replacement from a rebooking link (SPEC §4.4).
+pub fn patient_may_rebook_online(
+    settings: &PractitionerSettings,
+    appointment: &Appointment,
+) -> Result<(), WhyNot> {
+    if appointment.status != Status::ToReschedule {
+        return Err(WhyNot::NotBooked(appointment.status));
+    }
+    if !settings.online_booking.enabled {
+        return Err(WhyNot::OnlineBookingOff);
+    }
+    let online_reason = settings
+        .reason(&appointment.reason_id)
+        .is_some_and(|r| r.online_booking);
+    if !online_reason {
+        return Err(WhyNot::ReasonNotOnline);
+    }
+    Ok(())
+}
+
 impl WhyNot {
     /// What the patient's page says, in the patient's language.
     pub fn describe(&self, zone: crate::time::Zone, language: crate::contact::Language) -> String {
@@ -82,6 +102,36 @@ impl WhyNot {
                     ),
                 }
             }
+        }
+    }
+}
+
+impl WhyNot {
+    /// The same, said on a rebooking page (SPEC §4.4).
+    pub fn describe_rebooking(
+        &self,
+        zone: crate::time::Zone,
+        language: crate::contact::Language,
+    ) -> String {
+        use crate::contact::Language::{En, Fr};
+        match (self, language) {
+            (Self::OnlineBookingOff | Self::ReasonNotOnline, Fr) => {
+                "Ce rendez-vous ne peut pas être repris en ligne.".into()
+            }
+            (Self::OnlineBookingOff | Self::ReasonNotOnline, En) => {
+                "This appointment cannot be booked again online.".into()
+            }
+            (Self::NotBooked(Status::Rebooked), Fr) => {
+                "Un nouveau rendez-vous a déjà été pris à la place de celui-ci.".into()
+            }
+            (Self::NotBooked(Status::Rebooked), En) => {
+                "A new appointment has already been booked in place of this one.".into()
+            }
+            (Self::NotBooked(_), Fr) => "Ce rendez-vous ne peut plus être repris en ligne.".into(),
+            (Self::NotBooked(_), En) => {
+                "This appointment can no longer be booked again online.".into()
+            }
+            _ => self.describe(zone, language),
         }
     }
 }

@@ -9,8 +9,8 @@ use crate::slots;
 use crate::time::TimeRange;
 use chrono::{DateTime, Duration, Utc};
 
-/// What occupies the practitioner's agenda around `window`: booked
-/// appointments, except `moving` (the appointment a patient is moving, whose
+/// What occupies the practitioner's agenda around `window`: absences and
+/// booked appointments, except `moving` (the appointment a patient is moving, whose
 /// own time is free for it).
 pub async fn occupied(
     store: &dyn Store,
@@ -23,13 +23,21 @@ pub async fn occupied(
         start: window.start,
         end: window.end + Duration::minutes(i64::from(MAX_DURATION_MINUTES)),
     };
-    Ok(store
+    let mut occupied: Vec<TimeRange> = store
         .agenda(&settings.id, reach)
         .await?
         .into_iter()
         .filter(|a| a.status.is_booked() && Some(a.id) != moving)
         .map(|a| a.range())
-        .collect())
+        .collect();
+    occupied.extend(
+        store
+            .absences(&settings.id, reach)
+            .await?
+            .iter()
+            .map(|a| a.range()),
+    );
+    Ok(occupied)
 }
 
 pub async fn free_slots(

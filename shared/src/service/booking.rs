@@ -21,6 +21,8 @@ pub enum BookingError {
     Invalid(Vec<FieldError>),
     #[error("the time is taken")]
     Overlap(Vec<AppointmentId>),
+    #[error("the practitioner is absent then")]
+    Absent,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -30,8 +32,46 @@ impl From<InsertError> for BookingError {
         match e {
             InsertError::Overlap(ids) => Self::Overlap(ids),
             InsertError::Store(e) => Self::Store(e),
+            InsertError::Absent => Self::Absent,
             // A new appointment has no earlier version to be stale against.
             InsertError::Stale => Self::Store(StoreError::Contention),
+        }
+    }
+}
+
+impl BookingError {
+    /// How booking outcomes read over HTTP (SPEC §6).
+    pub fn into_problem(self) -> crate::http::Problem {
+        use crate::http::Problem;
+        use lambda_http::http::StatusCode;
+        match self {
+            Self::PractitionerNotFound(_) => {
+                Problem::not_found("This practitioner has no settings yet.")
+            }
+            Self::AppointmentNotFound => Problem::not_found("No such appointment."),
+            Self::Invalid(errors) => Problem::invalid_fields(errors),
+            Self::Overlap(ids) => {
+                let mut p = Problem::conflict(
+                    "This time overlaps a booked appointment; choose another time.",
+                );
+                p.errors = Some(
+                    ids.iter()
+                        .map(|id| FieldError {
+                            field: "start".into(),
+                            message: format!("overlaps appointment {id}"),
+                        })
+                        .collect(),
+                );
+                p
+            }
+            Self::Absent => {
+                Problem::conflict("The practitioner is absent at this time; choose another time.")
+            }
+            Self::Store(StoreError::Contention) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The agenda is busy with other changes; please try again.",
+            ),
+            Self::Store(e) => Problem::unavailable(&e),
         }
     }
 }
@@ -143,7 +183,7 @@ impl BookingService {
             .collect())
     }
 
-    fn view(
+    pub(crate) fn view(
         &self,
         appointment: &Appointment,
         settings: &PractitionerSettings,

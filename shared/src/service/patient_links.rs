@@ -11,7 +11,7 @@ use crate::appointment::{Appointment, Change, Status};
 use crate::contact::Language;
 use crate::links::{LinkGrant, LinkPurpose, LinkToken};
 use crate::ports::{Clock, InsertError, Store, StoreError};
-use crate::rules::online_change::{WhyNot, patient_may_change_online};
+use crate::rules::online_change::{WhyNot, patient_may_change_online, patient_may_rebook_online};
 use crate::settings::PractitionerSettings;
 use crate::time::{TimeRange, parse_instant};
 use chrono::{DateTime, Utc};
@@ -72,6 +72,9 @@ impl Refusal {
     pub fn describe(&self, linked: &Linked) -> String {
         let language = linked.language();
         match (self, language) {
+            (Self::NotAllowed(why), _) if linked.grant.purpose == LinkPurpose::Rebook => {
+                why.describe_rebooking(linked.settings.timezone, language)
+            }
             (Self::NotAllowed(why), _) => why.describe(linked.settings.timezone, language),
             (Self::SlotNotOffered, Language::Fr) => {
                 "Cet horaire n'est pas proposé en ligne. Choisissez un des créneaux de la liste."
@@ -173,6 +176,31 @@ impl PatientLinks {
         from: Option<&str>,
         to: Option<&str>,
     ) -> Result<MoveOffer, ActionError> {
+        let allowed = self.may_change(linked);
+        self.offer(linked, from, to, allowed, Some(linked.appointment.id))
+            .await
+    }
+
+    /// The slots a patient whose appointment was cancelled by the practice may
+    /// book instead (SPEC §4.4).
+    pub async fn rebook_offer(
+        &self,
+        linked: &Linked,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<MoveOffer, ActionError> {
+        let allowed = patient_may_rebook_online(&linked.settings, &linked.appointment);
+        self.offer(linked, from, to, allowed, None).await
+    }
+
+    async fn offer(
+        &self,
+        linked: &Linked,
+        from: Option<&str>,
+        to: Option<&str>,
+        allowed: Result<(), WhyNot>,
+        moving: Option<crate::ids::AppointmentId>,
+    ) -> Result<MoveOffer, ActionError> {
         let now = self.now();
         let window = super::booking::requested_range(
             from,
@@ -186,7 +214,7 @@ impl PatientLinks {
             linked: Box::new(linked.clone()),
             why: Refusal::InvalidStart,
         })?;
-        if let Err(why) = self.may_change(linked) {
+        if let Err(why) = allowed {
             return Ok(MoveOffer {
                 window,
                 slots: Vec::new(),
@@ -197,14 +225,14 @@ impl PatientLinks {
         let reason = linked
             .settings
             .reason(&linked.appointment.reason_id)
-            .expect("may_change() holds only for a reason of the settings");
+            .expect("the rules allow only reasons of the settings");
         let slots = availability::free_slots(
             self.store.as_ref(),
             &linked.settings,
             reason,
             window,
             now,
-            Some(linked.appointment.id),
+            moving,
         )
         .await?;
         Ok(MoveOffer {
@@ -213,6 +241,92 @@ impl PatientLinks {
             not_allowed: None,
             now,
         })
+    }
+
+    /// Books a replacement at the offered slot `start` for an appointment the
+    /// practice cancelled: a new booked appointment that `replaces` it, the
+    /// old one `rebooked`, in one step. The link works once: the old
+    /// appointment's new version kills it.
+    pub async fn rebook(
+        &self,
+        token: &str,
+        start: &str,
+    ) -> Result<(Linked, Appointment), ActionError> {
+        let linked = self.open(token, LinkPurpose::Rebook).await?;
+        let refuse = |linked: &Linked, why| ActionError::Refused {
+            linked: Box::new(linked.clone()),
+            why,
+        };
+        if let Err(why) = patient_may_rebook_online(&linked.settings, &linked.appointment) {
+            return Err(refuse(&linked, Refusal::NotAllowed(why)));
+        }
+        let Ok(start) = parse_instant(start, linked.settings.timezone) else {
+            return Err(refuse(&linked, Refusal::InvalidStart));
+        };
+        let now = self.now();
+        let reason = linked
+            .settings
+            .reason(&linked.appointment.reason_id)
+            .expect("patient_may_rebook_online() holds only for a reason of the settings");
+        let slot = availability::offered_slot(
+            self.store.as_ref(),
+            &linked.settings,
+            reason,
+            start,
+            now,
+            None,
+        )
+        .await?
+        .ok_or_else(|| refuse(&linked, Refusal::SlotNotOffered))?;
+        let old = &linked.appointment;
+        let replacement = Appointment {
+            id: crate::ids::AppointmentId::new(),
+            practitioner_id: old.practitioner_id.clone(),
+            reason_id: old.reason_id.clone(),
+            start: slot.start,
+            end: slot.end,
+            patient: old.patient.clone(),
+            status: Status::Booked,
+            source: crate::appointment::Source::Online,
+            version: 1,
+            replaces: Some(old.id),
+            last_change: Change::Created,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut rebooked = old.clone();
+        rebooked.status = Status::Rebooked;
+        rebooked.version += 1;
+        rebooked.last_change = Change::Rebooked;
+        rebooked.updated_at = now;
+        match self
+            .store
+            .rebook(old.version, &rebooked, &replacement)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(
+                    appointment = %replacement.id,
+                    replaces = %old.id,
+                    "replacement booked by the patient"
+                );
+                Ok((
+                    Linked {
+                        appointment: rebooked,
+                        ..linked
+                    },
+                    replacement,
+                ))
+            }
+            Err(InsertError::Overlap(_) | InsertError::Absent) => Err(ActionError::Refused {
+                linked: Box::new(linked),
+                why: Refusal::SlotTaken,
+            }),
+            Err(InsertError::Stale) => {
+                Err(LinkError::Gone(Box::new(linked), Gone::Superseded).into())
+            }
+            Err(InsertError::Store(e)) => Err(e.into()),
+        }
     }
 
     /// Cancels the appointment (status `cancelled_by_patient`); the
@@ -290,7 +404,7 @@ impl PatientLinks {
                     ..linked
                 })
             }
-            Err(InsertError::Overlap(_)) => Err(ActionError::Refused {
+            Err(InsertError::Overlap(_) | InsertError::Absent) => Err(ActionError::Refused {
                 linked: Box::new(linked),
                 why: Refusal::SlotTaken,
             }),

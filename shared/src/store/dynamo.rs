@@ -2,6 +2,7 @@
 //! transactions for every rule that must hold under concurrency.
 
 use super::item::*;
+use crate::absence::{Absence, MAX_ABSENCE_DAYS};
 use crate::appointment::Appointment;
 use crate::communications::{CommunicationEntry, MessageKey};
 use crate::ids::{AppointmentId, PractitionerId};
@@ -87,107 +88,56 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// One attempt at writing `appointment` (a new one when `expected_version` is
-    /// `None`, else its next version) together with every agenda day it leaves or
-    /// occupies, each conditioned on what was read: `Ok(None)` when a concurrent
-    /// write won the race.
-    async fn try_write(
+    fn conditional_put(
+        put: aws_sdk_dynamodb::types::builders::PutBuilder,
+    ) -> Result<TransactWriteItem, StoreError> {
+        Ok(TransactWriteItem::builder()
+            .put(
+                put.build()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            )
+            .build())
+    }
+
+    /// The put of an agenda day, conditioned on the revision that was read.
+    fn day_put(
         &self,
-        expected_version: Option<u32>,
-        appointment: &Appointment,
-    ) -> Result<Option<()>, InsertError> {
+        mut day: AgendaDayItem,
+        existed: bool,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let previous = day.revision;
+        day.revision += 1;
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_sdk(&AppointmentItem::new(appointment))?));
-        let (put, previous) = match expected_version {
-            None => (put.condition_expression("attribute_not_exists(pk)"), None),
-            Some(expected) => {
-                let stored = self
-                    .get(appointment_pk(&appointment.id), APPOINTMENT_SK)
-                    .await?
-                    .map(from_sdk::<AppointmentItem>)
-                    .transpose()?
-                    .map(|i| i.appointment)
-                    .filter(|a| a.version == expected)
-                    .ok_or(InsertError::Stale)?;
-                let put = put
-                    .condition_expression("version = :version")
-                    .expression_attribute_values(
-                        ":version",
-                        AttributeValue::N(expected.to_string()),
-                    );
-                (put, Some(stored))
-            }
-        };
-        let mut writes = vec![
-            TransactWriteItem::builder()
-                .put(
-                    put.build()
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                )
-                .build(),
-        ];
-
-        let leaves = previous
-            .as_ref()
-            .filter(|p| p.status.is_booked())
-            .map(|p| days_of(&p.range()))
-            .unwrap_or_default();
-        let range = appointment.range();
-        let occupies = if appointment.status.is_booked() {
-            days_of(&range)
+            .set_item(Some(to_sdk(&day)?));
+        let put = if existed {
+            put.condition_expression("revision = :revision")
+                .expression_attribute_values(":revision", AttributeValue::N(previous.to_string()))
         } else {
-            Vec::new()
+            put.condition_expression("attribute_not_exists(pk)")
         };
-        let mut days: Vec<_> = leaves.iter().chain(&occupies).copied().collect();
-        days.sort();
-        days.dedup();
+        Self::conditional_put(put)
+    }
 
-        let id = appointment.id.to_string();
-        let mut overlapping = Vec::new();
-        for day in days {
-            let pk = practitioner_pk(&appointment.practitioner_id);
-            let stored: Option<AgendaDayItem> = self
-                .get(pk, &day_sk(day))
-                .await?
-                .map(from_sdk)
-                .transpose()?;
-            let existed = stored.is_some();
-            let mut agenda_day =
-                stored.unwrap_or_else(|| AgendaDayItem::empty(&appointment.practitioner_id, day));
-            agenda_day.booked.remove(&id);
-            if occupies.contains(&day) {
-                overlapping.extend(agenda_day.overlapping(range));
-                agenda_day.booked.insert(id.clone(), range);
-            }
-            let previous_revision = agenda_day.revision;
-            agenda_day.revision += 1;
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(to_sdk(&agenda_day)?));
-            let put = if existed {
-                put.condition_expression("revision = :revision")
-                    .expression_attribute_values(
-                        ":revision",
-                        AttributeValue::N(previous_revision.to_string()),
-                    )
-            } else {
-                put.condition_expression("attribute_not_exists(pk)")
-            };
-            writes.push(
-                TransactWriteItem::builder()
-                    .put(
-                        put.build()
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    )
-                    .build(),
-            );
-        }
-        if !overlapping.is_empty() {
-            overlapping.sort();
-            overlapping.dedup();
-            return Err(InsertError::Overlap(overlapping));
-        }
+    async fn day(
+        &self,
+        practitioner: &PractitionerId,
+        day: chrono::NaiveDate,
+    ) -> Result<(AgendaDayItem, bool), StoreError> {
+        let stored: Option<AgendaDayItem> = self
+            .get(practitioner_pk(practitioner), &day_sk(day))
+            .await?
+            .map(from_sdk)
+            .transpose()?;
+        let existed = stored.is_some();
+        Ok((
+            stored.unwrap_or_else(|| AgendaDayItem::empty(practitioner, day)),
+            existed,
+        ))
+    }
+
+    /// Runs a transaction: `Ok(None)` when a concurrent write won the race.
+    async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<Option<()>, StoreError> {
         match self
             .client
             .transact_write_items()
@@ -204,29 +154,127 @@ impl DynamoStore {
                 if lost_race {
                     Ok(None)
                 } else {
-                    Err(unavailable(e).into())
+                    Err(unavailable(e))
                 }
             }
         }
     }
 
-    async fn write(
+    /// One attempt at writing appointments of one practitioner (new ones when
+    /// the expected version is `None`, else their next versions) together with
+    /// every agenda day they leave or occupy, each conditioned on what was
+    /// read: `Ok(None)` when a concurrent write won the race.
+    async fn try_write(
         &self,
-        expected_version: Option<u32>,
-        appointment: &Appointment,
-    ) -> Result<(), InsertError> {
+        writes: &[(Option<u32>, &Appointment)],
+    ) -> Result<Option<()>, InsertError> {
+        let Some((_, first)) = writes.first() else {
+            return Ok(Some(()));
+        };
+        let practitioner = &first.practitioner_id;
+        let mut transaction = Vec::new();
+        // Per appointment: the range it leaves (if it was booked) and the range it takes.
+        let mut moves: Vec<(String, Option<TimeRange>)> = Vec::new();
+        let mut days = Vec::new();
+        for (expected_version, appointment) in writes {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(to_sdk(&AppointmentItem::new(appointment))?));
+            let put = match expected_version {
+                None => put.condition_expression("attribute_not_exists(pk)"),
+                Some(expected) => {
+                    let stored = self
+                        .get(appointment_pk(&appointment.id), APPOINTMENT_SK)
+                        .await?
+                        .map(from_sdk::<AppointmentItem>)
+                        .transpose()?
+                        .map(|i| i.appointment)
+                        .filter(|a| a.version == *expected)
+                        .ok_or(InsertError::Stale)?;
+                    if stored.status.is_booked() {
+                        days.extend(days_of(&stored.range()));
+                    }
+                    put.condition_expression("version = :version")
+                        .expression_attribute_values(
+                            ":version",
+                            AttributeValue::N(expected.to_string()),
+                        )
+                }
+            };
+            transaction.push(Self::conditional_put(put)?);
+            let takes = appointment.status.is_booked().then(|| appointment.range());
+            if let Some(range) = takes {
+                days.extend(days_of(&range));
+            }
+            moves.push((appointment.id.to_string(), takes));
+        }
+        days.sort();
+        days.dedup();
+
+        let mut overlapping = Vec::new();
+        let mut absent = false;
+        for day in days {
+            let (mut agenda_day, existed) = self.day(practitioner, day).await?;
+            for (id, _) in &moves {
+                agenda_day.booked.remove(id);
+            }
+            for (id, takes) in &moves {
+                let Some(range) = takes.filter(|r| days_of(r).contains(&day)) else {
+                    continue;
+                };
+                overlapping.extend(agenda_day.overlapping(range));
+                absent |= agenda_day.absent_during(range);
+                agenda_day.booked.insert(id.clone(), range);
+            }
+            transaction.push(self.day_put(agenda_day, existed)?);
+        }
+        if !overlapping.is_empty() {
+            overlapping.sort();
+            overlapping.dedup();
+            return Err(InsertError::Overlap(overlapping));
+        }
+        if absent {
+            return Err(InsertError::Absent);
+        }
+        Ok(self.transact(transaction).await?)
+    }
+
+    async fn write(&self, writes: &[(Option<u32>, &Appointment)]) -> Result<(), InsertError> {
         // A lost race is retried on fresh reads; a stale version shows up
         // in the next attempt's read and ends the loop.
         for _ in 0..BOOKING_ATTEMPTS {
-            if self
-                .try_write(expected_version, appointment)
-                .await?
-                .is_some()
-            {
+            if self.try_write(writes).await?.is_some() {
                 return Ok(());
             }
         }
         Err(StoreError::Contention.into())
+    }
+
+    async fn try_place_absence(&self, absence: &Absence) -> Result<Option<()>, InsertError> {
+        let item = AbsenceItem::new(absence);
+        if self.get(item.pk.clone(), &item.sk).await?.is_some() {
+            return Ok(Some(()));
+        }
+        let mut transaction = vec![Self::conditional_put(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(to_sdk(&item)?))
+                .condition_expression("attribute_not_exists(pk)"),
+        )?];
+        let range = absence.range();
+        let mut overlapping = Vec::new();
+        for day in days_of(&range) {
+            let (mut agenda_day, existed) = self.day(&absence.practitioner_id, day).await?;
+            overlapping.extend(agenda_day.overlapping(range));
+            agenda_day.absent.insert(absence.id.to_string(), range);
+            transaction.push(self.day_put(agenda_day, existed)?);
+        }
+        if !overlapping.is_empty() {
+            overlapping.sort();
+            overlapping.dedup();
+            return Err(InsertError::Overlap(overlapping));
+        }
+        Ok(self.transact(transaction).await?)
     }
 }
 
@@ -247,7 +295,7 @@ impl Store for DynamoStore {
     }
 
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<(), InsertError> {
-        self.write(None, appointment).await
+        self.write(&[(None, appointment)]).await
     }
 
     async fn update_appointment(
@@ -255,7 +303,64 @@ impl Store for DynamoStore {
         expected_version: u32,
         appointment: &Appointment,
     ) -> Result<(), InsertError> {
-        self.write(Some(expected_version), appointment).await
+        self.write(&[(Some(expected_version), appointment)]).await
+    }
+
+    async fn rebook(
+        &self,
+        expected_version: u32,
+        rebooked: &Appointment,
+        replacement: &Appointment,
+    ) -> Result<(), InsertError> {
+        self.write(&[(Some(expected_version), rebooked), (None, replacement)])
+            .await
+    }
+
+    async fn place_absence(&self, absence: &Absence) -> Result<(), InsertError> {
+        for _ in 0..BOOKING_ATTEMPTS {
+            if self.try_place_absence(absence).await?.is_some() {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Contention.into())
+    }
+
+    async fn absences(
+        &self,
+        practitioner: &PractitionerId,
+        range: TimeRange,
+    ) -> Result<Vec<Absence>, StoreError> {
+        // Sorted by start: one overlapping `range` started at most the longest
+        // absence before it.
+        let lowest = range.start - Duration::days(MAX_ABSENCE_DAYS);
+        let items: Vec<SdkItem> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :lo AND :hi")
+            .expression_attribute_values(":pk", s(practitioner_pk(practitioner)))
+            .expression_attribute_values(
+                ":lo",
+                s(format!("{ABSENCE_SK_PREFIX}{}", sortable(lowest))),
+            )
+            .expression_attribute_values(
+                ":hi",
+                s(format!("{ABSENCE_SK_PREFIX}{}", sortable(range.end))),
+            )
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(unavailable)?;
+        let mut found = Vec::new();
+        for item in items {
+            let absence = from_sdk::<AbsenceItem>(item)?.absence;
+            if absence.range().overlaps(&range) {
+                found.push(absence);
+            }
+        }
+        Ok(found)
     }
 
     async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError> {

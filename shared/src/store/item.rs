@@ -7,7 +7,9 @@
 //! | appointment | `APPT#{id}` | `APPT` | GSI1: `gsi1pk = PRAC#{pid}`, `gsi1sk = {start}#{id}` (agenda reads) |
 //! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry |
 //! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
+//! | absence | `PRAC#{pid}` | `ABS#{start}#{id}` | also listed in the `absent` map of each agenda day it touches |
 
+use crate::absence::Absence;
 use crate::appointment::Appointment;
 use crate::communications::{CommunicationEntry, MessageKey};
 use crate::ids::{AppointmentId, PractitionerId};
@@ -35,6 +37,7 @@ pub mod kind {
     pub const APPOINTMENT: &str = "appointment";
     pub const MESSAGE: &str = "message";
     pub const LINK: &str = "link";
+    pub const ABSENCE: &str = "absence";
 }
 
 pub fn practitioner_pk(id: &PractitionerId) -> String {
@@ -56,6 +59,14 @@ pub fn link_pk(hash: &TokenHash) -> String {
     format!("LINK#{}", hash.0)
 }
 pub const LINK_SK: &str = "LINK";
+pub const ABSENCE_SK_PREFIX: &str = "ABS#";
+pub fn absence_sk(absence: &Absence) -> String {
+    format!(
+        "{ABSENCE_SK_PREFIX}{}#{}",
+        sortable(absence.start),
+        absence.id
+    )
+}
 
 /// Fixed-width UTC, so that string order is time order in sort keys.
 pub fn sortable(t: DateTime<Utc>) -> String {
@@ -132,6 +143,9 @@ pub struct AgendaDayItem {
     pub revision: u64,
     #[serde(default)]
     pub booked: BTreeMap<String, TimeRange>,
+    /// Absences touching the day, by absence id.
+    #[serde(default)]
+    pub absent: BTreeMap<String, TimeRange>,
 }
 
 impl AgendaDayItem {
@@ -142,6 +156,7 @@ impl AgendaDayItem {
             item_type: kind::AGENDA_DAY.into(),
             revision: 0,
             booked: BTreeMap::new(),
+            absent: BTreeMap::new(),
         }
     }
     pub fn overlapping(&self, range: TimeRange) -> impl Iterator<Item = AppointmentId> + '_ {
@@ -149,6 +164,30 @@ impl AgendaDayItem {
             .iter()
             .filter(move |(_, r)| r.overlaps(&range))
             .filter_map(|(id, _)| AppointmentId::parse(id).ok())
+    }
+    pub fn absent_during(&self, range: TimeRange) -> bool {
+        self.absent.values().any(|r| r.overlaps(&range))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AbsenceItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    #[serde(flatten)]
+    pub absence: Absence,
+}
+
+impl AbsenceItem {
+    pub fn new(absence: &Absence) -> Self {
+        Self {
+            pk: practitioner_pk(&absence.practitioner_id),
+            sk: absence_sk(absence),
+            item_type: kind::ABSENCE.into(),
+            absence: absence.clone(),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! change to its subscribers as a stream record in Lambda's JSON shape.
 
 use super::item::{self, *};
+use crate::absence::Absence;
 use crate::appointment::Appointment;
 use crate::communications::{CommunicationEntry, MessageKey};
 use crate::ids::{AppointmentId, PractitionerId};
@@ -160,6 +161,56 @@ impl State {
         });
     }
 
+    fn absences_of(&self, practitioner: &PractitionerId) -> Result<Vec<Absence>, StoreError> {
+        let pk = practitioner_pk(practitioner);
+        self.items
+            .range((pk.clone(), ABSENCE_SK_PREFIX.to_string())..)
+            .take_while(|((p, s), _)| *p == pk && s.starts_with(ABSENCE_SK_PREFIX))
+            .map(|(_, i)| decode::<AbsenceItem>(i.clone()).map(|a| a.absence))
+            .collect()
+    }
+
+    /// Why `appointment` cannot occupy its time: booked appointments (other
+    /// than itself) or an absence overlap it.
+    fn check_free(&self, appointment: &Appointment) -> Result<(), InsertError> {
+        if !appointment.status.is_booked() {
+            return Ok(());
+        }
+        let range = appointment.range();
+        let mut overlapping = Vec::new();
+        for other in self.appointments_of(&appointment.practitioner_id) {
+            let other = other?;
+            if other.id != appointment.id
+                && other.status.is_booked()
+                && other.range().overlaps(&range)
+            {
+                overlapping.push(other.id);
+            }
+        }
+        if !overlapping.is_empty() {
+            return Err(InsertError::Overlap(overlapping));
+        }
+        if self
+            .absences_of(&appointment.practitioner_id)?
+            .iter()
+            .any(|a| a.range().overlaps(&range))
+        {
+            return Err(InsertError::Absent);
+        }
+        Ok(())
+    }
+
+    fn check_version(&self, id: &AppointmentId, expected: u32) -> Result<(), InsertError> {
+        let stored = self
+            .get(&appointment_pk(id), APPOINTMENT_SK)
+            .map(|i| decode::<AppointmentItem>(i.clone()))
+            .transpose()?;
+        if stored.is_none_or(|s| s.appointment.version != expected) {
+            return Err(InsertError::Stale);
+        }
+        Ok(())
+    }
+
     fn appointments_of<'a>(
         &'a self,
         practitioner: &'a PractitionerId,
@@ -194,17 +245,7 @@ impl Store for MemoryStore {
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<(), InsertError> {
         let item = encode(&AppointmentItem::new(appointment))?;
         let mut state = self.lock();
-        let range = appointment.range();
-        let mut overlapping = Vec::new();
-        for other in state.appointments_of(&appointment.practitioner_id) {
-            let other = other?;
-            if other.status.is_booked() && other.range().overlaps(&range) {
-                overlapping.push(other.id);
-            }
-        }
-        if !overlapping.is_empty() {
-            return Err(InsertError::Overlap(overlapping));
-        }
+        state.check_free(appointment)?;
         state.put(item);
         Ok(())
     }
@@ -216,31 +257,64 @@ impl Store for MemoryStore {
     ) -> Result<(), InsertError> {
         let item = encode(&AppointmentItem::new(appointment))?;
         let mut state = self.lock();
-        let stored = state
-            .get(&appointment_pk(&appointment.id), APPOINTMENT_SK)
-            .map(|i| decode::<AppointmentItem>(i.clone()))
-            .transpose()?;
-        if stored.is_none_or(|s| s.appointment.version != expected_version) {
-            return Err(InsertError::Stale);
+        state.check_version(&appointment.id, expected_version)?;
+        state.check_free(appointment)?;
+        state.put(item);
+        Ok(())
+    }
+
+    async fn rebook(
+        &self,
+        expected_version: u32,
+        rebooked: &Appointment,
+        replacement: &Appointment,
+    ) -> Result<(), InsertError> {
+        let old = encode(&AppointmentItem::new(rebooked))?;
+        let new = encode(&AppointmentItem::new(replacement))?;
+        let mut state = self.lock();
+        state.check_version(&rebooked.id, expected_version)?;
+        state.check_free(replacement)?;
+        state.put(old);
+        state.put(new);
+        Ok(())
+    }
+
+    async fn place_absence(&self, absence: &Absence) -> Result<(), InsertError> {
+        let item = encode(&AbsenceItem::new(absence))?;
+        let mut state = self.lock();
+        let key = key_of(&item);
+        if state.items.contains_key(&key) {
+            return Ok(());
         }
-        if appointment.status.is_booked() {
-            let range = appointment.range();
-            let mut overlapping = Vec::new();
-            for other in state.appointments_of(&appointment.practitioner_id) {
-                let other = other?;
-                if other.id != appointment.id
-                    && other.status.is_booked()
-                    && other.range().overlaps(&range)
-                {
-                    overlapping.push(other.id);
-                }
+        let range = absence.range();
+        let mut overlapping = Vec::new();
+        for other in state.appointments_of(&absence.practitioner_id) {
+            let other = other?;
+            if other.status.is_booked() && other.range().overlaps(&range) {
+                overlapping.push(other.id);
             }
-            if !overlapping.is_empty() {
-                return Err(InsertError::Overlap(overlapping));
-            }
+        }
+        if !overlapping.is_empty() {
+            overlapping.sort();
+            return Err(InsertError::Overlap(overlapping));
         }
         state.put(item);
         Ok(())
+    }
+
+    async fn absences(
+        &self,
+        practitioner: &PractitionerId,
+        range: TimeRange,
+    ) -> Result<Vec<Absence>, StoreError> {
+        let found: Vec<Absence> = self
+            .lock()
+            .absences_of(practitioner)?
+            .into_iter()
+            .filter(|a| a.range().overlaps(&range))
+            .collect();
+        self.count_reads(found.len());
+        Ok(found)
     }
 
     async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError> {

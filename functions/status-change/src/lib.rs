@@ -1,0 +1,102 @@
+//! The status-change function: the practitioner side sets an appointment to
+//! « à reporter, à prévenir » or cancels it, and places absences (SPEC §6.2).
+//! Routing and HTTP only; the rules live in `shared`.
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use shared::absence::AbsenceRequest;
+use shared::http::{HttpResponse, Problem, authorize, json, parse_json};
+use shared::ids::{AppointmentId, PractitionerId};
+use shared::ports::{Clock, Store};
+use shared::service::practice::{PracticeError, PracticeService, StatusRequest};
+use shared::validation::FieldError;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct StatusChangeApi {
+    service: PracticeService,
+}
+
+impl StatusChangeApi {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            service: PracticeService::new(store, clock),
+        }
+    }
+
+    /// The Lambda handler: every outcome, errors included, is an HTTP answer.
+    pub async fn handle(&self, request: Request) -> Result<Response<Body>, Infallible> {
+        Ok(self
+            .route(&request)
+            .await
+            .unwrap_or_else(Problem::into_response))
+    }
+
+    async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
+        let path = request.uri().path().to_string();
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let ["practitioners", pid, rest @ ..] = segments.as_slice() else {
+            return Err(Problem::not_found("No such resource."));
+        };
+        authorize(request, pid)?;
+        let pid =
+            PractitionerId::parse(*pid).map_err(|_| Problem::not_found("No such practitioner."))?;
+        match (request.method(), rest) {
+            (&Method::PUT, ["appointments", id, "status"]) => {
+                let id = AppointmentId::parse(id)
+                    .map_err(|_| Problem::not_found("No such appointment."))?;
+                let body: StatusRequest = parse_json(request)?;
+                let appointment = self
+                    .service
+                    .set_status(&pid, &id, &body)
+                    .await
+                    .map_err(problem)?;
+                Ok(json(StatusCode::OK, &appointment))
+            }
+            (&Method::POST, ["absences"]) => {
+                let body: AbsenceRequest = parse_json(request)?;
+                let absence = self
+                    .service
+                    .place_absence(&pid, &body)
+                    .await
+                    .map_err(problem)?;
+                Ok(json(StatusCode::CREATED, &absence))
+            }
+            (_, ["appointments", _, "status"] | ["absences"]) => Err(Problem::method_not_allowed()),
+            _ => Err(Problem::not_found("No such resource.")),
+        }
+    }
+}
+
+fn problem(error: PracticeError) -> Problem {
+    match error {
+        PracticeError::Booking(e) => e.into_problem(),
+        PracticeError::NotAllowed { from, to } => Problem::conflict(format!(
+            "An appointment that is {} cannot be set to {}.",
+            status_word(from),
+            status_word(to)
+        )),
+        PracticeError::Covered(ids) => {
+            let mut p = Problem::conflict(
+                "Booked appointments are inside this absence: move them to reschedule, or choose another time.",
+            );
+            p.errors = Some(
+                ids.iter()
+                    .map(|id| FieldError {
+                        field: "appointments".into(),
+                        message: format!("booked appointment {id} is inside the absence"),
+                    })
+                    .collect(),
+            );
+            p
+        }
+    }
+}
+
+fn status_word(status: shared::appointment::Status) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}

@@ -199,3 +199,147 @@ async fn after_the_appointment_the_link_has_expired() {
         "{page}"
     );
 }
+
+/// Jeanne's appointment set to « à reporter » by the practice (version 2), and
+/// the rebooking link of its cancellation SMS.
+async fn rebooking(given: &Given) -> LinkToken {
+    let mut to_reschedule = given.appointment.clone();
+    to_reschedule.status = shared::appointment::Status::ToReschedule;
+    to_reschedule.version = 2;
+    to_reschedule.last_change = shared::appointment::Change::SetToReschedule;
+    given
+        .store
+        .update_appointment(1, &to_reschedule)
+        .await
+        .unwrap();
+    let token = LinkToken::generate();
+    let grant = LinkGrant {
+        appointment_id: given.appointment.id,
+        purpose: LinkPurpose::Rebook,
+        version: 2,
+        expires_at: at("2027-01-25T00:00:00Z"),
+    };
+    given.store.put_link(&token.hash(), &grant).await.unwrap();
+    token
+}
+
+fn with_body(mut request: Request, body: &serde_json::Value) -> Request {
+    *request.body_mut() = Body::Text(body.to_string());
+    request.headers_mut().insert(
+        "content-type",
+        lambda_http::http::HeaderValue::from_static("application/json"),
+    );
+    request
+}
+
+#[tokio::test]
+async fn a_rebooking_link_books_one_replacement_and_works_once() {
+    let given = given().await;
+    let token = rebooking(&given).await;
+    let page = format!("/r/{}", token.as_str());
+
+    let response = given
+        .api
+        .handle(request("GET", &page, "application/json"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let offer: serde_json::Value = serde_json::from_str(&body(&response)).unwrap();
+    assert_eq!(offer["cancelled"]["start"], "2026-12-03T14:30:00+01:00");
+    assert_eq!(
+        offer["cancelled"]["practitioner"]["name"],
+        "Dr Marie Martin"
+    );
+    assert_eq!(offer["can_rebook"], true);
+    assert_eq!(offer["secretariat_phone"], "+33140000000");
+    let start = offer["slots"][0]["start"].as_str().unwrap().to_string();
+
+    let post = with_body(
+        request("POST", &page, "application/json"),
+        &serde_json::json!({"start": start}),
+    );
+    let response = given.api.handle(post).await.unwrap();
+    assert_eq!(response.status(), 201, "{}", body(&response));
+    let replacement: serde_json::Value = serde_json::from_str(&body(&response)).unwrap();
+    assert_eq!(
+        (
+            replacement["start"].as_str(),
+            replacement["status"].as_str()
+        ),
+        (Some(start.as_str()), Some("booked"))
+    );
+    let id = shared::ids::AppointmentId::parse(replacement["id"].as_str().unwrap()).unwrap();
+    let new = given.store.appointment(&id).await.unwrap().unwrap();
+    assert_eq!(new.replaces, Some(given.appointment.id));
+    assert_eq!(new.source, shared::appointment::Source::Online);
+    let old = given
+        .store
+        .appointment(&given.appointment.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.status, shared::appointment::Status::Rebooked);
+
+    // The link works once.
+    let again = with_body(
+        request("POST", &page, "application/json"),
+        &serde_json::json!({"start": start}),
+    );
+    assert_eq!(given.api.handle(again).await.unwrap().status(), 410);
+    let html = given
+        .api
+        .handle(request("GET", &page, "text/html"))
+        .await
+        .unwrap();
+    assert_eq!(html.status(), 410);
+}
+
+#[tokio::test]
+async fn without_online_booking_the_rebooking_page_gives_the_phone_and_books_nothing() {
+    let given = given().await;
+    let token = rebooking(&given).await;
+    let mut settings = dr_martin();
+    settings.reasons[0].online_booking = false;
+    given.store.put_settings(&settings).await.unwrap();
+    let page = format!("/r/{}", token.as_str());
+
+    let response = given
+        .api
+        .handle(request("GET", &page, "application/json"))
+        .await
+        .unwrap();
+    let offer: serde_json::Value = serde_json::from_str(&body(&response)).unwrap();
+    assert_eq!(offer["can_rebook"], false);
+    assert_eq!(offer["slots"], serde_json::json!([]));
+    assert!(offer["why_not"].as_str().unwrap().contains("en ligne"));
+    let html = body(
+        &given
+            .api
+            .handle(request("GET", &page, "text/html"))
+            .await
+            .unwrap(),
+    );
+    assert!(
+        html.contains("01 40 00 00 00") && !html.contains("type=\"radio\""),
+        "{html}"
+    );
+
+    let post = with_body(
+        request("POST", &page, "application/json"),
+        &serde_json::json!({"start": "2026-11-30T09:00:00+01:00"}),
+    );
+    let response = given.api.handle(post).await.unwrap();
+    assert_eq!(response.status(), 409);
+    let problem: serde_json::Value = serde_json::from_str(&body(&response)).unwrap();
+    assert_eq!(problem["secretariat_phone"], "+33140000000");
+    assert_eq!(
+        given
+            .store
+            .appointment(&given.appointment.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        shared::appointment::Status::ToReschedule
+    );
+}

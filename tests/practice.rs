@@ -1,0 +1,391 @@
+//! The practitioner side cancelling and placing absences, and patients booking
+//! online, over HTTP against the local server (SPEC §3, §4.4, §6.2, §6.3).
+
+use acceptance::{DEMO, TestApp, spawn_app};
+use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono_tz::Europe::Paris;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// The Monday of the week after next, in Paris.
+fn monday() -> NaiveDate {
+    let mut day = Utc::now().with_timezone(&Paris).date_naive() + Duration::days(8);
+    while day.weekday() != Weekday::Mon {
+        day += Duration::days(1);
+    }
+    day
+}
+
+fn at(day: NaiveDate, hour: u32, minute: u32) -> String {
+    format!("{day}T{hour:02}:{minute:02}:00")
+}
+
+/// The same time as the API answers it, with the offset of that day in Paris.
+fn answered(day: NaiveDate, hour: u32, minute: u32) -> String {
+    use chrono::TimeZone;
+    Paris
+        .from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap())
+        .unwrap()
+        .to_rfc3339()
+}
+
+fn booking(reason: &str, start: &str) -> Value {
+    json!({"reason_id": reason, "start": start,
+           "patient": {"first_name": "Jeanne", "last_name": "Dupont",
+                       "email": "jeanne@example.org", "mobile": "06 12 34 56 78"}})
+}
+
+async fn book(app: &TestApp, start: &str) -> String {
+    let (status, appointment) = app.book(DEMO, &booking("consultation", start)).await;
+    assert_eq!(status, 201, "{appointment}");
+    appointment["id"].as_str().unwrap().to_string()
+}
+
+async fn set_status(app: &TestApp, id: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .as_practitioner(
+            Method::PUT,
+            DEMO,
+            &format!("/practitioners/{DEMO}/appointments/{id}/status"),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+async fn place_absence(app: &TestApp, body: Value) -> (u16, Value) {
+    let response = app
+        .as_practitioner(
+            Method::POST,
+            DEMO,
+            &format!("/practitioners/{DEMO}/absences"),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+async fn status_of(app: &TestApp, id: &str) -> String {
+    app.appointment(DEMO, id).await["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn public_slots(app: &TestApp, query: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .get(app.url(&format!("/public/practitioners/{DEMO}/slots?{query}")))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+async fn book_online(app: &TestApp, body: &Value) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url(&format!("/public/practitioners/{DEMO}/appointments")))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+fn starts(slots: &Value) -> Vec<String> {
+    slots["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn status_changes_follow_the_allowed_transitions_and_free_the_time() {
+    let app = spawn_app().await;
+    let start = at(monday(), 10, 0);
+    let id = book(&app, &start).await;
+
+    let (status, view) = set_status(
+        &app,
+        &id,
+        json!({"status": "to_reschedule", "send_cancellation_sms": false}),
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        (view["status"].as_str(), view["version"].as_u64()),
+        (Some("to_reschedule"), Some(2))
+    );
+    // The same request again (a retry) changes nothing
+    let (status, view) = set_status(&app, &id, json!({"status": "to_reschedule"})).await;
+    assert_eq!((status, view["version"].as_u64()), (200, Some(2)));
+    // The time is free again
+    book(&app, &start).await;
+    // to_reschedule → cancelled is allowed; cancelled → to_reschedule is not
+    assert_eq!(
+        set_status(&app, &id, json!({"status": "cancelled"}))
+            .await
+            .0,
+        200
+    );
+    let (status, problem) = set_status(&app, &id, json!({"status": "to_reschedule"})).await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("cancelled"));
+    // Unknown statuses and ids
+    assert_eq!(
+        set_status(&app, &id, json!({"status": "booked"})).await.0,
+        422
+    );
+    let (status, _) = set_status(
+        &app,
+        "01JDX5Z8Q8N4W6B1R0M9T2V3C7",
+        json!({"status": "cancelled"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(status_of(&app, &id).await, "cancelled");
+}
+
+#[tokio::test]
+async fn an_absence_over_booked_appointments_is_refused_by_default_and_lists_them() {
+    let app = spawn_app().await;
+    let day = monday();
+    let mut ids = Vec::new();
+    for (h, m) in [(9, 0), (9, 40), (11, 0)] {
+        ids.push(book(&app, &at(day, h, m)).await);
+    }
+    let outside = book(&app, &at(day, 14, 0)).await;
+
+    let (status, problem) = place_absence(
+        &app,
+        json!({"start": at(day, 8, 0), "end": at(day, 12, 0), "label": "Congrès"}),
+    )
+    .await;
+
+    assert_eq!(status, 409, "{problem}");
+    let mut listed: Vec<String> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["message"]
+                .as_str()
+                .unwrap()
+                .split(' ')
+                .nth(2)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    listed.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+    for id in ids.iter().chain([&outside]) {
+        assert_eq!(status_of(&app, id).await, "booked");
+    }
+    // Nothing was placed: the morning can still be booked
+    book(&app, &at(day, 10, 20)).await;
+}
+
+#[tokio::test]
+async fn an_absence_with_to_reschedule_moves_them_all_and_keeps_bookings_out() {
+    let app = spawn_app().await;
+    let day = monday();
+    let mut ids = Vec::new();
+    for (h, m) in [(9, 0), (9, 40), (11, 0)] {
+        ids.push(book(&app, &at(day, h, m)).await);
+    }
+
+    let (status, absence) = place_absence(
+        &app,
+        json!({"start": at(day, 8, 0), "end": at(day, 12, 0), "label": "Congrès",
+               "appointments": "to_reschedule", "send_cancellation_sms": true}),
+    )
+    .await;
+
+    assert_eq!(status, 201, "{absence}");
+    let mut affected: Vec<String> = absence["affected_appointments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    affected.sort();
+    ids.sort();
+    assert_eq!(affected, ids);
+    assert_eq!(absence["label"], "Congrès");
+    for id in &ids {
+        assert_eq!(status_of(&app, id).await, "to_reschedule");
+    }
+    // The same request again (a retry) names the same absence and changes nothing
+    let (status, again) = place_absence(
+        &app,
+        json!({"start": at(day, 8, 0), "end": at(day, 12, 0), "label": "Congrès",
+               "appointments": "to_reschedule", "send_cancellation_sms": true}),
+    )
+    .await;
+    assert_eq!((status, &again["id"]), (201, &absence["id"]));
+    // Nobody books inside it, on either side
+    let (status, problem) = app
+        .book(DEMO, &booking("consultation", &at(day, 10, 0)))
+        .await;
+    assert_eq!(status, 409);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("absent"),
+        "{problem}"
+    );
+    let (_, slots) = public_slots(
+        &app,
+        &format!(
+            "reason_id=consultation&from={day}&to={}",
+            day + Duration::days(1)
+        ),
+    )
+    .await;
+    let offered = starts(&slots);
+    assert!(!offered.is_empty());
+    assert!(
+        offered
+            .iter()
+            .all(|s| s.as_str() >= format!("{day}T12:00").as_str()),
+        "{offered:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_absence_over_a_full_week_of_appointments_completes_in_one_request() {
+    let app = spawn_app().await;
+    let day = monday();
+    // 22 appointments a day, Monday to Friday: 110 (the practice may book outside opening hours).
+    let mut booked = 0;
+    for d in 0..5 {
+        let date = day + Duration::days(d);
+        for slot in 0..22 {
+            let minutes = 8 * 60 + slot * 20;
+            book(&app, &at(date, minutes / 60, minutes % 60)).await;
+            booked += 1;
+        }
+    }
+    let (status, absence) = place_absence(
+        &app,
+        json!({"start": at(day, 0, 0), "end": at(day + Duration::days(7), 0, 0),
+               "appointments": "to_reschedule", "send_cancellation_sms": false}),
+    )
+    .await;
+    assert_eq!(status, 201, "{absence}");
+    assert_eq!(
+        absence["affected_appointments"].as_array().unwrap().len(),
+        booked
+    );
+    let week = app
+        .as_practitioner(
+            Method::GET,
+            DEMO,
+            &format!(
+                "/practitioners/{DEMO}/appointments?from={day}&to={}",
+                day + Duration::days(7)
+            ),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = week["appointments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), booked);
+    assert!(statuses.iter().all(|s| *s == "to_reschedule"));
+}
+
+#[tokio::test]
+async fn online_booking_offers_only_free_slots_and_books_only_those() {
+    let app = spawn_app().await;
+    let day = monday();
+    let taken = book(&app, &at(day, 9, 20)).await;
+    let query = format!(
+        "reason_id=consultation&from={day}&to={}",
+        day + Duration::days(1)
+    );
+
+    let (status, slots) = public_slots(&app, &query).await;
+    assert_eq!(status, 200, "{slots}");
+    let offered = starts(&slots);
+    assert!(offered.contains(&answered(day, 9, 0)));
+    assert!(!offered.contains(&answered(day, 9, 20)), "taken");
+    assert!(
+        !offered
+            .iter()
+            .any(|s| s.contains("T12:") || s.contains("T13:")),
+        "closed at lunch"
+    );
+
+    // Booking an offered slot: 201, source online, and the confirmation follows
+    let (status, booked) = book_online(&app, &booking("consultation", &offered[0])).await;
+    assert_eq!(status, 201, "{booked}");
+    assert_eq!(
+        (booked["source"].as_str(), booked["status"].as_str()),
+        (Some("online"), Some("booked"))
+    );
+    assert!(booked.get("patient").is_none() && booked.get("communications").is_none());
+    let outbox = app.outbox().await;
+    assert!(
+        outbox
+            .iter()
+            .any(|m| m["appointment_id"] == booked["id"] && m["kind"] == "confirmation")
+    );
+
+    // A taken slot: 409, saying nothing about who holds it
+    let (status, problem) = book_online(&app, &booking("consultation", &at(day, 9, 20))).await;
+    assert_eq!(status, 409);
+    assert!(!problem.to_string().contains(&taken), "{problem}");
+    // Off the grid, outside opening hours: 422
+    for start in [at(day, 9, 5), at(day, 19, 0), at(day, 12, 40)] {
+        assert_eq!(
+            book_online(&app, &booking("consultation", &start)).await.0,
+            422,
+            "{start}"
+        );
+    }
+    // A reason not offered online
+    assert_eq!(public_slots(&app, "reason_id=bilan").await.0, 404);
+    let (status, problem) = book_online(&app, &booking("bilan", &offered[2])).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "reason_id");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_patients_racing_for_one_slot_one_wins() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let day = monday();
+    let start = at(day, 15, 0);
+    let racers: Vec<_> = (0..10)
+        .map(|_| {
+            let app = app.clone();
+            let start = start.clone();
+            tokio::spawn(async move { book_online(&app, &booking("consultation", &start)).await.0 })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for racer in racers {
+        outcomes.push(racer.await.unwrap());
+    }
+    outcomes.sort();
+    assert_eq!(outcomes, [201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
+}

@@ -19,6 +19,7 @@ pub mod links;
 pub mod mail;
 pub mod messages;
 pub mod ports;
+pub mod reminder;
 pub mod rules;
 pub mod service;
 pub mod settings;

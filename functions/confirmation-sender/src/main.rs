@@ -5,7 +5,7 @@ use shared::clock::SystemClock;
 use shared::config::{optional, required, *};
 use shared::events::EventBridgePublisher;
 use shared::links::PublicUrls;
-use shared::mail::SesMailer;
+use shared::mail::{SesMailer, SnsSmsSender};
 use shared::service::delivery::Delivery;
 use shared::store::DynamoStore;
 use shared::telemetry::{LogFormat, init};
@@ -34,6 +34,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             aws_sdk_sesv2::Client::new(&aws),
             sender,
             optional(SES_CONFIGURATION_SET),
+        )),
+        // Confirmations are e-mails; the port is wired like in every sender.
+        sms: Arc::new(SnsSmsSender::new(
+            aws_sdk_sns::Client::new(&aws),
+            optional(SMS_SENDER_ID),
         )),
         events: Arc::new(EventBridgePublisher::new(
             aws_sdk_eventbridge::Client::new(&aws),

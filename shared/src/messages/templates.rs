@@ -20,6 +20,15 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "email/confirmation.en.subject.txt",
     "email/confirmation.en.txt",
     "email/confirmation.en.html",
+    // Reminders (SPEC §4.3)
+    "email/reminder.fr.subject.txt",
+    "email/reminder.fr.txt",
+    "email/reminder.fr.html",
+    "email/reminder.en.subject.txt",
+    "email/reminder.en.txt",
+    "email/reminder.en.html",
+    "sms/reminder.fr.txt",
+    "sms/reminder.en.txt",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -56,4 +65,12 @@ pub fn render_email(message: &str, language: Language, context: &impl Serialize)
         text: render(&format!("{base}.txt"), context),
         html: render(&format!("{base}.html"), context),
     }
+}
+
+/// Renders `sms/{message}.{language}.txt` as one line (no surrounding whitespace).
+/// Use [`super::sms::compose`] to make the result fit one GSM-7 segment.
+pub fn render_sms(message: &str, language: Language, context: &impl Serialize) -> String {
+    render(&format!("sms/{message}.{}.txt", language.code()), context)
+        .trim()
+        .to_string()
 }

@@ -4,3 +4,4 @@
 pub mod booking;
 pub mod confirmation;
 pub mod delivery;
+pub mod reminders;

@@ -53,6 +53,11 @@ impl Outbox {
         self.failures.lock().expect("outbox lock").extend(errors);
     }
 
+    /// Failures set with [`Self::fail_next`] not returned yet.
+    pub fn failures_left(&self) -> usize {
+        self.failures.lock().expect("outbox lock").len()
+    }
+
     fn take_failure(&self) -> Option<SendError> {
         self.failures.lock().expect("outbox lock").pop_front()
     }

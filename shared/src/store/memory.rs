@@ -405,6 +405,19 @@ impl Store for MemoryStore {
     }
 }
 
+// Reminders: a way for tests to change an appointment.
+impl MemoryStore {
+    /// Writes `appointment` over the stored one as it is given (status,
+    /// time, version), with its stream record, like the update of a move or
+    /// a cancellation. For tests of what reacts to such changes; it checks
+    /// no overlap.
+    pub fn overwrite_appointment(&self, appointment: &Appointment) -> Result<(), StoreError> {
+        let item = encode(&AppointmentItem::new(appointment))?;
+        self.lock().put(item);
+        Ok(())
+    }
+}
+
 // Reminders: the due index, kept like DynamoDB keeps a sparse GSI.
 impl State {
     fn index_due(&mut self, key: &Key, old: Option<&Item>, new: Option<&Item>) {

@@ -652,3 +652,48 @@ async fn a_sweep_with_ten_due_among_ten_thousand_appointments_reads_only_what_is
     assert_eq!(sweep_with(&world.sweeper).await.due, 0);
     assert_eq!(world.store.items_read() - before, 0);
 }
+
+#[tokio::test]
+async fn the_sample_scheduled_event_sweeps_through_the_handler() {
+    let mut world = world("2026-11-30T09:00:00Z").await;
+    world
+        .book("consultation", at("2026-12-02T09:00:00Z"), &BOTH)
+        .await;
+    world.sync().await;
+    world.move_clock(at("2026-12-01T09:00:00Z"));
+    let event: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../events/reminder-sweeper-scheduled.json"
+    ))
+    .unwrap();
+    let report = world
+        .sweeper
+        .handle(LambdaEvent::new(event, Context::default()))
+        .await
+        .unwrap();
+    // The e-mail (48 h before) was already past at booking; the SMS is due.
+    assert_eq!((report.sent, report.skipped), (1, 1));
+    assert_eq!(world.reminders()[0].channel, Channel::Sms);
+}
+
+#[tokio::test]
+async fn a_sweep_near_its_deadline_starts_nothing_and_leaves_it_for_the_next() {
+    let mut world = world("2026-11-30T09:00:00Z").await;
+    world
+        .book("consultation", at("2026-12-03T09:00:00Z"), &BOTH)
+        .await;
+    world.sync().await;
+    world.move_clock(at("2026-12-02T09:00:00Z"));
+    // A Lambda context with half a second left (less than the safety margin)
+    let mut context = Context::default();
+    context.deadline = (Utc::now() + Duration::milliseconds(500)).timestamp_millis() as u64;
+    let report = world
+        .sweeper
+        .handle(LambdaEvent::new(json!({}), context))
+        .await
+        .unwrap();
+    assert!(report.stopped_at_deadline);
+    assert_eq!(report.sent, 0);
+    assert!(world.reminders().is_empty());
+    // The next sweep sends both.
+    assert_eq!(world.sweep().await.sent, 2);
+}

@@ -300,7 +300,7 @@ async fn two_weeks_of_clock_send_every_due_reminder_once_on_time_and_nothing_els
         for (slot, time) in times.iter().enumerate() {
             let i = booked.len();
             let (h, m) = time.split_once(':').unwrap();
-            let start = at(&format!("2026-11-30T00:00:00Z"))
+            let start = at("2026-11-30T00:00:00Z")
                 + Duration::days(day)
                 + Duration::hours(h.parse::<i64>().unwrap() - 1)
                 + Duration::minutes(m.parse().unwrap());

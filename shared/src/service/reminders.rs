@@ -44,7 +44,7 @@ pub struct ReminderScheduler {
 
 /// One stream record, as the scheduler reads it.
 enum Change {
-    Appointment(AppointmentChange),
+    Appointment(Box<AppointmentChange>),
     Settings(Box<PractitionerSettings>),
 }
 
@@ -59,7 +59,9 @@ fn item_type(record: &EventRecord) -> Option<&str> {
 
 fn decode(record: &EventRecord) -> Result<Option<Change>, serde_dynamo::Error> {
     match item_type(record) {
-        Some(kind::APPOINTMENT) => Ok(appointment_change(record)?.map(Change::Appointment)),
+        Some(kind::APPOINTMENT) => {
+            Ok(appointment_change(record)?.map(|c| Change::Appointment(Box::new(c))))
+        }
         Some(kind::SETTINGS) if !record.change.new_image.inner().is_empty() => {
             let item: SettingsItem = serde_dynamo::from_item(record.change.new_image.clone())?;
             Ok(Some(Change::Settings(Box::new(item.settings))))

@@ -7,6 +7,7 @@
 //! | appointment | `APPT#{id}` | `APPT` | GSI1: `gsi1pk = PRAC#{pid}`, `gsi1sk = {start}#{id}` (agenda reads) |
 //! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry |
 //! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
+//! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = REMINDER`, `gsi2sk = {due}#{id}#{channel}` (see [`super::reminders`]) |
 
 use crate::appointment::Appointment;
 use crate::communications::{CommunicationEntry, MessageKey};

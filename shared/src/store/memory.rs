@@ -373,6 +373,8 @@ impl Store for MemoryStore {
         // the entries it returns.
         let until = format!("{}#~", sortable(until));
         let from = match after {
+            // A cursor at or past the end: nothing more (and no inverted range).
+            Some(r) if due::due_sort_key(r) >= until => return Ok(Vec::new()),
             Some(r) => Bound::Excluded(due::due_sort_key(r)),
             None => Bound::Unbounded,
         };

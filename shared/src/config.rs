@@ -13,6 +13,8 @@ pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
 pub const SENDER_EMAIL: &str = "SENDER_EMAIL";
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 pub const SES_CONFIGURATION_SET: &str = "SES_CONFIGURATION_SET";
+pub const SMS_SENDER_ID: &str = "SMS_SENDER_ID";
+pub const SMS_RATE_PER_SECOND: &str = "SMS_RATE_PER_SECOND";
 
 pub fn required(name: &'static str, why: &'static str) -> Result<String, ConfigError> {
     std::env::var(name)

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod messages;
 pub mod pages;
 pub mod ports;
+pub mod reminder;
 pub mod rules;
 pub mod service;
 pub mod settings;

@@ -3,10 +3,11 @@
 
 use crate::absence::Absence;
 use crate::appointment::Appointment;
-use crate::communications::{CommunicationEntry, CommunicationEvent, MessageKey};
+use crate::communications::{Channel, CommunicationEntry, CommunicationEvent, MessageKey};
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::links::{LinkGrant, TokenHash};
-use crate::messages::OutgoingEmail;
+use crate::messages::{OutgoingEmail, OutgoingSms};
+use crate::reminder::ScheduledReminder;
 use crate::settings::PractitionerSettings;
 use crate::time::TimeRange;
 use async_trait::async_trait;
@@ -129,6 +130,30 @@ pub trait Store: Send + Sync {
 
     async fn put_link(&self, hash: &TokenHash, grant: &LinkGrant) -> Result<(), StoreError>;
     async fn link(&self, hash: &TokenHash) -> Result<Option<LinkGrant>, StoreError>;
+
+    // Reminders (SPEC §4.3): the due index. One entry per appointment and
+    // channel; the sweep reads entries by due time through a sparse index.
+
+    /// Creates or replaces the due entry of `reminder.appointment_id` and
+    /// `reminder.channel`.
+    async fn put_reminder(&self, reminder: &ScheduledReminder) -> Result<(), StoreError>;
+    /// Removes the due entry of that appointment and channel, if any.
+    async fn remove_reminder(
+        &self,
+        appointment: &AppointmentId,
+        channel: Channel,
+    ) -> Result<(), StoreError>;
+    /// Entries due at or before `until`, oldest due first, at most `limit`,
+    /// starting after `after` (the last entry of the previous page).
+    async fn reminders_due(
+        &self,
+        until: DateTime<Utc>,
+        after: Option<&ScheduledReminder>,
+        limit: usize,
+    ) -> Result<Vec<ScheduledReminder>, StoreError>;
+    /// Removes the entry once its reminder is decided, unless it was replaced
+    /// meanwhile (the appointment moved, the settings changed).
+    async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError>;
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -153,4 +178,10 @@ pub struct PublishError(pub String);
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
     async fn publish(&self, event: &CommunicationEvent) -> Result<(), PublishError>;
+}
+
+/// SMS to patients' mobiles (SNS on AWS, the outbox locally).
+#[async_trait]
+pub trait SmsSender: Send + Sync {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<(), SendError>;
 }

@@ -6,7 +6,7 @@ use crate::clock::SystemClock;
 use crate::config::*;
 use crate::events::EventBridgePublisher;
 use crate::links::PublicUrls;
-use crate::mail::SesMailer;
+use crate::mail::{SesMailer, SnsSmsSender};
 use crate::service::delivery::Delivery;
 use crate::store::DynamoStore;
 use aws_config::SdkConfig;
@@ -38,7 +38,7 @@ pub fn page_urls() -> PublicUrls {
     PublicUrls::new(&optional(PUBLIC_BASE_URL).unwrap_or_default())
 }
 
-/// Store, SES, EventBridge and the system clock: what a sender delivers through.
+/// Store, SES, SNS, EventBridge and the system clock: what a sender delivers through.
 pub fn delivery(aws: &SdkConfig) -> Result<Delivery, ConfigError> {
     let bus = required(
         EVENT_BUS_NAME,
@@ -54,6 +54,10 @@ pub fn delivery(aws: &SdkConfig) -> Result<Delivery, ConfigError> {
             aws_sdk_sesv2::Client::new(aws),
             sender,
             optional(SES_CONFIGURATION_SET),
+        )),
+        sms: Arc::new(SnsSmsSender::new(
+            aws_sdk_sns::Client::new(aws),
+            optional(SMS_SENDER_ID),
         )),
         events: Arc::new(EventBridgePublisher::new(
             aws_sdk_eventbridge::Client::new(aws),

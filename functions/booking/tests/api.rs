@@ -251,7 +251,11 @@ async fn booking_answers_201_with_the_appointment_in_the_practitioners_zone() {
     assert_eq!(body["replaces"], Value::Null);
     assert_eq!(body["patient"]["mobile"], "+33612345678");
     assert_eq!(body["patient_can_modify_online"], true);
-    assert_eq!(body["reminders"], json!({"email": null, "sms": null}));
+    // E-mail reminders 48 h before; no SMS service (SPEC §6.5).
+    assert_eq!(
+        body["reminders"],
+        json!({"email": {"due_at": "2026-12-01T14:30:00+01:00", "state": "scheduled"}, "sms": null})
+    );
     assert_eq!(body["communications"], json!([]));
 
     let id = body["id"].as_str().unwrap();

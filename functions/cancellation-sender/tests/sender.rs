@@ -43,6 +43,7 @@ async fn world() -> (World, Event) {
     let sender = CancellationFunction::new(Delivery {
         store: store.clone(),
         mailer: outbox.clone(),
+        sms: outbox.clone(),
         events: events.clone(),
         clock,
     });

@@ -63,6 +63,7 @@ async fn world() -> World {
     let delivery = Delivery {
         store: store.clone(),
         mailer: outbox.clone(),
+        sms: outbox.clone(),
         events: events.clone(),
         clock,
     };

@@ -95,13 +95,13 @@ pub async fn move_clock(
         );
     };
     match state.clock.move_to(target.with_timezone(&chrono::Utc)) {
-        Ok(now) => {
-            // The reminder sweeper arrives with the reminders issue; until then
-            // moving the clock sends nothing.
-            let reminders_sent = 0;
-            Json(json!({ "now": now.to_rfc3339(), "reminders_sent": reminders_sent }))
-                .into_response()
-        }
+        Ok(now) => match state.sweep_reminders().await {
+            Ok(reminders_sent) => {
+                Json(json!({ "now": now.to_rfc3339(), "reminders_sent": reminders_sent }))
+                    .into_response()
+            }
+            Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e),
+        },
         Err(e) => problem(
             StatusCode::CONFLICT,
             format!("{e}; the clock only moves forward."),
@@ -111,4 +111,14 @@ pub async fn move_clock(
 
 pub async fn now(State(state): State<Arc<LocalState>>) -> Response {
     Json(json!({ "now": state.clock.now().to_rfc3339() })).into_response()
+}
+
+/// `POST /dev/sweep`: runs the reminder sweep now (SPEC §8).
+pub async fn sweep(State(state): State<Arc<LocalState>>) -> Response {
+    match state.sweep_reminders().await {
+        Ok(reminders_sent) => Json(json!({ "reminders_sent": reminders_sent })).into_response(),
+        Err(e) => crate::gateway::lambda_to_axum(
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+        ),
+    }
 }

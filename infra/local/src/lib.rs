@@ -5,6 +5,7 @@
 
 pub mod dev;
 pub mod gateway;
+pub mod schedule;
 pub mod stream;
 pub mod template;
 
@@ -32,6 +33,8 @@ use tokio::sync::watch;
 /// The demo practitioner present at start (SPEC §8).
 pub const DEMO_PRACTITIONER: &str = "dr-martin";
 const DEMO_SETTINGS: &str = include_str!("../demo-practitioner.json");
+/// The reminder sweeper's Timeout in template.yaml.
+const LOCAL_SWEEP_TIMEOUT_SECONDS: i64 = 90;
 
 pub struct LocalConfig {
     pub addr: SocketAddr,
@@ -57,6 +60,31 @@ pub struct LocalState {
     pub events: Arc<RecordedEvents>,
     pub clock: Arc<AdjustableClock>,
     gateway: Gateway,
+    /// The reminder sweeper's handler, and the stream consumers to wait for
+    /// around a sweep (reminders).
+    reminder_sweeper: Option<schedule::ScheduledFunction>,
+    stream_pending: Vec<Arc<watch::Sender<usize>>>,
+}
+
+impl LocalState {
+    async fn stream_idle(&self) {
+        for pending in &self.stream_pending {
+            let mut rx = pending.subscribe();
+            let _ = rx.wait_for(|n| *n == 0).await;
+        }
+    }
+
+    /// Runs the reminder sweeper's own handler once, after every change so far
+    /// has reached the due index; answers how many reminders it sent.
+    pub async fn sweep_reminders(&self) -> Result<usize, String> {
+        let Some(sweeper) = &self.reminder_sweeper else {
+            return Err("template.yaml declares no ReminderSweeperFunction".into());
+        };
+        self.stream_idle().await;
+        let report = sweeper().await?;
+        self.stream_idle().await;
+        Ok(report["sent"].as_u64().unwrap_or_default() as usize)
+    }
 }
 
 /// A running local server.
@@ -122,6 +150,7 @@ impl LocalApp {
         let delivery = Delivery {
             store: dyn_store.clone(),
             mailer: outbox.clone(),
+            sms: outbox.clone(),
             events: events.clone(),
             clock: dyn_clock.clone(),
         };
@@ -174,6 +203,62 @@ impl LocalApp {
             }),
         );
 
+        // Reminders: the scheduler is fed the stream, the sweeper runs on the
+        // template's schedule (and on /dev/clock, /dev/sweep).
+        let scheduler = reminder_scheduler::ReminderSchedulerFunction::new(
+            dyn_store.clone(),
+            dyn_clock.clone(),
+        );
+        streams.insert(
+            "ReminderSchedulerFunction".into(),
+            Arc::new(move |event| {
+                let scheduler = scheduler.clone();
+                Box::pin(async move {
+                    let invocation =
+                        lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
+                    let Ok(response) = scheduler.handle(invocation).await;
+                    response
+                })
+            }),
+        );
+        let mut scheduled: HashMap<String, schedule::ScheduledFunction> = HashMap::new();
+        let sweeper = reminder_sweeper::ReminderSweeperFunction::new(
+            delivery.clone(),
+            shared::service::reminders::SweepOptions::default(),
+        );
+        scheduled.insert(
+            "ReminderSweeperFunction".into(),
+            Arc::new(move || {
+                let sweeper = sweeper.clone();
+                Box::pin(async move {
+                    // As on Lambda: the sweeper stops before its timeout.
+                    let mut context = lambda_runtime::Context::default();
+                    context.deadline = (chrono::Utc::now()
+                        + chrono::Duration::seconds(LOCAL_SWEEP_TIMEOUT_SECONDS))
+                    .timestamp_millis() as u64;
+                    let invocation = lambda_runtime::LambdaEvent::new(
+                        serde_json::json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
+                        context,
+                    );
+                    let report = sweeper.handle(invocation).await.map_err(|e| e.to_string())?;
+                    serde_json::to_value(report).map_err(|e| e.to_string())
+                })
+            }),
+        );
+        let mut reminder_sweeper = None;
+        for source in template.schedules {
+            let function = scheduled.get(&source.function).cloned().ok_or_else(|| {
+                StartError::Wiring(format!(
+                    "template.yaml schedules {}, which local mode does not run",
+                    source.function
+                ))
+            })?;
+            if source.function == "ReminderSweeperFunction" {
+                reminder_sweeper = Some(function.clone());
+            }
+            schedule::spawn(source, function);
+        }
+
         let mut stream_pending = Vec::new();
         for source in template.streams {
             let function = streams.get(&source.function).cloned().ok_or_else(|| {
@@ -194,11 +279,14 @@ impl LocalApp {
             events,
             clock,
             gateway,
+            reminder_sweeper,
+            stream_pending: stream_pending.clone(),
         });
         let router = Router::new()
             .route("/dev/outbox", get(dev::outbox))
             .route("/dev/outbox.html", get(dev::outbox_html))
             .route("/dev/clock", post(dev::move_clock).get(dev::now))
+            .route("/dev/sweep", post(dev::sweep))
             .fallback(
                 |axum::extract::State(state): axum::extract::State<Arc<LocalState>>,
                  request: axum::extract::Request| async move {

@@ -23,10 +23,18 @@ pub struct StreamSource {
     pub filters: Vec<Json>,
 }
 
+/// A function run on an EventBridge schedule (`rate(...)` expressions).
+#[derive(Debug, Clone)]
+pub struct ScheduleSource {
+    pub function: String,
+    pub every: std::time::Duration,
+}
+
 #[derive(Debug, Default)]
 pub struct Template {
     pub routes: Vec<HttpRoute>,
     pub streams: Vec<StreamSource>,
+    pub schedules: Vec<ScheduleSource>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,12 +119,51 @@ impl Template {
                             filters,
                         });
                     }
+                    Some("Schedule") => {
+                        let expression = get(props, "Schedule")
+                            .and_then(|v| resolve(&root, v))
+                            .ok_or_else(|| shape(format!("{name}.{event_name:?}: no Schedule")))?;
+                        template.schedules.push(ScheduleSource {
+                            function: name.clone(),
+                            every: rate(&expression)
+                                .ok_or_else(|| shape(format!("{name}: local mode runs rate(...) schedules only, not {expression:?}")))?,
+                        });
+                    }
                     _ => {}
                 }
             }
         }
         Ok(template)
     }
+}
+
+/// A plain string, or `!Ref` to a parameter, read as its default.
+fn resolve(root: &Value, value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Tagged(tagged) if tagged.tag == "Ref" => {
+            let parameter = tagged.value.as_str()?;
+            get(get(get(root, "Parameters")?, parameter)?, "Default")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        }
+        _ => None,
+    }
+}
+
+/// `rate(5 minutes)`, `rate(1 hour)`, `rate(30 seconds)` as a duration.
+fn rate(expression: &str) -> Option<std::time::Duration> {
+    let inner = expression.trim().strip_prefix("rate(")?.strip_suffix(')')?;
+    let (count, unit) = inner.trim().split_once(' ')?;
+    let count: u64 = count.parse().ok()?;
+    let seconds = match unit.trim().trim_end_matches('s') {
+        "second" => 1,
+        "minute" => 60,
+        "hour" => 3600,
+        "day" => 86400,
+        _ => return None,
+    };
+    (count > 0).then(|| std::time::Duration::from_secs(count * seconds))
 }
 
 /// Local mode understands exact values, `prefix`, `exists` and `anything-but`;
@@ -192,6 +239,17 @@ mod tests {
             .find(|s| s.function == "ConfirmationSenderFunction")
             .unwrap();
         assert!(!confirmation.filters.is_empty());
+        let sweeper = template
+            .schedules
+            .iter()
+            .find(|s| s.function == "ReminderSweeperFunction")
+            .unwrap();
+        assert_eq!(sweeper.every, std::time::Duration::from_secs(300));
+        assert_eq!(
+            rate("rate(1 hour)"),
+            Some(std::time::Duration::from_secs(3600))
+        );
+        assert_eq!(rate("cron(0 * * * ? *)"), None);
     }
 
     #[test]

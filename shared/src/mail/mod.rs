@@ -2,6 +2,8 @@
 
 pub mod outbox;
 pub mod ses;
+pub mod sns;
 
 pub use outbox::{Outbox, OutboxMessage};
 pub use ses::SesMailer;
+pub use sns::SnsSmsSender;

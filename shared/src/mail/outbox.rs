@@ -2,8 +2,8 @@
 
 use crate::communications::{Channel, MessageKind};
 use crate::ids::AppointmentId;
-use crate::messages::OutgoingEmail;
-use crate::ports::{Clock, Mailer, SendError};
+use crate::messages::{OutgoingEmail, OutgoingSms};
+use crate::ports::{Clock, Mailer, SendError, SmsSender};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -53,6 +53,11 @@ impl Outbox {
         self.failures.lock().expect("outbox lock").extend(errors);
     }
 
+    /// Failures set with [`Self::fail_next`] not returned yet.
+    pub fn failures_left(&self) -> usize {
+        self.failures.lock().expect("outbox lock").len()
+    }
+
     fn take_failure(&self) -> Option<SendError> {
         self.failures.lock().expect("outbox lock").pop_front()
     }
@@ -80,6 +85,29 @@ impl Mailer for Outbox {
             text: email.text.clone(),
             html: Some(email.html.clone()),
             links: email.links.clone(),
+            sent_at: self.clock.now(),
+        });
+        Ok(())
+    }
+}
+
+/// SMS land in the same outbox, with channel `sms` (SPEC §8).
+#[async_trait]
+impl SmsSender for Outbox {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<(), SendError> {
+        if let Some(failure) = self.take_failure() {
+            return Err(failure);
+        }
+        self.push(OutboxMessage {
+            id: String::new(),
+            channel: Channel::Sms,
+            to: sms.to.e164().to_string(),
+            kind: sms.kind,
+            appointment_id: sms.appointment_id,
+            subject: None,
+            text: sms.text.clone(),
+            html: None,
+            links: sms.links.clone(),
             sent_at: self.clock.now(),
         });
         Ok(())

@@ -4,6 +4,8 @@
 
 pub mod calendar;
 pub mod dates;
+pub mod reminder;
+pub mod sms;
 pub mod templates;
 
 use crate::appointment::Appointment;
@@ -12,6 +14,8 @@ use crate::contact::{Email, Language};
 use crate::ids::AppointmentId;
 use crate::settings::PractitionerSettings;
 use serde::Serialize;
+
+pub use sms::OutgoingSms;
 
 /// A calendar file attached to an e-mail.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,6 +33,15 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "pages/slots.en.html",
     "pages/link_error.fr.html",
     "pages/link_error.en.html",
+    // Reminders (SPEC §4.3)
+    "email/reminder.fr.subject.txt",
+    "email/reminder.fr.txt",
+    "email/reminder.fr.html",
+    "email/reminder.en.subject.txt",
+    "email/reminder.en.txt",
+    "email/reminder.en.html",
+    "sms/reminder.fr.txt",
+    "sms/reminder.en.txt",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -74,4 +83,12 @@ pub fn render_email(message: &str, language: Language, context: &impl Serialize)
 /// Renders the patient page `pages/{page}.{language}.html`.
 pub fn render_page(page: &str, language: Language, context: &impl Serialize) -> String {
     render(&format!("pages/{page}.{}.html", language.code()), context)
+}
+
+/// Renders `sms/{message}.{language}.txt` as one line (no surrounding whitespace).
+/// Use [`super::sms::compose`] to make the result fit one GSM-7 segment.
+pub fn render_sms(message: &str, language: Language, context: &impl Serialize) -> String {
+    render(&format!("sms/{message}.{}.txt", language.code()), context)
+        .trim()
+        .to_string()
 }

@@ -5,6 +5,7 @@ pub mod cancellation;
 pub mod confirmation;
 pub mod online_change;
 pub mod status;
+pub mod reminders;
 
 /// Why a message is not sent, as written in the communications log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +23,11 @@ pub enum SkipReason {
     SupersededByLaterChange,
     UnknownReason,
     PractitionerUnknown,
+    // Reminders (SPEC §4.3)
+    /// The sweep came after the appointment had begun (it did not run for a while).
+    AppointmentAlreadyStarted,
+    /// Quiet hours last from before the reminder time until the appointment.
+    QuietHoursUntilAppointment,
 }
 
 impl SkipReason {
@@ -40,6 +46,8 @@ impl SkipReason {
             Self::SupersededByLaterChange => "superseded_by_later_change",
             Self::UnknownReason => "unknown_reason",
             Self::PractitionerUnknown => "practitioner_unknown",
+            Self::AppointmentAlreadyStarted => "appointment_already_started",
+            Self::QuietHoursUntilAppointment => "quiet_hours_until_appointment",
         }
     }
 
@@ -85,6 +93,18 @@ impl SkipReason {
             (Self::UnknownReason, En) => "reason of appointment not found in the settings",
             (Self::PractitionerUnknown, Fr) => "paramètres du praticien introuvables",
             (Self::PractitionerUnknown, En) => "practitioner settings not found",
+            (Self::AppointmentAlreadyStarted, Fr) => {
+                "le rendez-vous avait déjà commencé à l'heure d'envoi du rappel"
+            }
+            (Self::AppointmentAlreadyStarted, En) => {
+                "the appointment had already begun when the reminder could be sent"
+            }
+            (Self::QuietHoursUntilAppointment, Fr) => {
+                "heures de silence SMS jusqu'au rendez-vous, rappel non envoyé"
+            }
+            (Self::QuietHoursUntilAppointment, En) => {
+                "SMS quiet hours last until the appointment, no reminder sent"
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::rules::online_change::patient_may_change_online;
 use crate::settings::PractitionerSettings;
 use crate::time::{TimeRange, Zone, parse_instant};
 use crate::validation::{FieldError, FieldErrors};
-use crate::views::{AppointmentView, RemindersView};
+use crate::views::AppointmentView;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use std::sync::Arc;
 
@@ -194,7 +194,7 @@ impl BookingService {
             appointment,
             settings,
             can_modify,
-            RemindersView::default(),
+            crate::reminder::view(settings, appointment, communications),
             communications,
         )
     }

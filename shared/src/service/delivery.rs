@@ -8,9 +8,10 @@
 
 use crate::appointment::Appointment;
 use crate::communications::{CommunicationEntry, CommunicationEvent, DeliveryState, MessageKey};
+use crate::ids::{AppointmentId, PractitionerId};
 use crate::links::{LinkGrant, TokenHash};
-use crate::messages::OutgoingEmail;
-use crate::ports::{Claim, Clock, EventPublisher, Mailer, SendError, Store, StoreError};
+use crate::messages::{OutgoingEmail, OutgoingSms};
+use crate::ports::{Claim, Clock, EventPublisher, Mailer, SendError, SmsSender, Store, StoreError};
 use crate::rules::SkipReason;
 use crate::settings::PractitionerSettings;
 use chrono::{DateTime, Duration, Utc};
@@ -41,13 +42,30 @@ pub enum Outcome {
         email: OutgoingEmail,
         links: Vec<(TokenHash, LinkGrant)>,
     },
+    /// Send this SMS.
+    Sms(OutgoingSms),
     Skip(SkipReason),
+    /// Not now: nothing is logged and the claim is given back, so the message
+    /// can be delivered later (a reminder whose time moved).
+    Defer,
+}
+
+/// What became of a message handed to [`Delivery::deliver_current`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivered {
+    /// Decided now (sent, skipped or failed) and logged.
+    Decided(CommunicationEntry),
+    /// Decided earlier, by this worker or another one.
+    AlreadyDecided,
+    /// `compose` answered [`Outcome::Defer`].
+    Deferred,
 }
 
 #[derive(Clone)]
 pub struct Delivery {
     pub store: Arc<dyn Store>,
     pub mailer: Arc<dyn Mailer>,
+    pub sms: Arc<dyn SmsSender>,
     pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
 }
@@ -64,6 +82,46 @@ impl Delivery {
     where
         F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
     {
+        self.deliver_inner(
+            key,
+            &appointment.practitioner_id,
+            appointment.id,
+            Some(appointment.version),
+            compose,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Delivers the message `key` about the appointment as it stands when the
+    /// claim is granted, whatever its version: for messages that are not
+    /// called for by one change (reminders). `compose` sees the current
+    /// appointment and settings.
+    pub async fn deliver_current<F>(
+        &self,
+        key: MessageKey,
+        practitioner: &PractitionerId,
+        compose: F,
+    ) -> Result<Delivered, DeliveryError>
+    where
+        F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
+    {
+        let appointment = key.appointment_id;
+        self.deliver_inner(key, practitioner, appointment, None, compose)
+            .await
+    }
+
+    async fn deliver_inner<F>(
+        &self,
+        key: MessageKey,
+        practitioner: &PractitionerId,
+        appointment_id: AppointmentId,
+        expected_version: Option<u32>,
+        compose: F,
+    ) -> Result<Delivered, DeliveryError>
+    where
+        F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
+    {
         let now = self.clock.now();
         match self.store.claim_message(&key, now, CLAIM_LEASE).await? {
             Claim::Granted => {}
@@ -71,31 +129,47 @@ impl Delivery {
                 published: true, ..
             } => {
                 tracing::info!(appointment = %key.appointment_id, message = %key, "already delivered");
-                return Ok(());
+                return Ok(Delivered::AlreadyDecided);
             }
             Claim::Settled {
                 entry,
                 published: false,
             } => {
-                return self.publish(&key, appointment, entry).await;
+                self.publish(&key, practitioner, appointment_id, entry)
+                    .await?;
+                return Ok(Delivered::AlreadyDecided);
             }
             Claim::InFlight => return Err(DeliveryError::InFlight),
         }
 
-        let settings = self.store.settings(&appointment.practitioner_id).await?;
-        let current = self.store.appointment(&appointment.id).await?;
+        let settings = self.store.settings(practitioner).await?;
+        let current = self.store.appointment(&appointment_id).await?;
         let language = settings.as_ref().map(|s| s.language).unwrap_or_default();
         let outcome = match (&settings, &current) {
             (None, _) => Outcome::Skip(SkipReason::PractitionerUnknown),
             (_, None) => Outcome::Skip(SkipReason::AppointmentNoLongerBooked),
-            (Some(_), Some(current)) if current.version != appointment.version => {
+            (Some(_), Some(current)) if expected_version.is_some_and(|v| v != current.version) => {
                 Outcome::Skip(SkipReason::SupersededByLaterChange)
             }
             (Some(settings), Some(current)) => compose(settings, current, now),
         };
 
-        let entry = match outcome {
-            Outcome::Skip(reason) => CommunicationEntry {
+        let sent = match outcome {
+            Outcome::Skip(reason) => Err(reason),
+            Outcome::Defer => {
+                self.store.release_message(&key).await?;
+                return Ok(Delivered::Deferred);
+            }
+            Outcome::Email { email, links } => {
+                for (hash, grant) in &links {
+                    self.store.put_link(hash, grant).await?;
+                }
+                Ok(self.mailer.send(&email).await)
+            }
+            Outcome::Sms(sms) => Ok(self.sms.send_sms(&sms).await),
+        };
+        let entry = match sent {
+            Err(reason) => CommunicationEntry {
                 kind: key.kind,
                 channel: key.channel,
                 state: DeliveryState::Skipped,
@@ -103,36 +177,31 @@ impl Delivery {
                 reason_code: Some(reason.code().to_string()),
                 at: now,
             },
-            Outcome::Email { email, links } => {
-                for (hash, grant) in &links {
-                    self.store.put_link(hash, grant).await?;
-                }
-                match self.mailer.send(&email).await {
-                    Ok(()) => CommunicationEntry {
+            Ok(sent) => match sent {
+                Ok(()) => CommunicationEntry {
+                    kind: key.kind,
+                    channel: key.channel,
+                    state: DeliveryState::Sent,
+                    reason: None,
+                    reason_code: None,
+                    at: self.clock.now(),
+                },
+                Err(SendError::Rejected(detail)) => {
+                    tracing::warn!(appointment = %key.appointment_id, message = %key, %detail, "message refused");
+                    CommunicationEntry {
                         kind: key.kind,
                         channel: key.channel,
-                        state: DeliveryState::Sent,
-                        reason: None,
-                        reason_code: None,
+                        state: DeliveryState::Failed,
+                        reason: Some(refused(language).to_string()),
+                        reason_code: Some("refused_by_provider".into()),
                         at: self.clock.now(),
-                    },
-                    Err(SendError::Rejected(detail)) => {
-                        tracing::warn!(appointment = %key.appointment_id, message = %key, %detail, "e-mail refused");
-                        CommunicationEntry {
-                            kind: key.kind,
-                            channel: key.channel,
-                            state: DeliveryState::Failed,
-                            reason: Some(refused(language).to_string()),
-                            reason_code: Some("refused_by_provider".into()),
-                            at: self.clock.now(),
-                        }
-                    }
-                    Err(SendError::Unavailable(detail)) => {
-                        self.store.release_message(&key).await?;
-                        return Err(DeliveryError::SendLater(detail));
                     }
                 }
-            }
+                Err(SendError::Unavailable(detail)) => {
+                    self.store.release_message(&key).await?;
+                    return Err(DeliveryError::SendLater(detail));
+                }
+            },
         };
         self.store.settle_message(&key, &entry).await?;
         tracing::info!(
@@ -142,18 +211,21 @@ impl Delivery {
             reason = entry.reason_code.as_deref().unwrap_or("-"),
             "message decided"
         );
-        self.publish(&key, appointment, entry).await
+        self.publish(&key, practitioner, appointment_id, entry.clone())
+            .await?;
+        Ok(Delivered::Decided(entry))
     }
 
     async fn publish(
         &self,
         key: &MessageKey,
-        appointment: &Appointment,
+        practitioner: &PractitionerId,
+        appointment_id: AppointmentId,
         entry: CommunicationEntry,
     ) -> Result<(), DeliveryError> {
         let event = CommunicationEvent {
-            practitioner_id: appointment.practitioner_id.clone(),
-            appointment_id: appointment.id,
+            practitioner_id: practitioner.clone(),
+            appointment_id,
             message: key.to_string(),
             entry,
         };
@@ -165,7 +237,11 @@ impl Delivery {
 
 fn refused(language: crate::contact::Language) -> &'static str {
     match language {
-        crate::contact::Language::Fr => "refusé par le service d'envoi (adresse invalide ?)",
-        crate::contact::Language::En => "refused by the sending service (invalid address?)",
+        crate::contact::Language::Fr => {
+            "refusé par le service d'envoi (adresse ou numéro invalide ?)"
+        }
+        crate::contact::Language::En => {
+            "refused by the sending service (invalid address or number?)"
+        }
     }
 }

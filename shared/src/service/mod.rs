@@ -9,3 +9,4 @@ pub mod delivery;
 pub mod online_booking;
 pub mod patient_links;
 pub mod practice;
+pub mod reminders;

@@ -3,11 +3,14 @@
 
 use super::item::*;
 use crate::absence::{Absence, MAX_ABSENCE_DAYS};
+use super::reminders::{self as due, ReminderItem};
 use crate::appointment::Appointment;
+use crate::communications::Channel;
 use crate::communications::{CommunicationEntry, MessageKey};
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::links::{LinkGrant, TokenHash};
 use crate::ports::{Claim, InsertError, Store, StoreError};
+use crate::reminder::ScheduledReminder;
 use crate::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
 use crate::telemetry::redact;
 use crate::time::TimeRange;
@@ -541,5 +544,91 @@ impl Store for DynamoStore {
             .await?
             .map(|i| from_sdk::<LinkItem>(i).map(|l| l.grant))
             .transpose()
+    }
+
+    // Reminders
+
+    async fn put_reminder(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {
+        self.put(to_sdk(&ReminderItem::new(reminder))?).await
+    }
+
+    async fn remove_reminder(
+        &self,
+        appointment: &AppointmentId,
+        channel: Channel,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = due::key_of(appointment, channel);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn reminders_due(
+        &self,
+        until: DateTime<Utc>,
+        after: Option<&ScheduledReminder>,
+        limit: usize,
+    ) -> Result<Vec<ScheduledReminder>, StoreError> {
+        // The sparse GSI2 holds pending reminders only, in due order: the
+        // query reads what is due, never the table.
+        let start_key = after.map(|r| {
+            let item = ReminderItem::new(r);
+            HashMap::from([
+                (PK.to_string(), s(item.pk)),
+                (SK.to_string(), s(item.sk)),
+                (due::GSI2_PK.to_string(), s(item.gsi2pk)),
+                (due::GSI2_SK.to_string(), s(item.gsi2sk)),
+            ])
+        });
+        let limit = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(due::GSI2)
+            .key_condition_expression("gsi2pk = :pk AND gsi2sk <= :until")
+            .expression_attribute_values(":pk", s(due::DUE_PARTITION))
+            .expression_attribute_values(":until", s(format!("{}#~", sortable(until))))
+            .set_exclusive_start_key(start_key)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| from_sdk::<ReminderItem>(i).map(|r| r.reminder))
+            .collect()
+    }
+
+    async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {
+        let (pk, sk) = due::key_of(&reminder.appointment_id, reminder.channel);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            // Replaced meanwhile (moved, settings changed): keep the new entry.
+            .condition_expression("gsi2sk = :read")
+            .expression_attribute_values(":read", s(due::due_sort_key(reminder)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }

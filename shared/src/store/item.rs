@@ -8,6 +8,7 @@
 //! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry |
 //! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
 //! | absence | `PRAC#{pid}` | `ABS#{start}#{id}` | also listed in the `absent` map of each agenda day it touches |
+//! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = REMINDER`, `gsi2sk = {due}#{id}#{channel}` (see [`super::reminders`]) |
 
 use crate::absence::Absence;
 use crate::appointment::Appointment;

@@ -4,17 +4,21 @@
 
 use super::item::{self, *};
 use crate::absence::Absence;
+use super::reminders::{self as due, GSI2_PK, GSI2_SK, ReminderItem};
 use crate::appointment::Appointment;
+use crate::communications::Channel;
 use crate::communications::{CommunicationEntry, MessageKey};
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::links::{LinkGrant, TokenHash};
 use crate::ports::{Claim, InsertError, Store, StoreError};
+use crate::reminder::ScheduledReminder;
 use crate::settings::PractitionerSettings;
 use crate::time::TimeRange;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde_dynamo::{AttributeValue, Item};
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
@@ -26,6 +30,8 @@ struct State {
     items: BTreeMap<Key, Item>,
     sequence: u64,
     subscribers: Vec<Subscriber>,
+    /// The sparse due index of reminders (GSI2): `gsi2sk` -> item key.
+    due_index: BTreeMap<String, Key>,
 }
 
 struct Subscriber {
@@ -108,12 +114,14 @@ impl State {
     fn put(&mut self, item: Item) {
         let key = key_of(&item);
         let old = self.items.insert(key.clone(), item.clone());
+        self.index_due(&key, old.as_ref(), Some(&item));
         self.emit(&key, old, Some(item));
     }
 
     fn delete(&mut self, pk: &str, sk: &str) {
         let key = (pk.to_string(), sk.to_string());
         if let Some(old) = self.items.remove(&key) {
+            self.index_due(&key, Some(&old), None);
             self.emit(&key, Some(old), None);
         }
     }
@@ -443,5 +451,96 @@ impl Store for MemoryStore {
         let item = self.lock().get(&link_pk(hash), LINK_SK).cloned();
         item.map(|i| item::decode::<LinkItem>(i).map(|l| l.grant))
             .transpose()
+    }
+
+    // Reminders
+
+    async fn put_reminder(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {
+        let item = encode(&ReminderItem::new(reminder))?;
+        self.lock().put(item);
+        Ok(())
+    }
+
+    async fn remove_reminder(
+        &self,
+        appointment: &AppointmentId,
+        channel: Channel,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = due::key_of(appointment, channel);
+        self.lock().delete(&pk, &sk);
+        Ok(())
+    }
+
+    async fn reminders_due(
+        &self,
+        until: DateTime<Utc>,
+        after: Option<&ScheduledReminder>,
+        limit: usize,
+    ) -> Result<Vec<ScheduledReminder>, StoreError> {
+        // Like a Query on GSI2: walks the index from the cursor, reads only
+        // the entries it returns.
+        let until = format!("{}#~", sortable(until));
+        let from = match after {
+            // A cursor at or past the end: nothing more (and no inverted range).
+            Some(r) if due::due_sort_key(r) >= until => return Ok(Vec::new()),
+            Some(r) => Bound::Excluded(due::due_sort_key(r)),
+            None => Bound::Unbounded,
+        };
+        let items: Vec<Item> = {
+            let state = self.lock();
+            state
+                .due_index
+                .range((from, Bound::Included(until)))
+                .take(limit)
+                .filter_map(|(_, key)| state.items.get(key).cloned())
+                .collect()
+        };
+        self.count_reads(items.len());
+        items
+            .into_iter()
+            .map(|i| decode::<ReminderItem>(i).map(|r| r.reminder))
+            .collect()
+    }
+
+    async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let (pk, sk) = due::key_of(&reminder.appointment_id, reminder.channel);
+        let unchanged = state
+            .get(&pk, &sk)
+            .is_some_and(|i| string_attr(i, GSI2_SK) == Some(due::due_sort_key(reminder).as_str()));
+        if unchanged {
+            state.delete(&pk, &sk);
+        }
+        Ok(())
+    }
+}
+
+// Reminders: a way for tests to change an appointment.
+impl MemoryStore {
+    /// Writes `appointment` over the stored one as it is given (status,
+    /// time, version), with its stream record, like the update of a move or
+    /// a cancellation. For tests of what reacts to such changes; it checks
+    /// no overlap.
+    pub fn overwrite_appointment(&self, appointment: &Appointment) -> Result<(), StoreError> {
+        let item = encode(&AppointmentItem::new(appointment))?;
+        self.lock().put(item);
+        Ok(())
+    }
+}
+
+// Reminders: the due index, kept like DynamoDB keeps a sparse GSI.
+impl State {
+    fn index_due(&mut self, key: &Key, old: Option<&Item>, new: Option<&Item>) {
+        let due_key = |i: &Item| {
+            string_attr(i, GSI2_PK)
+                .and(string_attr(i, GSI2_SK))
+                .map(str::to_string)
+        };
+        if let Some(old) = old.and_then(due_key) {
+            self.due_index.remove(&old);
+        }
+        if let Some(new) = new.and_then(due_key) {
+            self.due_index.insert(new, key.clone());
+        }
     }
 }

@@ -5,6 +5,7 @@
 pub mod dynamo;
 pub mod item;
 pub mod memory;
+pub mod reminders;
 
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;

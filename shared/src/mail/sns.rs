@@ -1,0 +1,69 @@
+//! SMS through Amazon SNS (transactional), straight to the patient's number.
+
+use crate::messages::OutgoingSms;
+use crate::ports::{SendError, SmsSender};
+use crate::telemetry::redact;
+use async_trait::async_trait;
+use aws_sdk_sns::Client;
+use aws_sdk_sns::operation::publish::PublishError;
+use aws_sdk_sns::types::MessageAttributeValue;
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+pub struct SnsSmsSender {
+    client: Client,
+    /// Alphanumeric sender id shown to patients where the country allows it.
+    sender_id: Option<String>,
+}
+
+impl SnsSmsSender {
+    pub fn new(client: Client, sender_id: Option<String>) -> Self {
+        Self { client, sender_id }
+    }
+}
+
+fn string_attribute(value: &str) -> Option<MessageAttributeValue> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .ok()
+}
+
+#[async_trait]
+impl SmsSender for SnsSmsSender {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<(), SendError> {
+        // Transactional: delivered first and to numbers on do-not-disturb lists,
+        // as appointment reminders are.
+        let mut attributes = vec![("AWS.SNS.SMS.SMSType", string_attribute("Transactional"))];
+        if let Some(id) = &self.sender_id {
+            attributes.push(("AWS.SNS.SMS.SenderID", string_attribute(id)));
+        }
+        let mut request = self
+            .client
+            .publish()
+            .phone_number(sms.to.e164())
+            .message(&sms.text);
+        for (name, value) in attributes {
+            if let Some(value) = value {
+                request = request.message_attributes(name, value);
+            }
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // SNS quotes the number in some refusals.
+                let detail = redact(&DisplayErrorContext(&e).to_string());
+                Err(match e.as_service_error() {
+                    Some(
+                        PublishError::InvalidParameterException(_)
+                        | PublishError::InvalidParameterValueException(_)
+                        | PublishError::EndpointDisabledException(_)
+                        | PublishError::ValidationException(_),
+                    ) => SendError::Rejected(detail),
+                    // Throttling, outages, missing permissions: worth another try.
+                    _ => SendError::Unavailable(detail),
+                })
+            }
+        }
+    }
+}

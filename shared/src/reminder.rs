@@ -1,0 +1,118 @@
+//! Pending reminders: the due-index entry the sweep reads, the key that makes
+//! a reminder go out once, and what the API shows of them (SPEC §6.5).
+
+use crate::appointment::Appointment;
+use crate::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey, MessageKind};
+use crate::ids::{AppointmentId, PractitionerId};
+use crate::rules::reminders::{self, Timing};
+use crate::settings::PractitionerSettings;
+use crate::store::item::sortable;
+use crate::views::{ReminderView, RemindersView};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One entry of the due index: the reminder of `channel` for the appointment
+/// that starts at `start`, to be looked at from `due_at` on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledReminder {
+    pub appointment_id: AppointmentId,
+    pub practitioner_id: PractitionerId,
+    pub channel: Channel,
+    /// The appointment time the reminder is about: a move makes a new reminder.
+    pub start: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+}
+
+impl ScheduledReminder {
+    /// The entry for the appointment as it stands, `None` when no reminder
+    /// of `channel` is to be looked at (see [`reminders::schedule`]).
+    pub fn of(
+        settings: &PractitionerSettings,
+        appointment: &Appointment,
+        channel: Channel,
+    ) -> Option<Self> {
+        reminders::schedule(settings, appointment, channel).map(|due_at| Self {
+            appointment_id: appointment.id,
+            practitioner_id: appointment.practitioner_id.clone(),
+            channel,
+            start: appointment.start,
+            due_at,
+        })
+    }
+
+    pub fn key(&self) -> MessageKey {
+        MessageKey::for_reminder(self.appointment_id, self.channel, self.start)
+    }
+}
+
+impl MessageKey {
+    /// One reminder per channel and appointment time: neither a second sweep
+    /// nor a settings change can send it twice; a move makes a new one.
+    pub fn for_reminder(
+        appointment_id: AppointmentId,
+        channel: Channel,
+        start: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            appointment_id,
+            kind: MessageKind::Reminder,
+            channel,
+            occasion: sortable(start),
+        }
+    }
+}
+
+/// `reminders` of an appointment as the API shows it: per channel, `null` when
+/// no reminder of that channel applies, else its due time and state.
+pub fn view(
+    settings: &PractitionerSettings,
+    appointment: &Appointment,
+    log: &[CommunicationEntry],
+) -> RemindersView {
+    let one = |channel| channel_view(settings, appointment, log, channel);
+    RemindersView {
+        email: one(Channel::Email),
+        sms: one(Channel::Sms),
+    }
+}
+
+fn state_name(state: DeliveryState) -> &'static str {
+    match state {
+        DeliveryState::Sent => "sent",
+        DeliveryState::Skipped => "skipped",
+        DeliveryState::Failed => "failed",
+    }
+}
+
+fn channel_view(
+    settings: &PractitionerSettings,
+    appointment: &Appointment,
+    log: &[CommunicationEntry],
+    channel: Channel,
+) -> Option<ReminderView> {
+    let zone = settings.timezone;
+    // Entries logged since the appointment got its current time are about it.
+    let since = reminders::booked_at(appointment);
+    let entry = log
+        .iter()
+        .rev()
+        .find(|e| e.kind == MessageKind::Reminder && e.channel == channel && e.at >= since);
+    if let Some(e) = entry.filter(|e| e.state != DeliveryState::Skipped) {
+        return Some(ReminderView {
+            due_at: zone.rfc3339(e.at),
+            state: state_name(e.state),
+        });
+    }
+    let delay = reminders::applies(settings, appointment, channel).ok()?;
+    let timing = reminders::timing(settings, appointment, channel, delay);
+    let state = match (entry, timing) {
+        (Some(e), _) => state_name(e.state),
+        _ if !appointment.status.is_booked() => "cancelled",
+        (None, Timing::Due(_)) => "scheduled",
+        (None, _) => "skipped",
+    };
+    Some(ReminderView {
+        due_at: zone.rfc3339(timing.shown()),
+        state,
+    })
+}

@@ -389,3 +389,232 @@ async fn two_patients_racing_for_one_slot_one_wins() {
     outcomes.sort();
     assert_eq!(outcomes, [201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
 }
+
+fn sms_for<'a>(outbox: &'a [Value], id: &str) -> Vec<&'a Value> {
+    outbox
+        .iter()
+        .filter(|m| {
+            m["appointment_id"] == id
+                && m["channel"] == "sms"
+                && m["kind"] == "practitioner_cancellation"
+        })
+        .collect()
+}
+
+async fn log_of(app: &TestApp, id: &str) -> Vec<(String, String, String)> {
+    app.outbox().await;
+    app.appointment(DEMO, id).await["communications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap().to_string(),
+                c["state"].as_str().unwrap().to_string(),
+                c["reason_code"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn to_reschedule_with_the_sms_sends_a_rebooking_link_that_books_a_replacement_once() {
+    // Given a booked appointment
+    let app = spawn_app().await;
+    let day = monday();
+    let id = book(&app, &at(day, 10, 0)).await;
+
+    // When the secretariat sets it to reschedule with the SMS ticked
+    let (status, _) = set_status(
+        &app,
+        &id,
+        json!({"status": "to_reschedule", "send_cancellation_sms": true}),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Then one SMS goes out, GSM-7 in one segment, with a working /r/ link
+    let outbox = app.outbox().await;
+    let sms = sms_for(&outbox, &id);
+    assert_eq!(sms.len(), 1);
+    let text = sms[0]["text"].as_str().unwrap();
+    assert!(
+        text.chars().count() <= 160 && text.contains("10h00") && text.contains("Dr Marie Martin"),
+        "{text}"
+    );
+    assert!(!text.contains("Consultation"));
+    let link = sms[0]["links"][0].as_str().unwrap().to_string();
+    assert!(
+        link.starts_with(&format!("{}/r/", app.app.base_url)) && text.ends_with(&link),
+        "{text}"
+    );
+    assert!(log_of(&app, &id).await.contains(&(
+        "practitioner_cancellation".into(),
+        "sent".into(),
+        String::new()
+    )));
+
+    // When the patient follows it and posts a slot
+    let page = app.client.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("type=\"radio\""));
+    let offer: Value = app
+        .client
+        .get(format!("{link}?from={day}"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(offer["can_rebook"], true);
+    let start = starts(&offer)[3].clone();
+    let rebook = |start: String| {
+        app.client
+            .post(&link)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string([("start", start)]).unwrap())
+            .send()
+    };
+    let response = rebook(start.clone()).await.unwrap();
+    assert_eq!(response.status(), 201);
+
+    // Then the replacement is booked, the old one rebooked, and the confirmation follows
+    assert_eq!(status_of(&app, &id).await, "rebooked");
+    let outbox = app.outbox().await;
+    let confirmation = outbox
+        .iter()
+        .rev()
+        .find(|m| m["kind"] == "confirmation" && m["appointment_id"] != id)
+        .expect("a confirmation for the replacement");
+    let replacement = app
+        .appointment(DEMO, confirmation["appointment_id"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        (
+            replacement["replaces"].as_str(),
+            replacement["status"].as_str()
+        ),
+        (Some(id.as_str()), Some("booked"))
+    );
+    assert_eq!(replacement["start"], start);
+    assert_eq!(replacement["source"], "online");
+    // and the link works once
+    assert_eq!(
+        rebook(starts(&offer)[5].clone()).await.unwrap().status(),
+        410
+    );
+    assert_eq!(sms_for(&app.outbox().await, &id).len(), 1);
+}
+
+#[tokio::test]
+async fn with_online_booking_off_for_the_reason_the_sms_gives_the_phone_and_no_link() {
+    let app = spawn_app().await;
+    let (status, appointment) = app
+        .book(DEMO, &booking("bilan", &at(monday(), 10, 0)))
+        .await;
+    assert_eq!(status, 201);
+    let id = appointment["id"].as_str().unwrap();
+    set_status(
+        &app,
+        id,
+        json!({"status": "to_reschedule", "send_cancellation_sms": true}),
+    )
+    .await;
+    let outbox = app.outbox().await;
+    let sms = sms_for(&outbox, id);
+    assert_eq!(sms.len(), 1);
+    let text = sms[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("01 40 00 00 00") && !text.contains("http"),
+        "{text}"
+    );
+    assert!(sms[0]["links"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_absence_with_the_sms_notifies_each_patient_once() {
+    let app = spawn_app().await;
+    let day = monday();
+    let mut ids = Vec::new();
+    for (h, m) in [(9, 0), (9, 40), (11, 0), (11, 20)] {
+        ids.push(book(&app, &at(day, h, m)).await);
+    }
+    let body = json!({"start": at(day, 8, 0), "end": at(day, 12, 0),
+                      "appointments": "to_reschedule", "send_cancellation_sms": true});
+    assert_eq!(place_absence(&app, body.clone()).await.0, 201);
+    // A retried request notifies nobody twice
+    assert_eq!(place_absence(&app, body).await.0, 201);
+    let outbox = app.outbox().await;
+    for id in &ids {
+        assert_eq!(sms_for(&outbox, id).len(), 1, "{id}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_mobile_or_with_the_cancellation_sms_off_no_sms_and_the_log_says_why() {
+    let app = spawn_app().await;
+    let day = monday();
+    // No mobile on the contact
+    let mut body = booking("consultation", &at(day, 9, 0));
+    body["patient"]["mobile"] = Value::Null;
+    let (_, no_mobile) = app.book(DEMO, &body).await;
+    let no_mobile = no_mobile["id"].as_str().unwrap().to_string();
+    set_status(
+        &app,
+        &no_mobile,
+        json!({"status": "to_reschedule", "send_cancellation_sms": true}),
+    )
+    .await;
+    // SMS not ticked by the secretariat
+    let not_ticked = book(&app, &at(day, 9, 40)).await;
+    set_status(
+        &app,
+        &not_ticked,
+        json!({"status": "to_reschedule", "send_cancellation_sms": false}),
+    )
+    .await;
+    // The cancellation SMS switched off in the settings
+    let mut settings: Value = app
+        .as_practitioner(Method::GET, DEMO, &format!("/practitioners/{DEMO}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    settings["sms_service"]["cancellation_sms"] = false.into();
+    let saved = app
+        .as_practitioner(Method::PUT, DEMO, &format!("/practitioners/{DEMO}"))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let switched_off = book(&app, &at(day, 11, 0)).await;
+    set_status(
+        &app,
+        &switched_off,
+        json!({"status": "to_reschedule", "send_cancellation_sms": true}),
+    )
+    .await;
+
+    let outbox = app.outbox().await;
+    for (id, code) in [
+        (&no_mobile, "no_mobile"),
+        (&not_ticked, "cancellation_sms_not_requested"),
+        (&switched_off, "cancellation_sms_disabled"),
+    ] {
+        assert!(sms_for(&outbox, id).is_empty(), "{id}");
+        let log = log_of(&app, id).await;
+        assert!(
+            log.contains(&(
+                "practitioner_cancellation".into(),
+                "skipped".into(),
+                code.into()
+            )),
+            "{code}: {log:?}"
+        );
+    }
+}

@@ -1,9 +1,11 @@
 //! The cancellation sender: fed the table's stream, sends the messages that
-//! follow a cancellation, once (SPEC §4.2: the patient's cancellation e-mail).
+//! follow a cancellation, once: the patient's cancellation e-mail (SPEC §4.2)
+//! and the practice's cancellation SMS with its rebooking link (SPEC §4.4).
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_runtime::LambdaEvent;
+use shared::links::PublicUrls;
 use shared::service::cancellation::CancellationSender;
 use shared::service::delivery::Delivery;
 use shared::stream::process_in_order;
@@ -16,9 +18,9 @@ pub struct CancellationFunction {
 }
 
 impl CancellationFunction {
-    pub fn new(delivery: Delivery) -> Self {
+    pub fn new(delivery: Delivery, urls: PublicUrls) -> Self {
         Self {
-            sender: Arc::new(CancellationSender::new(delivery)),
+            sender: Arc::new(CancellationSender::new(delivery, urls)),
         }
     }
 

@@ -40,13 +40,16 @@ async fn world() -> (World, Event) {
         .update_appointment(before.version, change.new.as_ref().unwrap())
         .await
         .unwrap();
-    let sender = CancellationFunction::new(Delivery {
-        store: store.clone(),
-        mailer: outbox.clone(),
-        sms: outbox.clone(),
-        events: events.clone(),
-        clock,
-    });
+    let sender = CancellationFunction::new(
+        Delivery {
+            store: store.clone(),
+            mailer: outbox.clone(),
+            sms: outbox.clone(),
+            events: events.clone(),
+            clock,
+        },
+        shared::links::PublicUrls::new("https://rdv.example.org"),
+    );
     (
         World {
             store,

@@ -194,7 +194,8 @@ impl LocalApp {
                 async move { confirmation.handle(event).await }
             }),
         );
-        let cancellation = cancellation_sender::CancellationFunction::new(delivery.clone());
+        let cancellation =
+            cancellation_sender::CancellationFunction::new(delivery.clone(), urls.clone());
         streams.insert(
             "CancellationSenderFunction".into(),
             stream_function(move |event| {

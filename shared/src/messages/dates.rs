@@ -41,6 +41,19 @@ pub fn long_date_time(t: DateTime<Utc>, zone: Zone, language: Language) -> Strin
     )
 }
 
+/// "07/12/2026 à 14h30", "07/12/2026 at 2:30 pm": for SMS short of room.
+pub fn short_date_time(t: DateTime<Utc>, zone: Zone, language: Language) -> String {
+    let at = match language {
+        Language::Fr => "à",
+        Language::En => "at",
+    };
+    format!(
+        "{} {at} {}",
+        t.with_timezone(&zone.0).format("%d/%m/%Y"),
+        time_of_day(t, zone, language)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod dates;
+pub mod practitioner_cancellation;
 pub mod reminder;
 pub mod sms;
 pub mod templates;

@@ -42,6 +42,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "email/reminder.en.html",
     "sms/reminder.fr.txt",
     "sms/reminder.en.txt",
+    "sms/practitioner_cancellation.fr.txt",
+    "sms/practitioner_cancellation.en.txt",
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {

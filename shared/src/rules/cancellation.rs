@@ -1,4 +1,6 @@
-//! The e-mail confirming a patient's own cancellation (SPEC §4.2).
+//! Messages that follow a cancellation: the e-mail confirming a patient's own
+//! cancellation (SPEC §4.2), and the SMS telling a patient the practice
+//! cancelled (SPEC §4.4).
 
 use super::SkipReason;
 use crate::appointment::{Appointment, Change};
@@ -24,6 +26,49 @@ pub fn decide_ack(
     Ok(())
 }
 
+/// Changes that call for the practitioner-side cancellation SMS decision
+/// (logged either way, so the secretariat sees why no SMS went out).
+pub fn sms_is_called_for(change: Change) -> bool {
+    matches!(
+        change,
+        Change::SetToReschedule | Change::SetToRescheduleWithoutSms
+    )
+}
+
+/// What the cancellation SMS offers: a rebooking link, or the secretariat's phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancellationSms {
+    WithRebookingLink,
+    WithPhone,
+}
+
+/// SPEC §4.4: the SMS service on with `cancellation_sms`, the patient has a
+/// mobile, and the practice asked for it; a link when the patient may rebook
+/// online, the phone otherwise.
+pub fn decide_sms(
+    settings: &PractitionerSettings,
+    appointment: &Appointment,
+) -> Result<CancellationSms, SkipReason> {
+    if appointment.last_change != Change::SetToReschedule {
+        return Err(SkipReason::CancellationSmsNotRequested);
+    }
+    if !settings.sms_service.enabled {
+        return Err(SkipReason::SmsServiceDisabled);
+    }
+    if !settings.sms_service.cancellation_sms {
+        return Err(SkipReason::CancellationSmsDisabled);
+    }
+    if appointment.patient.mobile.is_none() {
+        return Err(SkipReason::NoMobile);
+    }
+    Ok(
+        match super::online_change::patient_may_rebook_online(settings, appointment) {
+            Ok(()) => CancellationSms::WithRebookingLink,
+            Err(_) => CancellationSms::WithPhone,
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,11 +81,51 @@ mod tests {
             Change::Created,
             Change::MovedByPatient,
             Change::SetToReschedule,
+            Change::SetToRescheduleWithoutSms,
             Change::Cancelled,
             Change::Rebooked,
         ] {
             assert!(!ack_is_called_for(other), "{other:?}");
         }
+    }
+
+    #[test]
+    fn the_sms_needs_the_request_the_service_the_switch_and_a_mobile() {
+        let mut settings = dr_martin();
+        let mut appointment = booked(at("2026-12-03T13:30:00Z"), 20);
+        appointment.status = crate::appointment::Status::ToReschedule;
+        appointment.last_change = Change::SetToReschedule;
+        appointment.patient.mobile = Some(crate::contact::Mobile::parse("0612345678").unwrap());
+        assert_eq!(
+            decide_sms(&settings, &appointment),
+            Ok(CancellationSms::WithRebookingLink)
+        );
+        settings.reasons[0].online_booking = false;
+        assert_eq!(
+            decide_sms(&settings, &appointment),
+            Ok(CancellationSms::WithPhone)
+        );
+        settings.sms_service.cancellation_sms = false;
+        assert_eq!(
+            decide_sms(&settings, &appointment),
+            Err(SkipReason::CancellationSmsDisabled)
+        );
+        settings.sms_service.enabled = false;
+        assert_eq!(
+            decide_sms(&settings, &appointment),
+            Err(SkipReason::SmsServiceDisabled)
+        );
+        appointment.last_change = Change::SetToRescheduleWithoutSms;
+        assert_eq!(
+            decide_sms(&dr_martin(), &appointment),
+            Err(SkipReason::CancellationSmsNotRequested)
+        );
+        appointment.last_change = Change::SetToReschedule;
+        appointment.patient.mobile = None;
+        assert_eq!(
+            decide_sms(&dr_martin(), &appointment),
+            Err(SkipReason::NoMobile)
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 pub mod cancellation;
 pub mod confirmation;
 pub mod online_change;
-pub mod status;
 pub mod reminders;
+pub mod status;
 
 /// Why a message is not sent, as written in the communications log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub enum SkipReason {
     ReasonNotTickedForConfirmation,
     ReasonNotTickedForSmsReminder,
     CancellationSmsDisabled,
+    /// "Send cancellation SMS" was not ticked when the appointment was set to reschedule.
+    CancellationSmsNotRequested,
     NoReminderDelay,
     ReminderTimeAlreadyPassed,
     AppointmentNoLongerBooked,
@@ -40,6 +42,7 @@ impl SkipReason {
             Self::ReasonNotTickedForConfirmation => "reason_not_ticked_for_confirmation",
             Self::ReasonNotTickedForSmsReminder => "reason_not_ticked_for_sms_reminder",
             Self::CancellationSmsDisabled => "cancellation_sms_disabled",
+            Self::CancellationSmsNotRequested => "cancellation_sms_not_requested",
             Self::NoReminderDelay => "no_reminder_delay",
             Self::ReminderTimeAlreadyPassed => "reminder_time_already_passed",
             Self::AppointmentNoLongerBooked => "appointment_no_longer_booked",
@@ -73,6 +76,12 @@ impl SkipReason {
             (Self::ReasonNotTickedForSmsReminder, En) => "reason not ticked for SMS reminders",
             (Self::CancellationSmsDisabled, Fr) => "SMS d'annulation désactivé",
             (Self::CancellationSmsDisabled, En) => "cancellation SMS disabled",
+            (Self::CancellationSmsNotRequested, Fr) => {
+                "SMS d'annulation non demandé lors du report"
+            }
+            (Self::CancellationSmsNotRequested, En) => {
+                "cancellation SMS not requested when the appointment was set to reschedule"
+            }
             (Self::NoReminderDelay, Fr) => "aucun délai de rappel choisi",
             (Self::NoReminderDelay, En) => "no reminder delay chosen",
             (Self::ReminderTimeAlreadyPassed, Fr) => {

@@ -42,8 +42,11 @@ pub enum Outcome {
         email: OutgoingEmail,
         links: Vec<(TokenHash, LinkGrant)>,
     },
-    /// Send this SMS.
-    Sms(OutgoingSms),
+    /// Send this SMS; the links it carries are stored first.
+    Sms {
+        sms: OutgoingSms,
+        links: Vec<(TokenHash, LinkGrant)>,
+    },
     Skip(SkipReason),
     /// Not now: nothing is logged and the claim is given back, so the message
     /// can be delivered later (a reminder whose time moved).
@@ -161,12 +164,13 @@ impl Delivery {
                 return Ok(Delivered::Deferred);
             }
             Outcome::Email { email, links } => {
-                for (hash, grant) in &links {
-                    self.store.put_link(hash, grant).await?;
-                }
+                self.store_links(&links).await?;
                 Ok(self.mailer.send(&email).await)
             }
-            Outcome::Sms(sms) => Ok(self.sms.send_sms(&sms).await),
+            Outcome::Sms { sms, links } => {
+                self.store_links(&links).await?;
+                Ok(self.sms.send_sms(&sms).await)
+            }
         };
         let entry = match sent {
             Err(reason) => CommunicationEntry {
@@ -214,6 +218,14 @@ impl Delivery {
         self.publish(&key, practitioner, appointment_id, entry.clone())
             .await?;
         Ok(Delivered::Decided(entry))
+    }
+
+    /// Links are stored before the message leaves, so they work when it arrives.
+    async fn store_links(&self, links: &[(TokenHash, LinkGrant)]) -> Result<(), StoreError> {
+        for (hash, grant) in links {
+            self.store.put_link(hash, grant).await?;
+        }
+        Ok(())
     }
 
     async fn publish(

@@ -424,7 +424,10 @@ fn compose(
                 None => Outcome::Skip(SkipReason::NoEmail),
             },
             Channel::Sms => match current.patient.mobile.clone() {
-                Some(to) => Outcome::Sms(reminder_sms(current, settings, to)),
+                Some(to) => Outcome::Sms {
+                    sms: reminder_sms(current, settings, to),
+                    links: Vec::new(),
+                },
                 None => Outcome::Skip(SkipReason::NoMobile),
             },
         },

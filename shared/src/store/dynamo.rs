@@ -2,8 +2,8 @@
 //! transactions for every rule that must hold under concurrency.
 
 use super::item::*;
-use crate::absence::{Absence, MAX_ABSENCE_DAYS};
 use super::reminders::{self as due, ReminderItem};
+use crate::absence::{Absence, MAX_ABSENCE_DAYS};
 use crate::appointment::Appointment;
 use crate::communications::Channel;
 use crate::communications::{CommunicationEntry, MessageKey};

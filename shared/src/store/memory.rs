@@ -3,8 +3,8 @@
 //! change to its subscribers as a stream record in Lambda's JSON shape.
 
 use super::item::{self, *};
-use crate::absence::Absence;
 use super::reminders::{self as due, GSI2_PK, GSI2_SK, ReminderItem};
+use crate::absence::Absence;
 use crate::appointment::Appointment;
 use crate::communications::Channel;
 use crate::communications::{CommunicationEntry, MessageKey};

@@ -132,7 +132,7 @@ mod tests {
     }
 
     #[test]
-    fn the_usual_sms_greets_the_patient_and_says_it_all() {
+    fn the_usual_sms_says_it_all_and_greets_the_patient_when_there_is_room() {
         let a = booked(at("2026-12-03T13:30:00Z"), 20);
         let sms = practitioner_cancellation_sms(
             &a,
@@ -142,8 +142,20 @@ mod tests {
         );
         assert_eq!(
             sms.text,
-            "Bonjour Jeanne Dupont, votre rendez-vous du jeudi 3 décembre 2026 à 14h30 avec Dr Marie Martin est annulé. Reprendre RDV : https://rdv.example.org/r/q8Wm3vT0bZ1xY2cD4eF5gA"
+            "Votre RDV du jeudi 3 décembre 2026 à 14h30 avec Dr Marie Martin est annulé. Reprendre RDV : https://rdv.example.org/r/q8Wm3vT0bZ1xY2cD4eF5gA"
         );
         assert_eq!(sms.links.len(), 1);
+        // Without a link there is room to greet the patient.
+        let sms = practitioner_cancellation_sms(
+            &a,
+            &dr_martin(),
+            Mobile::parse("0612345678").unwrap(),
+            None,
+        );
+        assert_eq!(
+            sms.text,
+            "Bonjour Jeanne Dupont, votre rendez-vous du jeudi 3 décembre 2026 à 14h30 avec Dr Marie Martin est annulé. Pour un autre RDV : 01 40 00 00 00"
+        );
+        assert!(sms.links.is_empty());
     }
 }

@@ -30,15 +30,7 @@ pub fn patient_may_change_online(
     if appointment.status != Status::Booked {
         return Err(WhyNot::NotBooked(appointment.status));
     }
-    if !settings.online_booking.enabled {
-        return Err(WhyNot::OnlineBookingOff);
-    }
-    let online_reason = settings
-        .reason(&appointment.reason_id)
-        .is_some_and(|r| r.online_booking);
-    if !online_reason {
-        return Err(WhyNot::ReasonNotOnline);
-    }
+    online_for(settings, appointment)?;
     let deadline = deadline(settings, appointment);
     if now >= deadline {
         return Err(WhyNot::DeadlinePassed { deadline });
@@ -54,6 +46,11 @@ pub fn patient_may_rebook_online(
     if appointment.status != Status::ToReschedule {
         return Err(WhyNot::NotBooked(appointment.status));
     }
+    online_for(settings, appointment)
+}
+
+/// Online booking is on, and the appointment's reason is ticked for it.
+fn online_for(settings: &PractitionerSettings, appointment: &Appointment) -> Result<(), WhyNot> {
     if !settings.online_booking.enabled {
         return Err(WhyNot::OnlineBookingOff);
     }

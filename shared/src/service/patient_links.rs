@@ -253,31 +253,9 @@ impl PatientLinks {
         start: &str,
     ) -> Result<(Linked, Appointment), ActionError> {
         let linked = self.open(token, LinkPurpose::Rebook).await?;
-        let refuse = |linked: &Linked, why| ActionError::Refused {
-            linked: Box::new(linked.clone()),
-            why,
-        };
-        if let Err(why) = patient_may_rebook_online(&linked.settings, &linked.appointment) {
-            return Err(refuse(&linked, Refusal::NotAllowed(why)));
-        }
-        let Ok(start) = parse_instant(start, linked.settings.timezone) else {
-            return Err(refuse(&linked, Refusal::InvalidStart));
-        };
+        let allowed = patient_may_rebook_online(&linked.settings, &linked.appointment);
+        let slot = self.chosen_slot(&linked, allowed, start, None).await?;
         let now = self.now();
-        let reason = linked
-            .settings
-            .reason(&linked.appointment.reason_id)
-            .expect("patient_may_rebook_online() holds only for a reason of the settings");
-        let slot = availability::offered_slot(
-            self.store.as_ref(),
-            &linked.settings,
-            reason,
-            start,
-            now,
-            None,
-        )
-        .await?
-        .ok_or_else(|| refuse(&linked, Refusal::SlotNotOffered))?;
         let old = &linked.appointment;
         let replacement = Appointment {
             id: crate::ids::AppointmentId::new(),
@@ -343,32 +321,46 @@ impl PatientLinks {
     /// confirmation, with new links, follows from the stream.
     pub async fn move_to(&self, token: &str, start: &str) -> Result<Linked, ActionError> {
         let linked = self.open(token, LinkPurpose::ManageAppointment).await?;
-        self.allowed(&linked)?;
-        let refuse = |linked: &Linked, why| ActionError::Refused {
+        let allowed = self.may_change(&linked);
+        let slot = self
+            .chosen_slot(&linked, allowed, start, Some(linked.appointment.id))
+            .await?;
+        let mut next = linked.appointment.clone();
+        next.start = slot.start;
+        next.end = slot.end;
+        self.write(linked, next, Change::MovedByPatient).await
+    }
+
+    /// The slot the patient posted, re-checked now: the action is still
+    /// `allowed`, and `start` is one of the slots offered at this moment.
+    async fn chosen_slot(
+        &self,
+        linked: &Linked,
+        allowed: Result<(), WhyNot>,
+        start: &str,
+        moving: Option<crate::ids::AppointmentId>,
+    ) -> Result<TimeRange, ActionError> {
+        let refuse = |why| ActionError::Refused {
             linked: Box::new(linked.clone()),
             why,
         };
-        let Ok(start) = parse_instant(start, linked.settings.timezone) else {
-            return Err(refuse(&linked, Refusal::InvalidStart));
-        };
+        allowed.map_err(|why| refuse(Refusal::NotAllowed(why)))?;
+        let start = parse_instant(start, linked.settings.timezone)
+            .map_err(|_| refuse(Refusal::InvalidStart))?;
         let reason = linked
             .settings
             .reason(&linked.appointment.reason_id)
-            .expect("allowed() holds only for a reason of the settings");
-        let slot = availability::offered_slot(
+            .expect("the rules allow only reasons of the settings");
+        availability::offered_slot(
             self.store.as_ref(),
             &linked.settings,
             reason,
             start,
             self.now(),
-            Some(linked.appointment.id),
+            moving,
         )
         .await?
-        .ok_or_else(|| refuse(&linked, Refusal::SlotNotOffered))?;
-        let mut next = linked.appointment.clone();
-        next.start = slot.start;
-        next.end = slot.end;
-        self.write(linked, next, Change::MovedByPatient).await
+        .ok_or_else(|| refuse(Refusal::SlotNotOffered))
     }
 
     fn allowed(&self, linked: &Linked) -> Result<(), ActionError> {

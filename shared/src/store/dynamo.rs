@@ -91,6 +91,31 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Every item of one partition (of the table, or of `index`) whose sort
+    /// key lies between `low` and `high`, all pages.
+    async fn between(
+        &self,
+        index: Option<&str>,
+        (pk_name, pk): (&str, String),
+        (sk_name, low): (&str, String),
+        high: String,
+    ) -> Result<Vec<SdkItem>, StoreError> {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_string))
+            .key_condition_expression(format!("{pk_name} = :pk AND {sk_name} BETWEEN :lo AND :hi"))
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":lo", s(low))
+            .expression_attribute_values(":hi", s(high))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(unavailable)
+    }
+
     fn conditional_put(
         put: aws_sdk_dynamodb::types::builders::PutBuilder,
     ) -> Result<TransactWriteItem, StoreError> {
@@ -281,6 +306,41 @@ impl DynamoStore {
     }
 }
 
+/// Decodes `items` and keeps what overlaps `range` (sort keys bound only starts).
+fn overlapping<I, T>(
+    items: Vec<SdkItem>,
+    value: impl Fn(I) -> T,
+    range: TimeRange,
+) -> Result<Vec<T>, StoreError>
+where
+    I: serde::de::DeserializeOwned,
+    T: HasRange,
+{
+    let mut found = Vec::new();
+    for item in items {
+        let found_value = value(from_sdk::<I>(item)?);
+        if found_value.range().overlaps(&range) {
+            found.push(found_value);
+        }
+    }
+    Ok(found)
+}
+
+/// What takes time in the agenda.
+trait HasRange {
+    fn range(&self) -> TimeRange;
+}
+impl HasRange for Appointment {
+    fn range(&self) -> TimeRange {
+        Appointment::range(self)
+    }
+}
+impl HasRange for Absence {
+    fn range(&self) -> TimeRange {
+        Absence::range(self)
+    }
+}
+
 #[async_trait]
 impl Store for DynamoStore {
     async fn put_settings(&self, settings: &PractitionerSettings) -> Result<(), StoreError> {
@@ -336,34 +396,15 @@ impl Store for DynamoStore {
         // Sorted by start: one overlapping `range` started at most the longest
         // absence before it.
         let lowest = range.start - Duration::days(MAX_ABSENCE_DAYS);
-        let items: Vec<SdkItem> = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :lo AND :hi")
-            .expression_attribute_values(":pk", s(practitioner_pk(practitioner)))
-            .expression_attribute_values(
-                ":lo",
-                s(format!("{ABSENCE_SK_PREFIX}{}", sortable(lowest))),
+        let items = self
+            .between(
+                None,
+                ("pk", practitioner_pk(practitioner)),
+                ("sk", format!("{ABSENCE_SK_PREFIX}{}", sortable(lowest))),
+                format!("{ABSENCE_SK_PREFIX}{}", sortable(range.end)),
             )
-            .expression_attribute_values(
-                ":hi",
-                s(format!("{ABSENCE_SK_PREFIX}{}", sortable(range.end))),
-            )
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(unavailable)?;
-        let mut found = Vec::new();
-        for item in items {
-            let absence = from_sdk::<AbsenceItem>(item)?.absence;
-            if absence.range().overlaps(&range) {
-                found.push(absence);
-            }
-        }
-        Ok(found)
+            .await?;
+        overlapping(items, |i: AbsenceItem| i.absence, range)
     }
 
     async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError> {
@@ -381,29 +422,15 @@ impl Store for DynamoStore {
         // The index is sorted by start: an appointment that overlaps the range
         // started at most one maximal duration before it.
         let lowest_start = range.start - Duration::minutes(i64::from(MAX_DURATION_MINUTES));
-        let items: Vec<SdkItem> = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi")
-            .expression_attribute_values(":pk", s(practitioner_pk(practitioner)))
-            .expression_attribute_values(":lo", s(sortable(lowest_start)))
-            .expression_attribute_values(":hi", s(sortable(range.end)))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(unavailable)?;
-        let mut found = Vec::new();
-        for item in items {
-            let appointment = from_sdk::<AppointmentItem>(item)?.appointment;
-            if appointment.range().overlaps(&range) {
-                found.push(appointment);
-            }
-        }
-        Ok(found)
+        let items = self
+            .between(
+                Some(GSI1),
+                (GSI1_PK, practitioner_pk(practitioner)),
+                (GSI1_SK, sortable(lowest_start)),
+                sortable(range.end),
+            )
+            .await?;
+        overlapping(items, |i: AppointmentItem| i.appointment, range)
     }
 
     async fn claim_message(

@@ -2,7 +2,10 @@
 //! server, with an embedded store whose stream feeds the senders exactly as
 //! DynamoDB Streams does on AWS, an outbox instead of SES, and a clock that
 //! can be moved. The handlers are the functions' own: nothing is re-implemented.
+//! The same server can use DynamoDB, SES and EventBridge instead ([`backend`]).
 
+pub mod aws_stream;
+pub mod backend;
 pub mod dev;
 pub mod gateway;
 pub mod stream;
@@ -10,6 +13,7 @@ pub mod template;
 
 use axum::Router;
 use axum::routing::{get, post};
+use backend::{Backend, Wiring};
 use gateway::{Gateway, HttpFunction};
 use shared::clock::AdjustableClock;
 use shared::events::RecordedEvents;
@@ -19,12 +23,10 @@ use shared::mail::Outbox;
 use shared::ports::{Clock, Store};
 use shared::service::delivery::Delivery;
 use shared::settings::PractitionerSettings;
-use shared::store::MemoryStore;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use stream::StreamFunction;
-use tokio::sync::watch;
 
 /// The demo practitioner present at start (SPEC §8).
 pub const DEMO_PRACTITIONER: &str = "dr-martin";
@@ -35,6 +37,8 @@ pub struct LocalConfig {
     /// Public base URL for links; defaults to `http://{bound address}`.
     pub public_base_url: Option<String>,
     pub seed_demo: bool,
+    /// Embedded store and outbox, or AWS services.
+    pub backend: Backend,
 }
 
 impl LocalConfig {
@@ -43,14 +47,17 @@ impl LocalConfig {
             addr,
             public_base_url: None,
             seed_demo: true,
+            backend: Backend::Embedded,
         }
     }
 }
 
 /// What the local-only routes reach.
 pub struct LocalState {
-    pub store: Arc<MemoryStore>,
+    pub store: Arc<dyn Store>,
+    /// Empty when messages go to SES (`uses_aws`).
     pub outbox: Arc<Outbox>,
+    pub uses_aws: bool,
     pub events: Arc<RecordedEvents>,
     pub clock: Arc<AdjustableClock>,
     gateway: Gateway,
@@ -61,7 +68,8 @@ pub struct LocalApp {
     pub addr: SocketAddr,
     pub base_url: String,
     pub state: Arc<LocalState>,
-    stream_pending: Vec<Arc<watch::Sender<usize>>>,
+    stream_progress: Vec<stream::Progress>,
+    stream_pumps: Vec<tokio::task::JoinHandle<()>>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -86,6 +94,16 @@ pub fn demo_settings() -> PractitionerSettings {
         .expect("demo-practitioner.json is valid")
 }
 
+/// The demo practitioner, unless a store that outlives local mode (a real
+/// table) already has settings for it.
+async fn seed_demo(store: &dyn Store) -> Result<(), shared::ports::StoreError> {
+    let demo = demo_settings();
+    if store.settings(&demo.id).await?.is_none() {
+        store.put_settings(&demo).await?;
+    }
+    Ok(())
+}
+
 impl LocalApp {
     pub async fn start(config: LocalConfig) -> Result<Self, StartError> {
         let listener = tokio::net::TcpListener::bind(config.addr)
@@ -103,12 +121,12 @@ impl LocalApp {
             .unwrap_or_else(|| format!("http://{addr}"));
 
         let clock = Arc::new(AdjustableClock::new());
-        let store = Arc::new(MemoryStore::new());
         let outbox = Arc::new(Outbox::new(clock.clone()));
         let events = Arc::new(RecordedEvents::new());
+        let wiring = Wiring::new(&config.backend, outbox.clone(), events.clone());
+        let store = wiring.store.clone();
         if config.seed_demo {
-            store
-                .put_settings(&demo_settings())
+            seed_demo(store.as_ref())
                 .await
                 .map_err(|e| StartError::Wiring(e.to_string()))?;
         }
@@ -118,8 +136,8 @@ impl LocalApp {
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let delivery = Delivery {
             store: dyn_store.clone(),
-            mailer: outbox.clone(),
-            events: events.clone(),
+            mailer: wiring.mailer.clone(),
+            events: wiring.events.clone(),
             clock: dyn_clock.clone(),
         };
         let urls = PublicUrls::new(&base_url);
@@ -153,7 +171,8 @@ impl LocalApp {
             }),
         );
 
-        let mut stream_pending = Vec::new();
+        let mut stream_progress = Vec::new();
+        let mut stream_pumps = Vec::new();
         for source in template.streams {
             let function = streams.get(&source.function).cloned().ok_or_else(|| {
                 StartError::Wiring(format!(
@@ -161,15 +180,19 @@ impl LocalApp {
                     source.function
                 ))
             })?;
-            let subscription = store.subscribe();
-            stream_pending.push(subscription.pending.clone());
-            stream::spawn(source, function, subscription);
+            let records = wiring
+                .records(&source)
+                .await
+                .map_err(StartError::Wiring)?;
+            stream_progress.push(records.progress());
+            stream_pumps.push(stream::spawn(source, function, records));
         }
 
         let gateway = Gateway::new(template.routes, &http).map_err(StartError::Wiring)?;
         let state = Arc::new(LocalState {
             store,
             outbox,
+            uses_aws: config.backend.is_aws(),
             events,
             clock,
             gateway,
@@ -195,7 +218,8 @@ impl LocalApp {
             addr,
             base_url,
             state,
-            stream_pending,
+            stream_progress,
+            stream_pumps,
             server,
         })
     }
@@ -203,9 +227,8 @@ impl LocalApp {
     /// Waits until every stream record written so far has been handled by the
     /// senders (tests use it instead of sleeping).
     pub async fn stream_idle(&self) {
-        for pending in &self.stream_pending {
-            let mut rx = pending.subscribe();
-            let _ = rx.wait_for(|n| *n == 0).await;
+        for progress in &self.stream_progress {
+            progress.idle().await;
         }
     }
 
@@ -218,5 +241,8 @@ impl LocalApp {
 impl Drop for LocalApp {
     fn drop(&mut self) {
         self.server.abort();
+        for pump in &self.stream_pumps {
+            pump.abort();
+        }
     }
 }

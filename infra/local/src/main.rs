@@ -23,6 +23,14 @@ async fn main() -> std::process::ExitCode {
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let mut config = LocalConfig::on(SocketAddr::new(host, port));
     config.public_base_url = std::env::var("PUBLIC_BASE_URL").ok();
+    config.backend = match local::backend::Backend::from_env().await {
+        Ok(backend) => backend,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let uses_aws = config.backend.is_aws();
     match LocalApp::start(config).await {
         Ok(app) => {
             println!("Local mode: {}", app.base_url);
@@ -30,7 +38,11 @@ async fn main() -> std::process::ExitCode {
                 "  API:    {}/practitioners/dr-martin  (Authorization: Bearer local-dr-martin)",
                 app.base_url
             );
-            println!("  Outbox: {}/dev/outbox.html", app.base_url);
+            if uses_aws {
+                println!("  Messages: SES (AGENDA_BACKEND=aws)");
+            } else {
+                println!("  Outbox: {}/dev/outbox.html", app.base_url);
+            }
             app.wait().await;
             std::process::ExitCode::SUCCESS
         }

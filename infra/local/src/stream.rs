@@ -1,7 +1,8 @@
-//! Local stand-in for Lambda's DynamoDB event source mapping: reads the embedded
-//! store's stream, keeps the records the template's filters select, invokes the
-//! sender in batches of the template's size, and retries from the first failed
-//! record as reported (ReportBatchItemFailures), up to the template's limit.
+//! Local stand-in for Lambda's DynamoDB event source mapping: reads a stream (the
+//! embedded store's, or DynamoDB Streams itself: [`RecordSource`]), keeps the
+//! records the template's filters select, invokes the sender in batches of the
+//! template's size, and retries from the first failed record as reported
+//! (ReportBatchItemFailures), up to the template's limit.
 
 use crate::template::{StreamSource, matches};
 use aws_lambda_events::event::dynamodb::Event;
@@ -11,22 +12,76 @@ use serde_json::{Value, json};
 use shared::store::memory::StreamSubscription;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// A Lambda stream handler, as local mode calls it.
 pub type StreamFunction =
     Arc<dyn Fn(Event) -> BoxFuture<'static, DynamoDbEventResponse> + Send + Sync>;
 
+/// Where stream records come from, in Lambda's JSON shape, oldest first.
+pub trait RecordSource: Send + 'static {
+    /// Waits for the next records (at least one); `None` when the stream is gone.
+    fn next(&mut self) -> BoxFuture<'_, Option<Vec<Value>>>;
+    /// The `n` records last returned have been handled.
+    fn done(&mut self, n: usize);
+    /// How to tell that every record written so far has been handled.
+    fn progress(&self) -> Progress;
+}
+
+/// Lets tests wait for the senders instead of sleeping.
+#[derive(Clone)]
+pub enum Progress {
+    /// Records handed over and not yet handled (the embedded store pushes them).
+    Pending(Arc<watch::Sender<usize>>),
+    /// Polls of DynamoDB Streams that found nothing new, counted: records are
+    /// pulled, so "idle" means a poll that started after the question was empty.
+    EmptyPolls(Arc<watch::Sender<u64>>),
+}
+
+impl Progress {
+    pub async fn idle(&self) {
+        match self {
+            Progress::Pending(pending) => {
+                let _ = pending.subscribe().wait_for(|n| *n == 0).await;
+            }
+            Progress::EmptyPolls(polls) => {
+                // The poll that completes the count +1 may have started before
+                // this call; the one after it cannot have.
+                let target = *polls.borrow() + 2;
+                let _ = polls.subscribe().wait_for(|n| *n >= target).await;
+            }
+        }
+    }
+}
+
+impl RecordSource for StreamSubscription {
+    fn next(&mut self) -> BoxFuture<'_, Option<Vec<Value>>> {
+        Box::pin(async move {
+            let first = self.records.recv().await?;
+            let mut received = vec![first];
+            while let Ok(next) = self.records.try_recv() {
+                received.push(next);
+            }
+            Some(received)
+        })
+    }
+
+    fn done(&mut self, n: usize) {
+        StreamSubscription::done(self, n);
+    }
+
+    fn progress(&self) -> Progress {
+        Progress::Pending(self.pending.clone())
+    }
+}
+
 pub fn spawn(
     source: StreamSource,
     function: StreamFunction,
-    mut subscription: StreamSubscription,
+    mut records: Box<dyn RecordSource>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        while let Some(first) = subscription.records.recv().await {
-            let mut received = vec![first];
-            while let Ok(next) = subscription.records.try_recv() {
-                received.push(next);
-            }
+        while let Some(received) = records.next().await {
             let count = received.len();
             let selected: Vec<Value> = received
                 .into_iter()
@@ -37,7 +92,7 @@ pub fn spawn(
             for batch in selected.chunks(source.batch_size.max(1)) {
                 invoke_with_retries(&source, &function, batch).await;
             }
-            subscription.done(count);
+            records.done(count);
         }
     })
 }

@@ -104,3 +104,100 @@ pub async fn create_table_from_template(client: &aws_sdk_dynamodb::Client, name:
     }
     request.send().await.expect("moto creates the table");
 }
+
+/// Names of one test's own resources on the shared moto server, so that tests
+/// run in parallel without seeing each other's items, e-mails or events.
+pub struct MotoRun {
+    pub table: String,
+    pub bus: String,
+    pub sender: String,
+}
+
+impl MotoRun {
+    pub fn new() -> Self {
+        let run = ulid_like();
+        Self {
+            table: format!("agenda-{run}"),
+            bus: format!("comms-{run}"),
+            sender: format!("rdv-{run}@example.org"),
+        }
+    }
+
+    fn archive(&self) -> String {
+        format!("{}-arch", self.bus)
+    }
+
+    /// The table from template.yaml, the bus with an archive (moto keeps the
+    /// archived events, so tests can read what was published), and the sender
+    /// as a verified SES identity (moto refuses other senders, as SES does).
+    pub async fn provision(&self, sdk: &aws_config::SdkConfig) {
+        create_table_from_template(&aws_sdk_dynamodb::Client::new(sdk), &self.table).await;
+        let events = aws_sdk_eventbridge::Client::new(sdk);
+        let bus = events
+            .create_event_bus()
+            .name(&self.bus)
+            .send()
+            .await
+            .expect("moto creates the bus");
+        events
+            .create_archive()
+            .archive_name(self.archive())
+            .event_source_arn(bus.event_bus_arn().expect("bus arn"))
+            .send()
+            .await
+            .expect("moto creates the archive");
+        aws_sdk_sesv2::Client::new(sdk)
+            .create_email_identity()
+            .email_identity(&self.sender)
+            .send()
+            .await
+            .expect("moto verifies the sender");
+    }
+
+    /// Moto's own record of everything (`/moto-api/data.json`).
+    pub async fn moto_data(client: &reqwest::Client) -> serde_json::Value {
+        client
+            .get(format!("{}/moto-api/data.json", moto_endpoint()))
+            .send()
+            .await
+            .expect("moto answers")
+            .json()
+            .await
+            .expect("moto data is JSON")
+    }
+
+    /// The e-mails SES accepted from this run's sender, oldest first, in the
+    /// shape of local mode's outbox (read from the MIME message itself).
+    pub fn emails(&self, data: &serde_json::Value) -> Vec<serde_json::Value> {
+        data["ses"]["RawMessage"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["source"].as_str() == Some(self.sender.as_str()))
+            .map(|m| crate::mime::outbox_shape(m["raw_data"].as_str().expect("raw_data")))
+            .collect()
+    }
+
+    /// The `detail` of every event published on this run's bus, oldest first.
+    pub fn events(&self, data: &serde_json::Value) -> Vec<serde_json::Value> {
+        data["events"]["Archive"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| a["name"].as_str() == Some(self.archive().as_str()))
+            .flat_map(|a| a["events"].as_array().cloned().unwrap_or_default())
+            .map(|e| e["detail"].clone())
+            .collect()
+    }
+}
+
+impl Default for MotoRun {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Unique, lower case, valid in table, bus and e-mail names.
+fn ulid_like() -> String {
+    shared::ids::AppointmentId::new().to_string().to_lowercase()
+}

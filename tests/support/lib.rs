@@ -1,26 +1,65 @@
 //! Helpers for the tests across crates: a local server per test (`spawn_app`),
-//! and AWS clients pointed at moto.
+//! on the embedded store or on moto through the AWS adapters, and AWS clients
+//! pointed at moto.
 
 pub mod aws;
+pub mod mime;
 
+use aws::MotoRun;
+use local::backend::AwsBackend;
 use local::{LocalApp, LocalConfig};
 use serde_json::Value;
 use std::net::SocketAddr;
+
+/// What the handlers of the local server talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded store, the outbox and in-memory events.
+    Embedded,
+    /// DynamoDB, SES v2 and EventBridge on the moto server `make test` starts,
+    /// with the stream read from DynamoDB Streams.
+    Moto,
+}
+
+/// Where what was sent is read back from: never the adapters' own records.
+enum Sent {
+    Outbox,
+    Moto(MotoRun),
+}
 
 /// The local server of SPEC §8 on a free port, with the demo practitioner.
 pub struct TestApp {
     pub app: LocalApp,
     pub client: reqwest::Client,
+    pub backend: Backend,
+    sent: Sent,
 }
 
-pub async fn spawn_app() -> TestApp {
+pub async fn spawn_app(backend: Backend) -> TestApp {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let app = LocalApp::start(LocalConfig::on(addr))
-        .await
-        .expect("local mode starts");
+    let mut config = LocalConfig::on(addr);
+    let sent = match backend {
+        Backend::Embedded => Sent::Outbox,
+        Backend::Moto => {
+            let run = MotoRun::new();
+            let sdk = aws::sdk_config().await;
+            run.provision(&sdk).await;
+            config.backend = local::backend::Backend::Aws(AwsBackend {
+                sdk,
+                table: run.table.clone(),
+                bus: run.bus.clone(),
+                sender_email: run.sender.clone(),
+                ses_configuration_set: None,
+            });
+            Sent::Moto(run)
+        }
+    };
+    let app = LocalApp::start(config).await.expect("local mode starts");
     TestApp {
         app,
         client: reqwest::Client::new(),
+        backend,
+        sent,
     }
 }
 
@@ -72,9 +111,13 @@ impl TestApp {
         .unwrap()
     }
 
-    /// The outbox once every stream record so far has been handled.
+    /// The messages sent, oldest first, once every stream record so far has
+    /// been handled: local mode's outbox, or what moto's SES received.
     pub async fn outbox(&self) -> Vec<Value> {
         self.app.stream_idle().await;
+        if let Sent::Moto(run) = &self.sent {
+            return run.emails(&MotoRun::moto_data(&self.client).await);
+        }
         let body: Value = self
             .client
             .get(self.url("/dev/outbox"))
@@ -85,5 +128,23 @@ impl TestApp {
             .await
             .unwrap();
         body["messages"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    /// The events published on the bus (their `detail`), oldest first.
+    pub async fn published_events(&self) -> Vec<Value> {
+        self.app.stream_idle().await;
+        match &self.sent {
+            Sent::Moto(run) => run.events(&MotoRun::moto_data(&self.client).await),
+            Sent::Outbox => self
+                .app
+                .state
+                .events
+                .events()
+                .iter()
+                .map(|e| serde_json::to_value(e).expect("events serialize"))
+                .collect(),
+        }
     }
 }

@@ -44,15 +44,13 @@ impl Backend {
             Err(_) | Ok("") | Ok("embedded") => Ok(Backend::Embedded),
             Ok("aws") => {
                 let missing = |e: ConfigError| format!("{AGENDA_BACKEND}=aws: {e}");
-                let table = config::required(config::TABLE_NAME, "the DynamoDB table")
-                    .map_err(missing)?;
+                let table =
+                    config::required(config::TABLE_NAME, "the DynamoDB table").map_err(missing)?;
                 let bus = config::required(config::EVENT_BUS_NAME, "the EventBridge bus")
                     .map_err(missing)?;
-                let sender_email = config::required(
-                    config::SENDER_EMAIL,
-                    "an SES-verified sender address",
-                )
-                .map_err(missing)?;
+                let sender_email =
+                    config::required(config::SENDER_EMAIL, "an SES-verified sender address")
+                        .map_err(missing)?;
                 Ok(Backend::Aws(AwsBackend {
                     sdk: aws_config::load_from_env().await,
                     table,
@@ -121,11 +119,7 @@ impl Wiring {
             return Ok(Box::new(memory.subscribe()));
         }
         let aws = self.aws.as_ref().expect("one backend is wired");
-        let region = aws
-            .sdk
-            .region()
-            .map(|r| r.to_string())
-            .unwrap_or_default();
+        let region = aws.sdk.region().map(|r| r.to_string()).unwrap_or_default();
         let reader = StreamsReader::open(
             &aws_sdk_dynamodb::Client::new(&aws.sdk),
             aws_sdk_dynamodbstreams::Client::new(&aws.sdk),

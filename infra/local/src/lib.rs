@@ -180,10 +180,7 @@ impl LocalApp {
                     source.function
                 ))
             })?;
-            let records = wiring
-                .records(&source)
-                .await
-                .map_err(StartError::Wiring)?;
+            let records = wiring.records(&source).await.map_err(StartError::Wiring)?;
             stream_progress.push(records.progress());
             stream_pumps.push(stream::spawn(source, function, records));
         }

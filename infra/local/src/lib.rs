@@ -8,6 +8,7 @@ pub mod aws_stream;
 pub mod backend;
 pub mod dev;
 pub mod gateway;
+pub mod invoke;
 pub mod stream;
 pub mod template;
 
@@ -70,6 +71,7 @@ pub struct LocalApp {
     pub state: Arc<LocalState>,
     stream_progress: Vec<stream::Progress>,
     stream_pumps: Vec<tokio::task::JoinHandle<()>>,
+    functions: invoke::Functions,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -186,6 +188,7 @@ impl LocalApp {
         }
 
         let gateway = Gateway::new(template.routes, &http).map_err(StartError::Wiring)?;
+        let functions = invoke::Functions { http, streams };
         let state = Arc::new(LocalState {
             store,
             outbox,
@@ -217,6 +220,7 @@ impl LocalApp {
             state,
             stream_progress,
             stream_pumps,
+            functions,
             server,
         })
     }

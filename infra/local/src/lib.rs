@@ -40,6 +40,8 @@ pub struct LocalConfig {
     pub seed_demo: bool,
     /// Embedded store and outbox, or AWS services.
     pub backend: Backend,
+    /// Where the local clock starts (default: the real time).
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl LocalConfig {
@@ -49,6 +51,7 @@ impl LocalConfig {
             public_base_url: None,
             seed_demo: true,
             backend: Backend::Embedded,
+            clock_start: None,
         }
     }
 }
@@ -122,7 +125,10 @@ impl LocalApp {
             .public_base_url
             .unwrap_or_else(|| format!("http://{addr}"));
 
-        let clock = Arc::new(AdjustableClock::new());
+        let clock = Arc::new(match config.clock_start {
+            Some(start) => AdjustableClock::starting_at(start),
+            None => AdjustableClock::new(),
+        });
         let outbox = Arc::new(Outbox::new(clock.clone()));
         let events = Arc::new(RecordedEvents::new());
         let wiring = Wiring::new(&config.backend, outbox.clone(), events.clone());

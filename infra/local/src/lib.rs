@@ -9,6 +9,7 @@ pub mod backend;
 pub mod dev;
 pub mod gateway;
 pub mod invoke;
+pub mod provision;
 pub mod stream;
 pub mod template;
 

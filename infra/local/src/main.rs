@@ -31,6 +31,15 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let uses_aws = config.backend.is_aws();
+    if let local::backend::Backend::Aws(aws) = &config.backend {
+        let create = std::env::var(local::provision::AGENDA_CREATE_RESOURCES).as_deref() == Ok("1");
+        if create {
+            if let Err(e) = local::provision::create_missing(aws).await {
+                eprintln!("{e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     match LocalApp::start(config).await {
         Ok(app) => {
             println!("Local mode: {}", app.base_url);

@@ -44,13 +44,13 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             let run = MotoRun::new();
             let sdk = aws::sdk_config().await;
             run.provision(&sdk).await;
-            config.backend = local::backend::Backend::Aws(AwsBackend {
+            config.backend = local::backend::Backend::Aws(Box::new(AwsBackend {
                 sdk,
                 table: run.table.clone(),
                 bus: run.bus.clone(),
                 sender_email: run.sender.clone(),
                 ses_configuration_set: None,
-            });
+            }));
             Sent::Moto(run)
         }
     };

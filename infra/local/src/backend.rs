@@ -21,7 +21,7 @@ pub const AGENDA_BACKEND: &str = "AGENDA_BACKEND";
 pub enum Backend {
     #[default]
     Embedded,
-    Aws(AwsBackend),
+    Aws(Box<AwsBackend>),
 }
 
 /// Where the AWS adapters point. The endpoint, region and credentials are the
@@ -51,13 +51,13 @@ impl Backend {
                 let sender_email =
                     config::required(config::SENDER_EMAIL, "an SES-verified sender address")
                         .map_err(missing)?;
-                Ok(Backend::Aws(AwsBackend {
+                Ok(Backend::Aws(Box::new(AwsBackend {
                     sdk: aws_config::load_from_env().await,
                     table,
                     bus,
                     sender_email,
                     ses_configuration_set: config::optional(config::SES_CONFIGURATION_SET),
-                }))
+                })))
             }
             Ok(other) => Err(format!(
                 "{AGENDA_BACKEND} must be \"embedded\" or \"aws\", not {other:?}"
@@ -107,7 +107,7 @@ impl Wiring {
                     aws.bus.clone(),
                 )),
                 memory: None,
-                aws: Some(aws.clone()),
+                aws: Some(aws.as_ref().clone()),
             },
         }
     }

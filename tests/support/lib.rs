@@ -114,7 +114,7 @@ impl TestApp {
     /// The messages sent, oldest first, once every stream record so far has
     /// been handled: local mode's outbox, or what moto's SES received.
     pub async fn outbox(&self) -> Vec<Value> {
-        self.app.stream_idle().await;
+        self.senders_done().await;
         if let Sent::Moto(run) = &self.sent {
             return run.emails(&MotoRun::moto_data(&self.client).await);
         }
@@ -131,10 +131,20 @@ impl TestApp {
     }
 }
 
+/// How long the senders may take to catch up with the stream: moto's stream
+/// is polled, and a pump stuck on errors must fail the test, not hang it.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl TestApp {
+    async fn senders_done(&self) {
+        tokio::time::timeout(CATCH_UP, self.app.stream_idle())
+            .await
+            .expect("the senders did not catch up with the stream within 30 s");
+    }
+
     /// The events published on the bus (their `detail`), oldest first.
     pub async fn published_events(&self) -> Vec<Value> {
-        self.app.stream_idle().await;
+        self.senders_done().await;
         match &self.sent {
             Sent::Moto(run) => run.events(&MotoRun::moto_data(&self.client).await),
             Sent::Outbox => self

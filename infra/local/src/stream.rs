@@ -142,3 +142,87 @@ async fn invoke_with_retries(source: &StreamSource, function: &StreamFunction, b
         tokio::time::sleep(backoff).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::event::streams::DynamoDbBatchItemFailure;
+    use std::sync::Mutex;
+
+    /// Hands over one prepared set of records, then nothing more.
+    struct Prepared(Option<Vec<Value>>, Arc<watch::Sender<usize>>);
+
+    impl RecordSource for Prepared {
+        fn next(&mut self) -> BoxFuture<'_, Option<Vec<Value>>> {
+            Box::pin(async move { self.0.take() })
+        }
+        fn done(&mut self, n: usize) {
+            self.1.send_modify(|p| *p -= n);
+        }
+        fn progress(&self) -> Progress {
+            Progress::Pending(self.1.clone())
+        }
+    }
+
+    fn record(sequence: u32, kind: &str) -> Value {
+        json!({"eventID": format!("e{sequence}"), "eventName": "INSERT", "eventVersion": "1.1",
+               "eventSource": "aws:dynamodb", "awsRegion": "eu-west-3",
+               "eventSourceARN": "arn:aws:dynamodb:eu-west-3:000000000000:table/t/stream/s",
+               "dynamodb": {"ApproximateCreationDateTime": 1764064931,
+                            "SequenceNumber": sequence.to_string(), "SizeBytes": 1,
+                            "StreamViewType": "NEW_AND_OLD_IMAGES",
+                            "Keys": {"pk": {"S": format!("K{sequence}")}},
+                            "NewImage": {"type": {"S": kind}}}})
+    }
+
+    #[tokio::test]
+    async fn filters_batches_and_retries_from_the_first_failed_record() {
+        let source = StreamSource {
+            function: "Sender".into(),
+            batch_size: 3,
+            maximum_retry_attempts: 2,
+            filters: vec![json!({"dynamodb": {"NewImage": {"type": {"S": ["appointment"]}}}})],
+            starting_position: "TRIM_HORIZON".into(),
+        };
+        let seen: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+        let calls = seen.clone();
+        let function: StreamFunction = Arc::new(move |event: Event| {
+            let batch: Vec<String> = event
+                .records
+                .iter()
+                .map(|r| r.change.sequence_number.clone().unwrap_or_default())
+                .collect();
+            let first_call = calls.lock().unwrap().is_empty();
+            calls.lock().unwrap().push(batch);
+            Box::pin(async move {
+                let mut response = DynamoDbEventResponse::default();
+                if first_call {
+                    // Record 2 fails (and with it everything after it).
+                    let mut failure = DynamoDbBatchItemFailure::default();
+                    failure.item_identifier = Some("2".into());
+                    response.batch_item_failures.push(failure);
+                }
+                response
+            })
+        });
+        let records = vec![
+            record(1, "appointment"),
+            record(2, "appointment"),
+            record(3, "settings"),
+            record(4, "appointment"),
+            record(5, "appointment"),
+        ];
+        let pending = Arc::new(watch::Sender::new(records.len()));
+        let progress = Progress::Pending(pending.clone());
+        spawn(source, function, Box::new(Prepared(Some(records), pending)));
+        progress.idle().await;
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![
+                vec!["1".to_string(), "2".into(), "4".into()],
+                vec!["2".into(), "4".into()],
+                vec!["5".into()],
+            ]
+        );
+    }
+}

@@ -348,3 +348,37 @@ on_each_backend!(
     errors_are_problems_and_change_nothing,
     the_clock_moves_forward_only,
 );
+
+/// Stream records reach the senders at least once: here every record is read
+/// by two readers of the same DynamoDB stream, as overlapping invocations or a
+/// redelivery would. The conditional claim in DynamoDB lets one e-mail out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run through `make test`"]
+async fn two_readers_of_one_stream_send_each_email_once() {
+    let mut app = spawn_app(Backend::Moto).await;
+    app.start_second_reader().await;
+    let mut ids = Vec::new();
+    for (hour, email) in [
+        (9, "a@example.org"),
+        (10, "b@example.org"),
+        (11, "c@example.org"),
+    ] {
+        let (status, appointment) = app
+            .book(
+                DEMO,
+                &booking("consultation", &next_week_at(hour, 0), Some(email)),
+            )
+            .await;
+        assert_eq!(status, 201, "{appointment}");
+        ids.push(appointment["id"].clone());
+    }
+    let outbox = app.outbox().await;
+    let mut to: Vec<&str> = outbox.iter().map(|m| m["to"].as_str().unwrap()).collect();
+    to.sort();
+    assert_eq!(to, ["a@example.org", "b@example.org", "c@example.org"]);
+    for id in ids {
+        let log = communications(&app, id.as_str().unwrap()).await;
+        assert_eq!(log.len(), 1, "{log:?}");
+    }
+    assert_eq!(app.published_events().await.len(), 3);
+}

@@ -24,7 +24,7 @@ pub enum Backend {
 /// Where what was sent is read back from: never the adapters' own records.
 enum Sent {
     Outbox,
-    Moto(MotoRun),
+    Moto { run: MotoRun, aws: Box<AwsBackend> },
 }
 
 /// The local server of SPEC §8 on a free port, with the demo practitioner.
@@ -33,33 +33,45 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: Backend,
     sent: Sent,
+    /// On moto: a second local server on the same table, bus and sender.
+    others: Vec<LocalApp>,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let mut config = LocalConfig::on(addr);
-    let sent = match backend {
-        Backend::Embedded => Sent::Outbox,
+    let (sent, aws) = match backend {
+        Backend::Embedded => (Sent::Outbox, None),
         Backend::Moto => {
             let run = MotoRun::new();
             let sdk = aws::sdk_config().await;
             run.provision(&sdk).await;
-            config.backend = local::backend::Backend::Aws(Box::new(AwsBackend {
+            let aws = AwsBackend {
                 sdk,
                 table: run.table.clone(),
                 bus: run.bus.clone(),
                 sender_email: run.sender.clone(),
                 ses_configuration_set: None,
-            }));
-            Sent::Moto(run)
+            };
+            (
+                Sent::Moto {
+                    run,
+                    aws: Box::new(aws.clone()),
+                },
+                Some(aws),
+            )
         }
     };
+    if let Some(aws) = aws {
+        config.backend = local::backend::Backend::Aws(Box::new(aws));
+    }
     let app = LocalApp::start(config).await.expect("local mode starts");
     TestApp {
         app,
         client: reqwest::Client::new(),
         backend,
         sent,
+        others: Vec::new(),
     }
 }
 
@@ -115,7 +127,7 @@ impl TestApp {
     /// been handled: local mode's outbox, or what moto's SES received.
     pub async fn outbox(&self) -> Vec<Value> {
         self.senders_done().await;
-        if let Sent::Moto(run) = &self.sent {
+        if let Sent::Moto { run, .. } = &self.sent {
             return run.emails(&MotoRun::moto_data(&self.client).await);
         }
         let body: Value = self
@@ -137,16 +149,35 @@ const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl TestApp {
     async fn senders_done(&self) {
-        tokio::time::timeout(CATCH_UP, self.app.stream_idle())
+        let all = async {
+            self.app.stream_idle().await;
+            for other in &self.others {
+                other.stream_idle().await;
+            }
+        };
+        tokio::time::timeout(CATCH_UP, all)
             .await
             .expect("the senders did not catch up with the stream within 30 s");
+    }
+
+    /// On moto, starts a second local server on the same table, bus and
+    /// sender: its senders read the same stream, as two overlapping Lambda
+    /// invocations or a redelivery would.
+    pub async fn start_second_reader(&mut self) {
+        let Sent::Moto { aws, .. } = &self.sent else {
+            panic!("a second reader needs the moto backend");
+        };
+        let mut config = LocalConfig::on("127.0.0.1:0".parse().unwrap());
+        config.backend = local::backend::Backend::Aws(aws.clone());
+        let other = LocalApp::start(config).await.expect("local mode starts");
+        self.others.push(other);
     }
 
     /// The events published on the bus (their `detail`), oldest first.
     pub async fn published_events(&self) -> Vec<Value> {
         self.senders_done().await;
         match &self.sent {
-            Sent::Moto(run) => run.events(&MotoRun::moto_data(&self.client).await),
+            Sent::Moto { run, .. } => run.events(&MotoRun::moto_data(&self.client).await),
             Sent::Outbox => self
                 .app
                 .state

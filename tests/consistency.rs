@@ -340,9 +340,9 @@ fn every_variable_a_function_reads_is_set_for_it_by_the_template() {
     let globals = root.get("Globals").cloned().unwrap_or(Value::Null);
     for function in functions() {
         let id = &function.id;
-        let Some(main) = function.main_rs() else {
+        if function.main_rs().is_none() {
             continue; // reported by the crate check
-        };
+        }
         let binary = function.binary().unwrap_or_default();
         let source = std::fs::read_dir(repo().join("functions").join(binary).join("src"))
             .into_iter()
@@ -356,10 +356,10 @@ fn every_variable_a_function_reads_is_set_for_it_by_the_template() {
             ));
         }
         let set = variables_set(&function, &globals);
-        for name in variables_read(&main) {
+        for name in variables_read(&source) {
             if !set.contains(name) {
                 problems.push(format!(
-                    "{id} reads {name} (functions/{binary}/src/main.rs), which template.yaml does not set for it"
+                    "{id} reads {name} (functions/{binary}/src), which template.yaml does not set for it"
                 ));
             }
         }
@@ -368,9 +368,9 @@ fn every_variable_a_function_reads_is_set_for_it_by_the_template() {
             &Value::Null, // only the function's own block: Globals serve every function
         );
         for name in own {
-            if !variables_read(&main).contains(name.as_str()) {
+            if !variables_read(&source).contains(name.as_str()) {
                 problems.push(format!(
-                    "{id}: template.yaml sets {name}, which functions/{binary}/src/main.rs does not read"
+                    "{id}: template.yaml sets {name}, which functions/{binary}/src does not read"
                 ));
             }
         }

@@ -4,14 +4,16 @@
 //! can be moved. The handlers are the functions' own: nothing is re-implemented.
 //! The same server can use DynamoDB, SES and EventBridge instead ([`backend`]).
 
-pub mod aws_stream;
-pub mod backend;
 pub mod dev;
 pub mod gateway;
-pub mod invoke;
-pub mod provision;
 pub mod stream;
 pub mod template;
+
+// Local mode on AWS services, and direct invocation of the handlers.
+pub mod aws_stream;
+pub mod backend;
+pub mod invoke;
+pub mod provision;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -4,16 +4,16 @@
 //! can be moved. The handlers are the functions' own: nothing is re-implemented.
 //! The same server can use DynamoDB, SES and EventBridge instead ([`backend`]).
 
-pub mod dev;
-pub mod gateway;
-pub mod stream;
-pub mod template;
-
 // Local mode on AWS services, and direct invocation of the handlers.
 pub mod aws_stream;
 pub mod backend;
 pub mod invoke;
 pub mod provision;
+
+pub mod dev;
+pub mod gateway;
+pub mod stream;
+pub mod template;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -75,7 +75,7 @@ pub struct LocalApp {
     pub addr: SocketAddr,
     pub base_url: String,
     pub state: Arc<LocalState>,
-    stream_progress: Vec<stream::Progress>,
+    stream_pending: Vec<stream::Progress>,
     stream_pumps: Vec<tokio::task::JoinHandle<()>>,
     functions: invoke::Functions,
     server: tokio::task::JoinHandle<()>,
@@ -182,7 +182,7 @@ impl LocalApp {
             }),
         );
 
-        let mut stream_progress = Vec::new();
+        let mut stream_pending = Vec::new();
         let mut stream_pumps = Vec::new();
         for source in template.streams {
             let function = streams.get(&source.function).cloned().ok_or_else(|| {
@@ -192,7 +192,7 @@ impl LocalApp {
                 ))
             })?;
             let records = wiring.records(&source).await.map_err(StartError::Wiring)?;
-            stream_progress.push(records.progress());
+            stream_pending.push(records.progress());
             stream_pumps.push(stream::spawn(source, function, records));
         }
 
@@ -227,7 +227,7 @@ impl LocalApp {
             addr,
             base_url,
             state,
-            stream_progress,
+            stream_pending,
             stream_pumps,
             functions,
             server,
@@ -237,8 +237,8 @@ impl LocalApp {
     /// Waits until every stream record written so far has been handled by the
     /// senders (tests use it instead of sleeping).
     pub async fn stream_idle(&self) {
-        for progress in &self.stream_progress {
-            progress.idle().await;
+        for pending in &self.stream_pending {
+            pending.idle().await;
         }
     }
 

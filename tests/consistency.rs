@@ -85,6 +85,26 @@ impl Function {
         read(&self.crate_dir()?.join("src/main.rs"))
     }
 
+    /// Every source file of the function's crate, concatenated.
+    fn sources(&self) -> String {
+        let Some(dir) = self.crate_dir() else {
+            return String::new();
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("src"))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        files.iter().filter_map(|f| read(f)).collect()
+    }
+
+    /// The code that builds the function's adapters and reads its
+    /// configuration: its own sources, plus the shared wiring helpers they call.
+    fn wiring(&self) -> String {
+        with_wiring_helpers(self.sources())
+    }
+
     fn events(&self) -> Vec<(String, &Value)> {
         self.properties
             .get("Events")
@@ -231,9 +251,15 @@ async fn every_function_has_its_crate_and_a_sample_event_its_handler_accepts() {
                         "{id}: events/{name} is for route {route:?}, which the template does not route to it"
                     ));
                 }
+                // A sample may name data a fresh store lacks (a link token, an
+                // appointment): 404, 409 or 410 are answers to a request the
+                // handler understood. A refused shape (400, 413, 415, 422) or
+                // a crash (5xx) is not.
+                let understood = |status: u64| {
+                    (200..500).contains(&status) && ![400, 413, 415, 422].contains(&status)
+                };
                 match app.invoke(id, &event).await {
-                    Ok(response)
-                        if (200..300).contains(&response["statusCode"].as_u64().unwrap_or(0)) => {}
+                    Ok(response) if understood(response["statusCode"].as_u64().unwrap_or(0)) => {}
                     Ok(response) => problems.push(format!(
                         "{id}: its handler answers events/{name} with {response}"
                     )),
@@ -286,19 +312,96 @@ async fn app_at(event: &Json) -> LocalApp {
     LocalApp::start(config).await.expect("local mode starts")
 }
 
-/// Names of the variables `source` mentions, among those the code reads.
-fn variables_read(source: &str) -> BTreeSet<&'static str> {
-    shared::config::ALL
-        .iter()
-        .copied()
-        .filter(|name| {
-            source.match_indices(name).any(|(at, _)| {
-                let before = source[..at].chars().next_back();
-                let after = source[at + name.len()..].chars().next();
-                let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-                !word(before) && !word(after)
-            })
+fn is_word(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Whether `source` mentions `name` as a whole identifier.
+fn mentions(source: &str, name: &str) -> bool {
+    source.match_indices(name).any(|(at, _)| {
+        !is_word(source[..at].chars().next_back())
+            && !is_word(source[at + name.len()..].chars().next())
+    })
+}
+
+/// The functions of `shared/src/wiring.rs` (the helpers Lambda `main`s may
+/// build their adapters with), by name, with their text.
+fn wiring_helpers() -> Vec<(String, String)> {
+    let Some(source) = read(&repo().join("shared/src/wiring.rs")) else {
+        return Vec::new();
+    };
+    let starts: Vec<usize> = source
+        .match_indices('\n')
+        .map(|(at, _)| at + 1)
+        .filter(|at| {
+            let line = &source[*at..];
+            ["pub fn ", "pub async fn ", "fn ", "async fn "]
+                .iter()
+                .any(|p| line.starts_with(p))
         })
+        .collect();
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, start)| {
+            let end = starts.get(i + 1).copied().unwrap_or(source.len());
+            let text = &source[*start..end];
+            let name: String = text[text.find("fn ").unwrap() + 3..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            (name, text.to_string())
+        })
+        .collect()
+}
+
+/// `source` plus the wiring helpers it calls (`wiring::store(..)`), and the
+/// helpers those call in turn.
+fn with_wiring_helpers(source: String) -> String {
+    let helpers = wiring_helpers();
+    let mut included: BTreeSet<String> = BTreeSet::new();
+    let mut text = source;
+    loop {
+        let called: Vec<&(String, String)> = helpers
+            .iter()
+            .filter(|(name, _)| !included.contains(name))
+            .filter(|(name, _)| {
+                mentions(&text, &format!("wiring::{name}"))
+                    || (!included.is_empty() && text.contains(&format!(" {name}(")))
+                    || (!included.is_empty() && text.contains(&format!("({name}(")))
+            })
+            .collect();
+        if called.is_empty() {
+            return text;
+        }
+        for (name, body) in called {
+            included.insert(name.clone());
+            text.push_str(body);
+        }
+    }
+}
+
+/// The environment variables the code reads: the constants of
+/// `shared/src/config.rs`, as (identifier, variable name).
+fn config_variables() -> Vec<(String, String)> {
+    let config = read(&repo().join("shared/src/config.rs")).expect("shared/src/config.rs");
+    config
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("pub const ")?;
+            let (ident, value) = rest.split_once(": &str = ")?;
+            let value = value.trim().trim_end_matches(';').trim_matches('"');
+            Some((ident.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// The variables `source` reads, through the constants of config.rs.
+fn variables_read(source: &str) -> BTreeSet<String> {
+    config_variables()
+        .into_iter()
+        .filter(|(ident, _)| mentions(source, ident))
+        .map(|(_, name)| name)
         .collect()
 }
 
@@ -323,19 +426,10 @@ fn variables_set(function: &Function, globals: &Value) -> BTreeSet<String> {
 #[test]
 fn every_variable_a_function_reads_is_set_for_it_by_the_template() {
     let mut problems = Vec::new();
-    // The list the check relies on is complete: every name config.rs defines.
-    let config = read(&repo().join("shared/src/config.rs")).expect("shared/src/config.rs");
-    for line in config.lines() {
-        if let Some(rest) = line.trim().strip_prefix("pub const ") {
-            if let Some((name, _)) = rest.split_once(": &str") {
-                if !shared::config::ALL.contains(&name) {
-                    problems.push(format!(
-                        "shared/src/config.rs defines {name} but leaves it out of config::ALL"
-                    ));
-                }
-            }
-        }
-    }
+    assert!(
+        !config_variables().is_empty(),
+        "no variable found in shared/src/config.rs"
+    );
     let root = template();
     let globals = root.get("Globals").cloned().unwrap_or(Value::Null);
     for function in functions() {
@@ -344,22 +438,17 @@ fn every_variable_a_function_reads_is_set_for_it_by_the_template() {
             continue; // reported by the crate check
         }
         let binary = function.binary().unwrap_or_default();
-        let source = std::fs::read_dir(repo().join("functions").join(binary).join("src"))
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .filter_map(|e| read(&e.path()))
-            .collect::<String>();
-        if source.contains("env::var(") {
+        let source = function.wiring();
+        if function.sources().contains("env::var(") {
             problems.push(format!(
                 "{id}: functions/{binary}/src reads the environment directly; go through shared::config"
             ));
         }
         let set = variables_set(&function, &globals);
         for name in variables_read(&source) {
-            if !set.contains(name) {
+            if !set.contains(&name) {
                 problems.push(format!(
-                    "{id} reads {name} (functions/{binary}/src), which template.yaml does not set for it"
+                    "{id} reads {name} (functions/{binary}/src and the wiring it calls), which template.yaml does not set for it"
                 ));
             }
         }
@@ -368,9 +457,9 @@ fn every_variable_a_function_reads_is_set_for_it_by_the_template() {
             &Value::Null, // only the function's own block: Globals serve every function
         );
         for name in own {
-            if !variables_read(&source).contains(name.as_str()) {
+            if !variables_read(&source).contains(&name) {
                 problems.push(format!(
-                    "{id}: template.yaml sets {name}, which functions/{binary}/src does not read"
+                    "{id}: template.yaml sets {name}, which functions/{binary}/src (and the wiring it calls) does not read"
                 ));
             }
         }
@@ -490,13 +579,18 @@ fn each_function_is_granted_exactly_the_actions_of_the_adapters_it_builds() {
     let mut problems = Vec::new();
     for function in functions() {
         let id = &function.id;
-        let Some(main) = function.main_rs() else {
+        if function.main_rs().is_none() {
             continue; // reported by the crate check
-        };
+        }
         let binary = function.binary().unwrap_or_default();
-        // Adapters built in main.rs: a name ending like a port's adapter, then ::new.
-        let compact: String = main.chars().filter(|c| !c.is_whitespace()).collect();
-        for (at, _) in compact.match_indices("::new(") {
+        // Adapters built by the function or the wiring helpers it calls: a
+        // type constructed with an SDK client.
+        let compact: String = function
+            .wiring()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        for (at, _) in compact.match_indices("::new(aws_sdk_") {
             let name: String = compact[..at]
                 .chars()
                 .rev()
@@ -505,12 +599,9 @@ fn each_function_is_granted_exactly_the_actions_of_the_adapters_it_builds() {
                 .into_iter()
                 .rev()
                 .collect();
-            let adapter_like = ["Store", "Mailer", "Publisher", "Sender"]
-                .iter()
-                .any(|s| name.ends_with(s));
-            if adapter_like && !ADAPTERS.iter().any(|a| a.name == name) {
+            if !ADAPTERS.iter().any(|a| a.name == name) {
                 problems.push(format!(
-                    "{id}: functions/{binary}/src/main.rs builds {name}, which has no IAM list in tests/consistency.rs (ADAPTERS)"
+                    "{id}: functions/{binary} builds {name}, which has no IAM list in tests/consistency.rs (ADAPTERS)"
                 ));
             }
         }
@@ -583,6 +674,25 @@ fn the_keys_and_indexes_the_code_names_exist_in_the_table() {
             "AgendaTable's KeySchema is not [{PK}, {SK}] as shared/src/store/item.rs writes"
         ));
     }
+    // The list of indexes is what the adapter queries.
+    let dynamo = read(&repo().join("shared/src/store/dynamo.rs")).expect("dynamo.rs");
+    let compact: String = dynamo.chars().filter(|c| !c.is_whitespace()).collect();
+    let declared = compact
+        .split_once("INDEXES:&[&str]=&[")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| list.to_string())
+        .unwrap_or_default();
+    for (at, _) in compact.match_indices(".index_name(") {
+        let argument: String = compact[at + ".index_name(".len()..]
+            .chars()
+            .take_while(|c| *c != ')')
+            .collect();
+        if !declared.split(',').any(|d| d == argument) {
+            problems.push(format!(
+                "shared/src/store/dynamo.rs queries index {argument}, which DynamoStore::INDEXES leaves out"
+            ));
+        }
+    }
     let indexes: Vec<&Value> = list(table.get("GlobalSecondaryIndexes"));
     for name in DynamoStore::INDEXES {
         match indexes
@@ -621,6 +731,7 @@ fn the_checks_themselves_find_what_they_look_for() {
     assert_eq!(pascal("put_events"), "PutEvents");
     assert_eq!(
         variables_read("required(TABLE_NAME, ..); MY_TABLE_NAME"),
-        BTreeSet::from(["TABLE_NAME"])
+        BTreeSet::from(["TABLE_NAME".to_string()])
     );
+    assert!(with_wiring_helpers("x".into()) == "x" || !wiring_helpers().is_empty());
 }

@@ -14,16 +14,6 @@ pub const SENDER_EMAIL: &str = "SENDER_EMAIL";
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 pub const SES_CONFIGURATION_SET: &str = "SES_CONFIGURATION_SET";
 
-/// Every variable above: `tests/consistency.rs` checks that the template sets
-/// each one a function reads.
-pub const ALL: &[&str] = &[
-    TABLE_NAME,
-    EVENT_BUS_NAME,
-    SENDER_EMAIL,
-    PUBLIC_BASE_URL,
-    SES_CONFIGURATION_SET,
-];
-
 pub fn required(name: &'static str, why: &'static str) -> Result<String, ConfigError> {
     std::env::var(name)
         .ok()

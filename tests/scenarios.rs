@@ -4,7 +4,7 @@
 //! DynamoDB Streams, SES v2 and EventBridge adapters, where what was sent is
 //! read back from moto's own data.
 
-use acceptance::{Backend, DEMO, TestApp, spawn_app};
+use acceptance::{Backend, DEMO, TestApp, spawn_app_on};
 use chrono::{Datelike, Duration, Utc, Weekday};
 use chrono_tz::Europe::Paris;
 use reqwest::Method;
@@ -279,7 +279,7 @@ async fn the_clock_moves_forward_only(app: TestApp) {
 
 #[tokio::test]
 async fn the_outbox_page_shows_the_messages() {
-    let app = spawn_app(Backend::Embedded).await;
+    let app = spawn_app_on(Backend::Embedded).await;
     app.book(
         DEMO,
         &booking(
@@ -306,7 +306,7 @@ async fn the_outbox_page_shows_the_messages() {
 #[tokio::test]
 #[ignore = "needs moto: run through `make test`"]
 async fn with_aws_services_the_outbox_pages_say_where_messages_went() {
-    let app = spawn_app(Backend::Moto).await;
+    let app = spawn_app_on(Backend::Moto).await;
     for page in ["/dev/outbox", "/dev/outbox.html"] {
         let response = app.client.get(app.url(page)).send().await.unwrap();
         assert_eq!(response.status(), 404, "{page}");
@@ -326,13 +326,13 @@ macro_rules! on_each_backend {
 
             #[tokio::test]
             async fn embedded() {
-                super::$scenario(spawn_app(Backend::Embedded).await).await;
+                super::$scenario(spawn_app_on(Backend::Embedded).await).await;
             }
 
             #[tokio::test]
             #[ignore = "needs moto: run through `make test`"]
             async fn moto() {
-                super::$scenario(spawn_app(Backend::Moto).await).await;
+                super::$scenario(spawn_app_on(Backend::Moto).await).await;
             }
         }
     )*};
@@ -355,7 +355,7 @@ on_each_backend!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs moto: run through `make test`"]
 async fn two_readers_of_one_stream_send_each_email_once() {
-    let mut app = spawn_app(Backend::Moto).await;
+    let mut app = spawn_app_on(Backend::Moto).await;
     app.start_second_reader().await;
     let mut ids = Vec::new();
     for (hour, email) in [

@@ -37,7 +37,13 @@ pub struct TestApp {
     others: Vec<LocalApp>,
 }
 
-pub async fn spawn_app(backend: Backend) -> TestApp {
+/// The local server on the embedded store.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(Backend::Embedded).await
+}
+
+/// The local server with its handlers on `backend`.
+pub async fn spawn_app_on(backend: Backend) -> TestApp {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let mut config = LocalConfig::on(addr);
     let (sent, aws) = match backend {

@@ -2,6 +2,7 @@
 #
 #   make test            lint the SAM template, then every Rust test (ignored ones too) with a moto server
 #   make run             local mode on http://$(HOST):$(PORT) (no AWS, no venv needed)
+#   make run-moto        local mode on emulated AWS: DynamoDB, SES, EventBridge on a moto server
 #   make lint-template   cfn-lint + sam validate --lint
 #   make package         sam build (cargo-lambda, arm64) into .aws-sam/
 #   make deploy          package, then sam deploy --guided
@@ -39,7 +40,7 @@ SAM_BUILD_ENV := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 # Debian packages the Rust build needs: command -> package.
 BUILD_DEPS := cc:gcc make:make
 
-.PHONY: help venv build-deps lint-template test run package deploy fmt clean
+.PHONY: help venv build-deps lint-template test run package deploy fmt clean run-moto
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -81,6 +82,13 @@ test: venv lint-template build-deps
 
 run: build-deps
 	PORT=$(PORT) HOST=$(HOST) cargo run -p local --bin agenda-local
+
+# The same server, its handlers on moto through the AWS adapters (README,
+# "Local mode against AWS services"); moto's own record: $MOTO_ENDPOINT/moto-api/.
+run-moto: venv build-deps
+	infra/tools/with-moto.sh env AGENDA_BACKEND=aws AGENDA_CREATE_RESOURCES=1 \
+		TABLE_NAME=agenda EVENT_BUS_NAME=communications SENDER_EMAIL=rdv@example.org \
+		PORT=$(PORT) HOST=$(HOST) bash -c 'AWS_ENDPOINT_URL=$$MOTO_ENDPOINT exec cargo run -p local --bin agenda-local'
 
 package: venv build-deps
 	$(SAM_BUILD_ENV) $(VENV)/bin/sam build --template $(TEMPLATE) --beta-features

@@ -1,7 +1,10 @@
 //! Scenarios over HTTP against the local server (SPEC §8): what the front end,
-//! a patient's mailbox and the communications log show.
+//! a patient's mailbox and the communications log show. Each scenario runs
+//! twice: on the embedded store and outbox, and on moto through the DynamoDB,
+//! DynamoDB Streams, SES v2 and EventBridge adapters, where what was sent is
+//! read back from moto's own data.
 
-use acceptance::{DEMO, TestApp, spawn_app};
+use acceptance::{Backend, DEMO, TestApp, spawn_app_on};
 use chrono::{Datelike, Duration, Utc, Weekday};
 use chrono_tz::Europe::Paris;
 use reqwest::Method;
@@ -29,9 +32,7 @@ async fn communications(app: &TestApp, id: &str) -> Vec<Value> {
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_booking_puts_one_confirmation_with_links_in_the_outbox() {
-    let app = spawn_app().await;
+async fn a_booking_puts_one_confirmation_with_links_in_the_outbox(app: TestApp) {
     let start = next_week_at(14, 30);
     let (status, appointment) = app
         .book(
@@ -45,7 +46,6 @@ async fn a_booking_puts_one_confirmation_with_links_in_the_outbox() {
     assert_eq!(outbox.len(), 1);
     let email = &outbox[0];
     assert_eq!(email["channel"], "email");
-    assert_eq!(email["kind"], "confirmation");
     assert_eq!(email["to"], "jeanne@example.org");
     assert_eq!(email["appointment_id"], appointment["id"]);
     let text = email["text"].as_str().unwrap();
@@ -73,11 +73,19 @@ async fn a_booking_puts_one_confirmation_with_links_in_the_outbox() {
         (log[0]["kind"].as_str(), log[0]["state"].as_str()),
         (Some("confirmation"), Some("sent"))
     );
+    // The log entry also went to the bus, without the patient's address.
+    let events = app.published_events().await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["appointment_id"], appointment["id"]);
+    assert_eq!(
+        (events[0]["kind"].as_str(), events[0]["channel"].as_str()),
+        (Some("confirmation"), Some("email"))
+    );
+    assert_eq!(events[0]["state"], "sent");
+    assert!(!events[0].to_string().contains("jeanne@example.org"));
 }
 
-#[tokio::test]
-async fn english_patients_get_english_dates() {
-    let app = spawn_app().await;
+async fn english_patients_get_english_dates(app: TestApp) {
     let mut body = booking(
         "consultation",
         &next_week_at(9, 0),
@@ -92,9 +100,7 @@ async fn english_patients_get_english_dates() {
     );
 }
 
-#[tokio::test]
-async fn no_email_without_address_or_for_an_unticked_reason_and_the_log_says_why() {
-    let app = spawn_app().await;
+async fn no_email_without_address_or_for_an_unticked_reason_and_the_log_says_why(app: TestApp) {
     let (_, no_address) = app
         .book(DEMO, &booking("consultation", &next_week_at(9, 0), None))
         .await;
@@ -141,9 +147,7 @@ async fn change_settings(app: &TestApp, change: impl FnOnce(&mut Value)) {
     assert_eq!(response.status(), 200);
 }
 
-#[tokio::test]
-async fn no_email_when_the_email_service_is_off() {
-    let app = spawn_app().await;
+async fn no_email_when_the_email_service_is_off(app: TestApp) {
     change_settings(&app, |s| s["email_service"]["enabled"] = false.into()).await;
     let (_, a) = app
         .book(
@@ -160,9 +164,7 @@ async fn no_email_when_the_email_service_is_off() {
     assert_eq!(log[0]["reason_code"], "email_service_disabled");
 }
 
-#[tokio::test]
-async fn the_secretariats_phone_instead_of_links_when_changes_online_are_not_allowed() {
-    let app = spawn_app().await;
+async fn the_secretariats_phone_instead_of_links_when_changes_online_are_not_allowed(app: TestApp) {
     // Reason not ticked for online booking.
     app.book(
         DEMO,
@@ -194,9 +196,7 @@ async fn the_secretariats_phone_instead_of_links_when_changes_online_are_not_all
     }
 }
 
-#[tokio::test]
-async fn racing_bookings_of_one_slot_over_http_one_wins() {
-    let app = spawn_app().await;
+async fn racing_bookings_of_one_slot_over_http_one_wins(app: TestApp) {
     let start = next_week_at(16, 0);
     let attempts = (0..10).map(|i| {
         let email = format!("p{i}@example.org");
@@ -217,9 +217,7 @@ async fn racing_bookings_of_one_slot_over_http_one_wins() {
     assert_eq!(app.outbox().await.len(), 1);
 }
 
-#[tokio::test]
-async fn errors_are_problems_and_change_nothing() {
-    let app = spawn_app().await;
+async fn errors_are_problems_and_change_nothing(app: TestApp) {
     let response = app
         .client
         .get(app.url("/practitioners/dr-martin/appointments"))
@@ -250,9 +248,7 @@ async fn errors_are_problems_and_change_nothing() {
     assert!(app.outbox().await.is_empty());
 }
 
-#[tokio::test]
-async fn the_clock_moves_forward_only() {
-    let app = spawn_app().await;
+async fn the_clock_moves_forward_only(app: TestApp) {
     let later = (Utc::now() + Duration::days(3)).to_rfc3339();
     let response = app
         .client
@@ -283,7 +279,7 @@ async fn the_clock_moves_forward_only() {
 
 #[tokio::test]
 async fn the_outbox_page_shows_the_messages() {
-    let app = spawn_app().await;
+    let app = spawn_app_on(Backend::Embedded).await;
     app.book(
         DEMO,
         &booking(
@@ -305,4 +301,84 @@ async fn the_outbox_page_shows_the_messages() {
         .unwrap();
     assert!(page.contains("Votre rendez-vous du"), "{page}");
     assert!(page.contains(&format!("href=\"{}/a/", app.app.base_url)));
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run through `make test`"]
+async fn with_aws_services_the_outbox_pages_say_where_messages_went() {
+    let app = spawn_app_on(Backend::Moto).await;
+    for page in ["/dev/outbox", "/dev/outbox.html"] {
+        let response = app.client.get(app.url(page)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{page}");
+        let problem: Value = response.json().await.unwrap();
+        assert!(
+            problem["detail"].as_str().unwrap().contains("SES"),
+            "{problem}"
+        );
+    }
+}
+
+/// One scenario body, two tests: `<scenario>::embedded` and `<scenario>::moto`.
+macro_rules! on_each_backend {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            use super::*;
+
+            #[tokio::test]
+            async fn embedded() {
+                super::$scenario(spawn_app_on(Backend::Embedded).await).await;
+            }
+
+            #[tokio::test]
+            #[ignore = "needs moto: run through `make test`"]
+            async fn moto() {
+                super::$scenario(spawn_app_on(Backend::Moto).await).await;
+            }
+        }
+    )*};
+}
+
+on_each_backend!(
+    a_booking_puts_one_confirmation_with_links_in_the_outbox,
+    english_patients_get_english_dates,
+    no_email_without_address_or_for_an_unticked_reason_and_the_log_says_why,
+    no_email_when_the_email_service_is_off,
+    the_secretariats_phone_instead_of_links_when_changes_online_are_not_allowed,
+    racing_bookings_of_one_slot_over_http_one_wins,
+    errors_are_problems_and_change_nothing,
+    the_clock_moves_forward_only,
+);
+
+/// Stream records reach the senders at least once: here every record is read
+/// by two readers of the same DynamoDB stream, as overlapping invocations or a
+/// redelivery would. The conditional claim in DynamoDB lets one e-mail out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run through `make test`"]
+async fn two_readers_of_one_stream_send_each_email_once() {
+    let mut app = spawn_app_on(Backend::Moto).await;
+    app.start_second_reader().await;
+    let mut ids = Vec::new();
+    for (hour, email) in [
+        (9, "a@example.org"),
+        (10, "b@example.org"),
+        (11, "c@example.org"),
+    ] {
+        let (status, appointment) = app
+            .book(
+                DEMO,
+                &booking("consultation", &next_week_at(hour, 0), Some(email)),
+            )
+            .await;
+        assert_eq!(status, 201, "{appointment}");
+        ids.push(appointment["id"].clone());
+    }
+    let outbox = app.outbox().await;
+    let mut to: Vec<&str> = outbox.iter().map(|m| m["to"].as_str().unwrap()).collect();
+    to.sort();
+    assert_eq!(to, ["a@example.org", "b@example.org", "c@example.org"]);
+    for id in ids {
+        let log = communications(&app, id.as_str().unwrap()).await;
+        assert_eq!(log.len(), 1, "{log:?}");
+    }
+    assert_eq!(app.published_events().await.len(), 3);
 }

@@ -1,12 +1,6 @@
 //! AWS clients for moto, and the table created from `template.yaml` itself so
 //! that the code and the template cannot drift apart.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
-};
-use serde_norway::Value;
-
 pub const TEMPLATE: &str = include_str!("../../template.yaml");
 
 /// The moto server `make test` starts; these tests are `#[ignore]`d without it.
@@ -26,81 +20,106 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
-fn get<'a>(v: &'a Value, key: &str) -> &'a Value {
-    v.get(key)
-        .unwrap_or_else(|| panic!("template.yaml: no {key}"))
-}
-
-fn key_schema(v: &Value) -> Vec<KeySchemaElement> {
-    v.as_sequence()
-        .expect("KeySchema is a list")
-        .iter()
-        .map(|k| {
-            KeySchemaElement::builder()
-                .attribute_name(get(k, "AttributeName").as_str().unwrap())
-                .key_type(KeyType::from(get(k, "KeyType").as_str().unwrap()))
-                .build()
-                .unwrap()
-        })
-        .collect()
-}
-
 /// Creates `name` with the keys, indexes and stream of `AgendaTable` in template.yaml.
 pub async fn create_table_from_template(client: &aws_sdk_dynamodb::Client, name: &str) {
-    let template: Value = serde_norway::from_str(TEMPLATE).expect("template.yaml parses");
-    let table = get(
-        get(get(&template, "Resources"), "AgendaTable"),
-        "Properties",
-    );
-    let mut request = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .set_key_schema(Some(key_schema(get(table, "KeySchema"))));
-    for a in get(table, "AttributeDefinitions").as_sequence().unwrap() {
-        request = request.attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(get(a, "AttributeName").as_str().unwrap())
-                .attribute_type(ScalarAttributeType::from(
-                    get(a, "AttributeType").as_str().unwrap(),
-                ))
-                .build()
-                .unwrap(),
-        );
+    local::provision::create_table_from_template(client, name)
+        .await
+        .expect("moto creates the table");
+}
+
+/// Names of one test's own resources on the shared moto server, so that tests
+/// run in parallel without seeing each other's items, e-mails or events.
+pub struct MotoRun {
+    pub table: String,
+    pub bus: String,
+    pub sender: String,
+}
+
+impl MotoRun {
+    pub fn new() -> Self {
+        let run = ulid_like();
+        Self {
+            table: format!("agenda-{run}"),
+            bus: format!("comms-{run}"),
+            sender: format!("rdv-{run}@example.org"),
+        }
     }
-    for index in table
-        .get("GlobalSecondaryIndexes")
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-    {
-        request = request.global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(get(index, "IndexName").as_str().unwrap())
-                .set_key_schema(Some(key_schema(get(index, "KeySchema"))))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::from(
-                            get(get(index, "Projection"), "ProjectionType")
-                                .as_str()
-                                .unwrap(),
-                        ))
-                        .build(),
-                )
-                .build()
-                .unwrap(),
-        );
+
+    fn archive(&self) -> String {
+        format!("{}-arch", self.bus)
     }
-    if let Some(stream) = table.get("StreamSpecification") {
-        request = request.stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::from(
-                    get(stream, "StreamViewType").as_str().unwrap(),
-                ))
-                .build()
-                .unwrap(),
-        );
+
+    /// The table from template.yaml, the bus with an archive (moto keeps the
+    /// archived events, so tests can read what was published), and the sender
+    /// as a verified SES identity (moto refuses other senders, as SES does).
+    pub async fn provision(&self, sdk: &aws_config::SdkConfig) {
+        create_table_from_template(&aws_sdk_dynamodb::Client::new(sdk), &self.table).await;
+        let events = aws_sdk_eventbridge::Client::new(sdk);
+        let bus = events
+            .create_event_bus()
+            .name(&self.bus)
+            .send()
+            .await
+            .expect("moto creates the bus");
+        events
+            .create_archive()
+            .archive_name(self.archive())
+            .event_source_arn(bus.event_bus_arn().expect("bus arn"))
+            .send()
+            .await
+            .expect("moto creates the archive");
+        aws_sdk_sesv2::Client::new(sdk)
+            .create_email_identity()
+            .email_identity(&self.sender)
+            .send()
+            .await
+            .expect("moto verifies the sender");
     }
-    request.send().await.expect("moto creates the table");
+
+    /// Moto's own record of everything (`/moto-api/data.json`).
+    pub async fn moto_data(client: &reqwest::Client) -> serde_json::Value {
+        client
+            .get(format!("{}/moto-api/data.json", moto_endpoint()))
+            .send()
+            .await
+            .expect("moto answers")
+            .json()
+            .await
+            .expect("moto data is JSON")
+    }
+
+    /// The e-mails SES accepted from this run's sender, oldest first, in the
+    /// shape of local mode's outbox (read from the MIME message itself).
+    pub fn emails(&self, data: &serde_json::Value) -> Vec<serde_json::Value> {
+        data["ses"]["RawMessage"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["source"].as_str() == Some(self.sender.as_str()))
+            .map(|m| crate::mime::outbox_shape(m["raw_data"].as_str().expect("raw_data")))
+            .collect()
+    }
+
+    /// The `detail` of every event published on this run's bus, oldest first.
+    pub fn events(&self, data: &serde_json::Value) -> Vec<serde_json::Value> {
+        data["events"]["Archive"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| a["name"].as_str() == Some(self.archive().as_str()))
+            .flat_map(|a| a["events"].as_array().cloned().unwrap_or_default())
+            .map(|e| e["detail"].clone())
+            .collect()
+    }
+}
+
+impl Default for MotoRun {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Unique, lower case, valid in table, bus and e-mail names.
+fn ulid_like() -> String {
+    shared::ids::AppointmentId::new().to_string().to_lowercase()
 }

@@ -1,26 +1,84 @@
 //! Helpers for the tests across crates: a local server per test (`spawn_app`),
-//! and AWS clients pointed at moto.
+//! on the embedded store or on moto through the AWS adapters, and AWS clients
+//! pointed at moto.
 
 pub mod aws;
+pub mod mime;
 
+use aws::MotoRun;
+use local::backend::AwsBackend;
 use local::{LocalApp, LocalConfig};
 use serde_json::Value;
 use std::net::SocketAddr;
+
+/// What the handlers of the local server talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded store, the outbox and in-memory events.
+    Embedded,
+    /// DynamoDB, SES v2 and EventBridge on the moto server `make test` starts,
+    /// with the stream read from DynamoDB Streams.
+    Moto,
+}
+
+/// Where what was sent is read back from: never the adapters' own records.
+enum Sent {
+    Outbox,
+    Moto { run: MotoRun, aws: Box<AwsBackend> },
+}
 
 /// The local server of SPEC §8 on a free port, with the demo practitioner.
 pub struct TestApp {
     pub app: LocalApp,
     pub client: reqwest::Client,
+    pub backend: Backend,
+    sent: Sent,
+    /// On moto: a second local server on the same table, bus and sender.
+    others: Vec<LocalApp>,
 }
 
+/// The local server on the embedded store.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_on(Backend::Embedded).await
+}
+
+/// The local server with its handlers on `backend`.
+pub async fn spawn_app_on(backend: Backend) -> TestApp {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let app = LocalApp::start(LocalConfig::on(addr))
-        .await
-        .expect("local mode starts");
+    let mut config = LocalConfig::on(addr);
+    let (sent, aws) = match backend {
+        Backend::Embedded => (Sent::Outbox, None),
+        Backend::Moto => {
+            let run = MotoRun::new();
+            let sdk = aws::sdk_config().await;
+            run.provision(&sdk).await;
+            let aws = AwsBackend {
+                sdk,
+                table: run.table.clone(),
+                bus: run.bus.clone(),
+                sender_email: run.sender.clone(),
+                ses_configuration_set: None,
+                sms_sender_id: Some("DrMartin".into()),
+            };
+            (
+                Sent::Moto {
+                    run,
+                    aws: Box::new(aws.clone()),
+                },
+                Some(aws),
+            )
+        }
+    };
+    if let Some(aws) = aws {
+        config.backend = local::backend::Backend::Aws(Box::new(aws));
+    }
+    let app = LocalApp::start(config).await.expect("local mode starts");
     TestApp {
         app,
         client: reqwest::Client::new(),
+        backend,
+        sent,
+        others: Vec::new(),
     }
 }
 
@@ -72,9 +130,13 @@ impl TestApp {
         .unwrap()
     }
 
-    /// The outbox once every stream record so far has been handled.
+    /// The messages sent, oldest first, once every stream record so far has
+    /// been handled: local mode's outbox, or what moto's SES received.
     pub async fn outbox(&self) -> Vec<Value> {
-        self.app.stream_idle().await;
+        self.senders_done().await;
+        if let Sent::Moto { run, .. } = &self.sent {
+            return run.emails(&MotoRun::moto_data(&self.client).await);
+        }
         let body: Value = self
             .client
             .get(self.url("/dev/outbox"))
@@ -85,5 +147,52 @@ impl TestApp {
             .await
             .unwrap();
         body["messages"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// How long the senders may take to catch up with the stream: moto's stream
+/// is polled, and a pump stuck on errors must fail the test, not hang it.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl TestApp {
+    async fn senders_done(&self) {
+        let all = async {
+            self.app.stream_idle().await;
+            for other in &self.others {
+                other.stream_idle().await;
+            }
+        };
+        tokio::time::timeout(CATCH_UP, all)
+            .await
+            .expect("the senders did not catch up with the stream within 30 s");
+    }
+
+    /// On moto, starts a second local server on the same table, bus and
+    /// sender: its senders read the same stream, as two overlapping Lambda
+    /// invocations or a redelivery would.
+    pub async fn start_second_reader(&mut self) {
+        let Sent::Moto { aws, .. } = &self.sent else {
+            panic!("a second reader needs the moto backend");
+        };
+        let mut config = LocalConfig::on("127.0.0.1:0".parse().unwrap());
+        config.backend = local::backend::Backend::Aws(aws.clone());
+        let other = LocalApp::start(config).await.expect("local mode starts");
+        self.others.push(other);
+    }
+
+    /// The events published on the bus (their `detail`), oldest first.
+    pub async fn published_events(&self) -> Vec<Value> {
+        self.senders_done().await;
+        match &self.sent {
+            Sent::Moto { run, .. } => run.events(&MotoRun::moto_data(&self.client).await),
+            Sent::Outbox => self
+                .app
+                .state
+                .events
+                .events()
+                .iter()
+                .map(|e| serde_json::to_value(e).expect("events serialize"))
+                .collect(),
+        }
     }
 }

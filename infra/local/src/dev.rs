@@ -11,7 +11,23 @@ use shared::http::Problem;
 use shared::ports::Clock;
 use std::sync::Arc;
 
+/// With AWS services the messages went to SES (and SNS), not to the outbox.
+fn no_outbox() -> Response {
+    crate::gateway::lambda_to_axum(
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "Local mode is using AWS services (AGENDA_BACKEND=aws): messages went to SES, \
+             not to the outbox."
+                .to_string(),
+        )
+        .into_response(),
+    )
+}
+
 pub async fn outbox(State(state): State<Arc<LocalState>>) -> Response {
+    if state.uses_aws {
+        return no_outbox();
+    }
     Json(json!({ "messages": state.outbox.messages() })).into_response()
 }
 
@@ -23,7 +39,10 @@ fn escape(s: &str) -> String {
 }
 
 /// The outbox as a mailbox a person can click through.
-pub async fn outbox_html(State(state): State<Arc<LocalState>>) -> Html<String> {
+pub async fn outbox_html(State(state): State<Arc<LocalState>>) -> Response {
+    if state.uses_aws {
+        return no_outbox();
+    }
     let messages = state.outbox.messages();
     let mut page = String::from(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -67,7 +86,7 @@ pub async fn outbox_html(State(state): State<Arc<LocalState>>) -> Html<String> {
         page.push_str(&format!("<pre>{}</pre></details>", escape(&m.text)));
     }
     page.push_str("</body></html>");
-    Html(page)
+    Html(page).into_response()
 }
 
 #[derive(Deserialize)]

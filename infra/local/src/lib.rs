@@ -2,6 +2,13 @@
 //! server, with an embedded store whose stream feeds the senders exactly as
 //! DynamoDB Streams does on AWS, an outbox instead of SES, and a clock that
 //! can be moved. The handlers are the functions' own: nothing is re-implemented.
+//! The same server can use DynamoDB, SES and EventBridge instead ([`backend`]).
+
+// Local mode on AWS services, and direct invocation of the handlers.
+pub mod aws_stream;
+pub mod backend;
+pub mod invoke;
+pub mod provision;
 
 pub mod dev;
 pub mod gateway;
@@ -13,6 +20,7 @@ use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use axum::Router;
 use axum::routing::{get, post};
+use backend::{Backend, Wiring};
 use gateway::{Gateway, HttpFunction};
 use shared::clock::AdjustableClock;
 use shared::events::RecordedEvents;
@@ -22,13 +30,11 @@ use shared::mail::Outbox;
 use shared::ports::{Clock, Store};
 use shared::service::delivery::Delivery;
 use shared::settings::PractitionerSettings;
-use shared::store::MemoryStore;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use stream::StreamFunction;
-use tokio::sync::watch;
 
 /// The demo practitioner present at start (SPEC §8).
 pub const DEMO_PRACTITIONER: &str = "dr-martin";
@@ -41,6 +47,10 @@ pub struct LocalConfig {
     /// Public base URL for links; defaults to `http://{bound address}`.
     pub public_base_url: Option<String>,
     pub seed_demo: bool,
+    /// Embedded store and outbox, or AWS services.
+    pub backend: Backend,
+    /// Where the local clock starts (default: the real time).
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl LocalConfig {
@@ -49,28 +59,31 @@ impl LocalConfig {
             addr,
             public_base_url: None,
             seed_demo: true,
+            backend: Backend::Embedded,
+            clock_start: None,
         }
     }
 }
 
 /// What the local-only routes reach.
 pub struct LocalState {
-    pub store: Arc<MemoryStore>,
+    pub store: Arc<dyn Store>,
+    /// Empty when messages go to SES (`uses_aws`).
     pub outbox: Arc<Outbox>,
+    pub uses_aws: bool,
     pub events: Arc<RecordedEvents>,
     pub clock: Arc<AdjustableClock>,
     gateway: Gateway,
     /// The reminder sweeper's handler, and the stream consumers to wait for
     /// around a sweep (reminders).
     reminder_sweeper: Option<schedule::ScheduledFunction>,
-    stream_pending: Vec<Arc<watch::Sender<usize>>>,
+    stream_pending: Vec<stream::Progress>,
 }
 
 impl LocalState {
     async fn stream_idle(&self) {
         for pending in &self.stream_pending {
-            let mut rx = pending.subscribe();
-            let _ = rx.wait_for(|n| *n == 0).await;
+            pending.idle().await;
         }
     }
 
@@ -92,7 +105,9 @@ pub struct LocalApp {
     pub addr: SocketAddr,
     pub base_url: String,
     pub state: Arc<LocalState>,
-    stream_pending: Vec<Arc<watch::Sender<usize>>>,
+    stream_pending: Vec<stream::Progress>,
+    stream_pumps: Vec<tokio::task::JoinHandle<()>>,
+    functions: invoke::Functions,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -117,6 +132,16 @@ pub fn demo_settings() -> PractitionerSettings {
         .expect("demo-practitioner.json is valid")
 }
 
+/// The demo practitioner, unless a store that outlives local mode (a real
+/// table) already has settings for it.
+async fn seed_demo(store: &dyn Store) -> Result<(), shared::ports::StoreError> {
+    let demo = demo_settings();
+    if store.settings(&demo.id).await?.is_none() {
+        store.put_settings(&demo).await?;
+    }
+    Ok(())
+}
+
 impl LocalApp {
     pub async fn start(config: LocalConfig) -> Result<Self, StartError> {
         let listener = tokio::net::TcpListener::bind(config.addr)
@@ -133,13 +158,16 @@ impl LocalApp {
             .public_base_url
             .unwrap_or_else(|| format!("http://{addr}"));
 
-        let clock = Arc::new(AdjustableClock::new());
-        let store = Arc::new(MemoryStore::new());
+        let clock = Arc::new(match config.clock_start {
+            Some(start) => AdjustableClock::starting_at(start),
+            None => AdjustableClock::new(),
+        });
         let outbox = Arc::new(Outbox::new(clock.clone()));
         let events = Arc::new(RecordedEvents::new());
+        let wiring = Wiring::new(&config.backend, outbox.clone(), events.clone());
+        let store = wiring.store.clone();
         if config.seed_demo {
-            store
-                .put_settings(&demo_settings())
+            seed_demo(store.as_ref())
                 .await
                 .map_err(|e| StartError::Wiring(e.to_string()))?;
         }
@@ -149,9 +177,9 @@ impl LocalApp {
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let delivery = Delivery {
             store: dyn_store.clone(),
-            mailer: outbox.clone(),
-            sms: outbox.clone(),
-            events: events.clone(),
+            mailer: wiring.mailer.clone(),
+            sms: wiring.sms.clone(),
+            events: wiring.events.clone(),
             clock: dyn_clock.clone(),
         };
         let urls = PublicUrls::new(&base_url);
@@ -261,6 +289,7 @@ impl LocalApp {
         }
 
         let mut stream_pending = Vec::new();
+        let mut stream_pumps = Vec::new();
         for source in template.streams {
             let function = streams.get(&source.function).cloned().ok_or_else(|| {
                 StartError::Wiring(format!(
@@ -268,15 +297,17 @@ impl LocalApp {
                     source.function
                 ))
             })?;
-            let subscription = store.subscribe();
-            stream_pending.push(subscription.pending.clone());
-            stream::spawn(source, function, subscription);
+            let records = wiring.records(&source).await.map_err(StartError::Wiring)?;
+            stream_pending.push(records.progress());
+            stream_pumps.push(stream::spawn(source, function, records));
         }
 
         let gateway = Gateway::new(template.routes, &http).map_err(StartError::Wiring)?;
+        let functions = invoke::Functions { http, streams };
         let state = Arc::new(LocalState {
             store,
             outbox,
+            uses_aws: config.backend.is_aws(),
             events,
             clock,
             gateway,
@@ -306,6 +337,8 @@ impl LocalApp {
             base_url,
             state,
             stream_pending,
+            stream_pumps,
+            functions,
             server,
         })
     }
@@ -314,8 +347,7 @@ impl LocalApp {
     /// senders (tests use it instead of sleeping).
     pub async fn stream_idle(&self) {
         for pending in &self.stream_pending {
-            let mut rx = pending.subscribe();
-            let _ = rx.wait_for(|n| *n == 0).await;
+            pending.idle().await;
         }
     }
 
@@ -362,5 +394,8 @@ where
 impl Drop for LocalApp {
     fn drop(&mut self) {
         self.server.abort();
+        for pump in &self.stream_pumps {
+            pump.abort();
+        }
     }
 }

@@ -23,6 +23,23 @@ async fn main() -> std::process::ExitCode {
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let mut config = LocalConfig::on(SocketAddr::new(host, port));
     config.public_base_url = std::env::var("PUBLIC_BASE_URL").ok();
+    config.backend = match local::backend::Backend::from_env().await {
+        Ok(backend) => backend,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let uses_aws = config.backend.is_aws();
+    if let local::backend::Backend::Aws(aws) = &config.backend {
+        let create = std::env::var(local::provision::AGENDA_CREATE_RESOURCES).as_deref() == Ok("1");
+        if create {
+            if let Err(e) = local::provision::create_missing(aws).await {
+                eprintln!("{e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     match LocalApp::start(config).await {
         Ok(app) => {
             println!("Local mode: {}", app.base_url);
@@ -30,7 +47,11 @@ async fn main() -> std::process::ExitCode {
                 "  API:    {}/practitioners/dr-martin  (Authorization: Bearer local-dr-martin)",
                 app.base_url
             );
-            println!("  Outbox: {}/dev/outbox.html", app.base_url);
+            if uses_aws {
+                println!("  Messages: SES (AGENDA_BACKEND=aws)");
+            } else {
+                println!("  Outbox: {}/dev/outbox.html", app.base_url);
+            }
             app.wait().await;
             std::process::ExitCode::SUCCESS
         }

@@ -21,6 +21,8 @@ pub struct StreamSource {
     pub maximum_retry_attempts: u32,
     /// Lambda event filter patterns; a record passes when any matches.
     pub filters: Vec<Json>,
+    /// `TRIM_HORIZON` or `LATEST`: where a DynamoDB Streams reader starts.
+    pub starting_position: String,
 }
 
 /// A function run on an EventBridge schedule (`rate(...)` expressions).
@@ -117,6 +119,10 @@ impl Template {
                             batch_size: number("BatchSize", 100) as usize,
                             maximum_retry_attempts: number("MaximumRetryAttempts", 10) as u32,
                             filters,
+                            starting_position: get(props, "StartingPosition")
+                                .and_then(Value::as_str)
+                                .unwrap_or("TRIM_HORIZON")
+                                .to_string(),
                         });
                     }
                     Some("Schedule") => {

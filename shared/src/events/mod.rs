@@ -13,6 +13,9 @@ pub struct EventBridgePublisher {
 }
 
 impl EventBridgePublisher {
+    /// What the adapter calls, as IAM actions.
+    pub const IAM_ACTIONS: &[&str] = &["events:PutEvents"];
+
     pub fn new(client: aws_sdk_eventbridge::Client, bus: String) -> Self {
         Self { client, bus }
     }

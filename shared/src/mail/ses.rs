@@ -18,6 +18,10 @@ pub struct SesMailer {
 }
 
 impl SesMailer {
+    /// What the adapter calls, as IAM actions: SES v2 `SendEmail` is
+    /// authorised by `ses:SendEmail` whatever its content (raw MIME here).
+    pub const IAM_ACTIONS: &[&str] = &["ses:SendEmail"];
+
     pub fn new(client: Client, from_address: String, configuration_set: Option<String>) -> Self {
         Self {
             client,

@@ -37,6 +37,19 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
+    /// What the adapter calls, as IAM actions (a transaction is authorised by
+    /// the actions of its parts). `tests/consistency.rs` checks this list
+    /// against the calls below and against the template's policies.
+    pub const IAM_ACTIONS: &[&str] = &[
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+    ];
+    /// Secondary indexes the adapter queries; the template must declare them.
+    pub const INDEXES: &[&str] = &[GSI1];
+
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,

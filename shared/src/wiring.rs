@@ -6,7 +6,7 @@ use crate::clock::SystemClock;
 use crate::config::*;
 use crate::events::EventBridgePublisher;
 use crate::links::PublicUrls;
-use crate::mail::{SesMailer, SnsSmsSender};
+use crate::mail::{NoSms, SesMailer, SnsSmsSender};
 use crate::service::delivery::Delivery;
 use crate::store::DynamoStore;
 use aws_config::SdkConfig;
@@ -40,6 +40,19 @@ pub fn page_urls() -> PublicUrls {
 
 /// Store, SES, SNS, EventBridge and the system clock: what a sender delivers through.
 pub fn delivery(aws: &SdkConfig) -> Result<Delivery, ConfigError> {
+    let email_only = email_delivery(aws)?;
+    Ok(Delivery {
+        sms: Arc::new(SnsSmsSender::new(
+            aws_sdk_sns::Client::new(aws),
+            optional(SMS_SENDER_ID),
+        )),
+        ..email_only
+    })
+}
+
+/// The same for a function that sends e-mail only: no SNS client, so its
+/// role needs no SNS permission.
+pub fn email_delivery(aws: &SdkConfig) -> Result<Delivery, ConfigError> {
     let bus = required(
         EVENT_BUS_NAME,
         "the EventBridge bus for communication events",
@@ -55,10 +68,7 @@ pub fn delivery(aws: &SdkConfig) -> Result<Delivery, ConfigError> {
             sender,
             optional(SES_CONFIGURATION_SET),
         )),
-        sms: Arc::new(SnsSmsSender::new(
-            aws_sdk_sns::Client::new(aws),
-            optional(SMS_SENDER_ID),
-        )),
+        sms: Arc::new(NoSms),
         events: Arc::new(EventBridgePublisher::new(
             aws_sdk_eventbridge::Client::new(aws),
             bus,

@@ -6,4 +6,4 @@ pub mod sns;
 
 pub use outbox::{Outbox, OutboxMessage};
 pub use ses::SesMailer;
-pub use sns::SnsSmsSender;
+pub use sns::{NoSms, SnsSmsSender};

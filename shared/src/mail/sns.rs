@@ -16,6 +16,9 @@ pub struct SnsSmsSender {
 }
 
 impl SnsSmsSender {
+    /// What `template.yaml` must grant a function that sends SMS (checked by tests/consistency.rs).
+    pub const IAM_ACTIONS: &[&str] = &["sns:Publish"];
+
     pub fn new(client: Client, sender_id: Option<String>) -> Self {
         Self { client, sender_id }
     }
@@ -65,5 +68,17 @@ impl SmsSender for SnsSmsSender {
                 })
             }
         }
+    }
+}
+
+/// For functions that send e-mail only (the confirmation sender): they need no
+/// SNS permission, and a decision to text from them is a bug, refused for good.
+pub struct NoSms;
+
+#[async_trait]
+impl SmsSender for NoSms {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<(), SendError> {
+        tracing::error!(appointment = %sms.appointment_id, kind = ?sms.kind, "this function sends no SMS");
+        Err(SendError::Rejected("this function sends no SMS".into()))
     }
 }

@@ -48,7 +48,7 @@ impl DynamoStore {
         "dynamodb:Query",
     ];
     /// Secondary indexes the adapter queries; the template must declare them.
-    pub const INDEXES: &[&str] = &[GSI1];
+    pub const INDEXES: &[&str] = &[GSI1, due::GSI2];
 
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {

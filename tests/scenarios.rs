@@ -380,5 +380,14 @@ async fn two_readers_of_one_stream_send_each_email_once() {
         let log = communications(&app, id.as_str().unwrap()).await;
         assert_eq!(log.len(), 1, "{log:?}");
     }
-    assert_eq!(app.published_events().await.len(), 3);
+    // Events are at least once (a reader can find a decision logged but not yet
+    // marked published, and publish it too): one per message key, possibly twice.
+    let events = app.published_events().await;
+    let mut keys: Vec<String> = events
+        .iter()
+        .map(|e| format!("{}#{}", e["appointment_id"], e["message"]))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 3, "{events:?}");
 }

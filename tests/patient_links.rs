@@ -1,7 +1,7 @@
 //! Patient links over HTTP against the local server (SPEC §4.2, §6.4): a patient
 //! follows the MODIFY / CANCEL links of the confirmation in the outbox.
 
-use acceptance::{DEMO, TestApp, spawn_app};
+use acceptance::{DEMO, TestApp, on_each_backend};
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use chrono_tz::Europe::Paris;
 use serde_json::{Value, json};
@@ -144,10 +144,10 @@ fn kinds(outbox: &[Value], id: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn cancelling_from_the_email_frees_the_slot_sends_one_acknowledgement_and_kills_the_links() {
+async fn cancelling_from_the_email_frees_the_slot_sends_one_acknowledgement_and_kills_the_links(
+    app: TestApp,
+) {
     // Given a booked appointment and its confirmation
-    let app = spawn_app().await;
     let (id, links) = book(&app, &next_week_at(14, 30)).await;
 
     // When the patient follows CANCEL and posts the form
@@ -206,10 +206,10 @@ async fn cancelling_from_the_email_frees_the_slot_sends_one_acknowledgement_and_
     assert_eq!(app.outbox().await.len(), 2, "nothing more was sent");
 }
 
-#[tokio::test]
-async fn moving_from_the_email_sends_a_new_confirmation_with_new_links_and_kills_the_old_ones() {
+async fn moving_from_the_email_sends_a_new_confirmation_with_new_links_and_kills_the_old_ones(
+    app: TestApp,
+) {
     // Given a booked appointment at 14:30 and its confirmation
-    let app = spawn_app().await;
     let (id, old) = book(&app, &next_week_at(14, 30)).await;
 
     // When the patient follows MODIFY, sees the free slots, and posts one
@@ -281,9 +281,7 @@ async fn moving_from_the_email_sends_a_new_confirmation_with_new_links_and_kills
     );
 }
 
-#[tokio::test]
-async fn opening_links_any_number_of_times_changes_nothing() {
-    let app = spawn_app().await;
+async fn opening_links_any_number_of_times_changes_nothing(app: TestApp) {
     let (id, links) = book(&app, &next_week_at(10, 0)).await;
     let before = agenda_view(&app, &id).await;
     let sent = app.outbox().await.len();
@@ -318,10 +316,8 @@ async fn opening_links_any_number_of_times_changes_nothing() {
     assert_eq!(app.outbox().await.len(), sent);
 }
 
-#[tokio::test]
-async fn after_the_deadline_both_actions_are_refused_with_the_reason_and_the_phone() {
+async fn after_the_deadline_both_actions_are_refused_with_the_reason_and_the_phone(app: TestApp) {
     // Given an appointment whose confirmation carries links
-    let app = spawn_app().await;
     let start = next_week_at(11, 0);
     let (id, links) = book(&app, &start).await;
     let before = agenda_view(&app, &id).await;
@@ -386,10 +382,8 @@ async fn after_the_deadline_both_actions_are_refused_with_the_reason_and_the_pho
     assert_eq!(after["patient_can_modify_online"], false);
 }
 
-#[tokio::test]
-async fn tokens_that_are_not_this_appointments_latest_change_nothing() {
+async fn tokens_that_are_not_this_appointments_latest_change_nothing(app: TestApp) {
     // Given two booked appointments
-    let app = spawn_app().await;
     let (first, first_links) = book(&app, &next_week_at(9, 0)).await;
     let (second, second_links) = book(&app, &next_week_at(9, 40)).await;
     let before = (
@@ -452,9 +446,9 @@ async fn tokens_that_are_not_this_appointments_latest_change_nothing() {
     );
 }
 
-#[tokio::test]
-async fn a_slot_that_is_not_offered_or_taken_meanwhile_is_refused_and_nothing_changes() {
-    let app = spawn_app().await;
+async fn a_slot_that_is_not_offered_or_taken_meanwhile_is_refused_and_nothing_changes(
+    app: TestApp,
+) {
     let (id, links) = book(&app, &next_week_at(14, 30)).await;
     let before = agenda_view(&app, &id).await;
     let (_, offer) = get_json(
@@ -498,3 +492,12 @@ async fn a_slot_that_is_not_offered_or_taken_meanwhile_is_refused_and_nothing_ch
 
     assert_eq!(agenda_view(&app, &id).await, before);
 }
+
+on_each_backend!(
+    cancelling_from_the_email_frees_the_slot_sends_one_acknowledgement_and_kills_the_links,
+    moving_from_the_email_sends_a_new_confirmation_with_new_links_and_kills_the_old_ones,
+    opening_links_any_number_of_times_changes_nothing,
+    after_the_deadline_both_actions_are_refused_with_the_reason_and_the_phone,
+    tokens_that_are_not_this_appointments_latest_change_nothing,
+    a_slot_that_is_not_offered_or_taken_meanwhile_is_refused_and_nothing_changes,
+);

@@ -1,7 +1,7 @@
 //! The practitioner side cancelling and placing absences, and patients booking
 //! online, over HTTP against the local server (SPEC §3, §4.4, §6.2, §6.3).
 
-use acceptance::{DEMO, TestApp, spawn_app};
+use acceptance::{DEMO, TestApp, on_each_backend};
 use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
 use chrono_tz::Europe::Paris;
 use reqwest::Method;
@@ -32,7 +32,7 @@ fn answered(day: NaiveDate, hour: u32, minute: u32) -> String {
 fn booking(reason: &str, start: &str) -> Value {
     json!({"reason_id": reason, "start": start,
            "patient": {"first_name": "Jeanne", "last_name": "Dupont",
-                       "email": "jeanne@example.org", "mobile": "06 12 34 56 78"}})
+                       "email": "jeanne@example.org", "mobile": acceptance::mobile()}})
 }
 
 async fn book(app: &TestApp, start: &str) -> String {
@@ -110,9 +110,7 @@ fn starts(slots: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn status_changes_follow_the_allowed_transitions_and_free_the_time() {
-    let app = spawn_app().await;
+async fn status_changes_follow_the_allowed_transitions_and_free_the_time(app: TestApp) {
     let start = at(monday(), 10, 0);
     let id = book(&app, &start).await;
 
@@ -157,9 +155,7 @@ async fn status_changes_follow_the_allowed_transitions_and_free_the_time() {
     assert_eq!(status_of(&app, &id).await, "cancelled");
 }
 
-#[tokio::test]
-async fn an_absence_over_booked_appointments_is_refused_by_default_and_lists_them() {
-    let app = spawn_app().await;
+async fn an_absence_over_booked_appointments_is_refused_by_default_and_lists_them(app: TestApp) {
     let day = monday();
     let mut ids = Vec::new();
     for (h, m) in [(9, 0), (9, 40), (11, 0)] {
@@ -199,9 +195,7 @@ async fn an_absence_over_booked_appointments_is_refused_by_default_and_lists_the
     book(&app, &at(day, 10, 20)).await;
 }
 
-#[tokio::test]
-async fn an_absence_with_to_reschedule_moves_them_all_and_keeps_bookings_out() {
-    let app = spawn_app().await;
+async fn an_absence_with_to_reschedule_moves_them_all_and_keeps_bookings_out(app: TestApp) {
     let day = monday();
     let mut ids = Vec::new();
     for (h, m) in [(9, 0), (9, 40), (11, 0)] {
@@ -264,9 +258,12 @@ async fn an_absence_with_to_reschedule_moves_them_all_and_keeps_bookings_out() {
     );
 }
 
+/// Embedded only: on the moto server shared by every test it is a load test
+/// of moto itself; the DynamoDB writes it makes are covered by
+/// tests/appointment_updates.rs.
 #[tokio::test]
 async fn an_absence_over_a_full_week_of_appointments_completes_in_one_request() {
-    let app = spawn_app().await;
+    let app = acceptance::spawn_app().await;
     let day = monday();
     // 22 appointments a day, Monday to Friday: 110 (the practice may book outside opening hours).
     let mut booked = 0;
@@ -314,9 +311,7 @@ async fn an_absence_over_a_full_week_of_appointments_completes_in_one_request() 
     assert!(statuses.iter().all(|s| *s == "to_reschedule"));
 }
 
-#[tokio::test]
-async fn online_booking_offers_only_free_slots_and_books_only_those() {
-    let app = spawn_app().await;
+async fn online_booking_offers_only_free_slots_and_books_only_those(app: TestApp) {
     let day = monday();
     let taken = book(&app, &at(day, 9, 20)).await;
     let query = format!(
@@ -370,9 +365,8 @@ async fn online_booking_offers_only_free_slots_and_books_only_those() {
     assert_eq!(problem["errors"][0]["field"], "reason_id");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_patients_racing_for_one_slot_one_wins() {
-    let app = std::sync::Arc::new(spawn_app().await);
+async fn two_patients_racing_for_one_slot_one_wins(app: TestApp) {
+    let app = std::sync::Arc::new(app);
     let day = monday();
     let start = at(day, 15, 0);
     let racers: Vec<_> = (0..10)
@@ -417,10 +411,10 @@ async fn log_of(app: &TestApp, id: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
-#[tokio::test]
-async fn to_reschedule_with_the_sms_sends_a_rebooking_link_that_books_a_replacement_once() {
+async fn to_reschedule_with_the_sms_sends_a_rebooking_link_that_books_a_replacement_once(
+    app: TestApp,
+) {
     // Given a booked appointment
-    let app = spawn_app().await;
     let day = monday();
     let id = book(&app, &at(day, 10, 0)).await;
 
@@ -508,9 +502,7 @@ async fn to_reschedule_with_the_sms_sends_a_rebooking_link_that_books_a_replacem
     assert_eq!(sms_for(&app.outbox().await, &id).len(), 1);
 }
 
-#[tokio::test]
-async fn with_online_booking_off_for_the_reason_the_sms_gives_the_phone_and_no_link() {
-    let app = spawn_app().await;
+async fn with_online_booking_off_for_the_reason_the_sms_gives_the_phone_and_no_link(app: TestApp) {
     let (status, appointment) = app
         .book(DEMO, &booking("bilan", &at(monday(), 10, 0)))
         .await;
@@ -533,9 +525,7 @@ async fn with_online_booking_off_for_the_reason_the_sms_gives_the_phone_and_no_l
     assert!(sms[0]["links"].as_array().unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn an_absence_with_the_sms_notifies_each_patient_once() {
-    let app = spawn_app().await;
+async fn an_absence_with_the_sms_notifies_each_patient_once(app: TestApp) {
     let day = monday();
     let mut ids = Vec::new();
     for (h, m) in [(9, 0), (9, 40), (11, 0), (11, 20)] {
@@ -552,9 +542,9 @@ async fn an_absence_with_the_sms_notifies_each_patient_once() {
     }
 }
 
-#[tokio::test]
-async fn without_a_mobile_or_with_the_cancellation_sms_off_no_sms_and_the_log_says_why() {
-    let app = spawn_app().await;
+async fn without_a_mobile_or_with_the_cancellation_sms_off_no_sms_and_the_log_says_why(
+    app: TestApp,
+) {
     let day = monday();
     // No mobile on the contact
     let mut body = booking("consultation", &at(day, 9, 0));
@@ -618,3 +608,15 @@ async fn without_a_mobile_or_with_the_cancellation_sms_off_no_sms_and_the_log_sa
         );
     }
 }
+
+on_each_backend!(
+    status_changes_follow_the_allowed_transitions_and_free_the_time,
+    an_absence_over_booked_appointments_is_refused_by_default_and_lists_them,
+    an_absence_with_to_reschedule_moves_them_all_and_keeps_bookings_out,
+    online_booking_offers_only_free_slots_and_books_only_those,
+    two_patients_racing_for_one_slot_one_wins,
+    to_reschedule_with_the_sms_sends_a_rebooking_link_that_books_a_replacement_once,
+    with_online_booking_off_for_the_reason_the_sms_gives_the_phone_and_no_link,
+    an_absence_with_the_sms_notifies_each_patient_once,
+    without_a_mobile_or_with_the_cancellation_sms_off_no_sms_and_the_log_says_why,
+);

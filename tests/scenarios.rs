@@ -4,7 +4,7 @@
 //! DynamoDB Streams, SES v2 and EventBridge adapters, where what was sent is
 //! read back from moto's own data.
 
-use acceptance::{Backend, DEMO, TestApp, spawn_app_on};
+use acceptance::{Backend, DEMO, TestApp, on_each_backend, spawn_app_on};
 use chrono::{Datelike, Duration, Utc, Weekday};
 use chrono_tz::Europe::Paris;
 use reqwest::Method;
@@ -316,26 +316,6 @@ async fn with_aws_services_the_outbox_pages_say_where_messages_went() {
             "{problem}"
         );
     }
-}
-
-/// One scenario body, two tests: `<scenario>::embedded` and `<scenario>::moto`.
-macro_rules! on_each_backend {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-
-            #[tokio::test]
-            async fn embedded() {
-                super::$scenario(spawn_app_on(Backend::Embedded).await).await;
-            }
-
-            #[tokio::test]
-            #[ignore = "needs moto: run through `make test`"]
-            async fn moto() {
-                super::$scenario(spawn_app_on(Backend::Moto).await).await;
-            }
-        }
-    )*};
 }
 
 on_each_backend!(

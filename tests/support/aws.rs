@@ -100,6 +100,40 @@ impl MotoRun {
             .collect()
     }
 
+    /// The SMS SNS accepted for `phones` (E.164, with the appointment each
+    /// belongs to), oldest first, in the shape of local mode's outbox. Moto
+    /// keeps only the number and the text, so each test's patients have numbers
+    /// of their own ([`crate::mobile`]) and the kind is read from the wording.
+    pub fn sms(
+        &self,
+        data: &serde_json::Value,
+        phones: &std::collections::HashMap<String, String>,
+    ) -> Vec<serde_json::Value> {
+        data["sns"]["SMS"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| {
+                let to = m["phone_number"].as_str()?;
+                let appointment_id = phones.get(to)?;
+                let text = m["message"].as_str().unwrap_or_default();
+                let links = crate::mime::links(text);
+                let kind = if links.iter().any(|l| l.contains("/r/"))
+                    || text.contains("annul")
+                    || text.contains("cancelled")
+                {
+                    "practitioner_cancellation"
+                } else {
+                    "reminder"
+                };
+                Some(serde_json::json!({
+                    "channel": "sms", "to": to, "text": text, "links": links,
+                    "appointment_id": appointment_id, "kind": kind,
+                }))
+            })
+            .collect()
+    }
+
     /// The `detail` of every event published on this run's bus, oldest first.
     pub fn events(&self, data: &serde_json::Value) -> Vec<serde_json::Value> {
         data["events"]["Archive"]

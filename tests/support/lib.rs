@@ -35,6 +35,38 @@ pub struct TestApp {
     sent: Sent,
     /// On moto: a second local server on the same table, bus and sender.
     others: Vec<LocalApp>,
+    /// Patients' mobiles (E.164) and their appointment, as booked through
+    /// [`TestApp::book`]: on moto, SMS are found by number.
+    phones: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+/// A French mobile number no other test process uses, so SMS read back from
+/// the moto server shared by every test are this test's own.
+pub fn mobile() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed) % 100;
+    format!("06{:06}{n:02}", std::process::id() % 1_000_000)
+}
+
+/// One scenario body, two tests: `<scenario>::embedded` and `<scenario>::moto`.
+/// The scenario is an `async fn(TestApp)` of the calling file.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                super::$scenario($crate::spawn_app_on($crate::Backend::Embedded).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs moto: run through `make test`"]
+            async fn moto() {
+                super::$scenario($crate::spawn_app_on($crate::Backend::Moto).await).await;
+            }
+        }
+    )*};
 }
 
 /// The local server on the embedded store.
@@ -79,6 +111,7 @@ pub async fn spawn_app_on(backend: Backend) -> TestApp {
         backend,
         sent,
         others: Vec::new(),
+        phones: Default::default(),
     }
 }
 
@@ -113,7 +146,22 @@ impl TestApp {
             .await
             .expect("request sent");
         let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let answer = response.json().await.unwrap_or(Value::Null);
+        self.remember_patient(&answer);
+        (status, answer)
+    }
+
+    /// Notes the patient's mobile of a booked appointment (see `phones`).
+    pub fn remember_patient(&self, appointment: &Value) {
+        if let (Some(mobile), Some(id)) = (
+            appointment["patient"]["mobile"].as_str(),
+            appointment["id"].as_str(),
+        ) {
+            self.phones
+                .lock()
+                .unwrap()
+                .insert(mobile.to_string(), id.to_string());
+        }
     }
 
     pub async fn appointment(&self, practitioner: &str, id: &str) -> Value {
@@ -135,7 +183,10 @@ impl TestApp {
     pub async fn outbox(&self) -> Vec<Value> {
         self.senders_done().await;
         if let Sent::Moto { run, .. } = &self.sent {
-            return run.emails(&MotoRun::moto_data(&self.client).await);
+            let data = MotoRun::moto_data(&self.client).await;
+            let mut sent = run.emails(&data);
+            sent.extend(run.sms(&data, &self.phones.lock().unwrap()));
+            return sent;
         }
         let body: Value = self
             .client

@@ -5,7 +5,7 @@ use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::{Value, json};
 
 /// Every http(s) URL of the text part, in order, once each.
-fn links(text: &str) -> Vec<String> {
+pub fn links(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     for word in text.split_whitespace() {
         if word.starts_with("http://") || word.starts_with("https://") {
@@ -28,18 +28,21 @@ pub fn outbox_shape(raw: &str) -> Value {
         .body_text(0)
         .map(|t| t.to_string())
         .unwrap_or_default();
-    let appointment_id = message
-        .attachments()
-        .filter(|a| {
-            a.content_type()
-                .is_some_and(|c| c.subtype() == Some("calendar"))
-        })
-        .find_map(|a| {
-            let ics = String::from_utf8_lossy(a.contents()).to_string();
-            ics.lines()
-                .find_map(|l| l.strip_prefix("UID:"))
-                .and_then(|uid| uid.trim().split('@').next().map(str::to_string))
-        });
+    let header = |name: &str| message.header_raw(name).map(|v| v.trim().to_string());
+    let appointment_id = header("X-Appointment-Id").or_else(|| {
+        message
+            .attachments()
+            .filter(|a| {
+                a.content_type()
+                    .is_some_and(|c| c.subtype() == Some("calendar"))
+            })
+            .find_map(|a| {
+                let ics = String::from_utf8_lossy(a.contents()).to_string();
+                ics.lines()
+                    .find_map(|l| l.strip_prefix("UID:"))
+                    .and_then(|uid| uid.trim().split('@').next().map(str::to_string))
+            })
+    });
     json!({
         "channel": "email",
         "to": message.to().and_then(|to| to.first()).and_then(|a| a.address()),
@@ -48,5 +51,6 @@ pub fn outbox_shape(raw: &str) -> Value {
         "text": text,
         "html": message.body_html(0).map(|h| h.to_string()),
         "appointment_id": appointment_id,
+        "kind": header("X-Message-Kind"),
     })
 }

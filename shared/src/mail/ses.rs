@@ -37,6 +37,16 @@ pub fn mime(email: &OutgoingEmail, from_address: &str) -> Result<Vec<u8>, SendEr
         .from((email.sender_name.as_str(), from_address))
         .to(email.to.as_str())
         .subject(email.subject.as_str())
+        // Ids, never contact details: lets support (and tests reading what SES
+        // received) tell which message of which appointment this is.
+        .header(
+            "X-Appointment-Id",
+            mail_builder::headers::raw::Raw::new(email.appointment_id.to_string()),
+        )
+        .header(
+            "X-Message-Kind",
+            mail_builder::headers::raw::Raw::new(email.kind.as_str()),
+        )
         .text_body(email.text.as_str())
         .html_body(email.html.as_str());
     for attachment in &email.attachments {

@@ -70,8 +70,10 @@ pub struct ChangeLinks {
     pub until: String,
 }
 
+/// What every e-mail about an appointment can say: who, when, with whom, and
+/// the MODIFY / CANCEL links when it carries them. Never the reason.
 #[derive(Serialize)]
-struct ConfirmationContext<'a> {
+struct AppointmentContext<'a> {
     first_name: &'a str,
     last_name: &'a str,
     when: String,
@@ -79,42 +81,64 @@ struct ConfirmationContext<'a> {
     links: Option<&'a ChangeLinks>,
 }
 
-/// The confirmation e-mail of SPEC §4.1.
-pub fn confirmation_email(
+/// Renders `email/{template}.*` about `appointment`, in the patient's language.
+pub(crate) fn appointment_email(
+    template: &str,
+    kind: MessageKind,
     appointment: &Appointment,
     settings: &PractitionerSettings,
     to: Email,
     links: Option<&ChangeLinks>,
 ) -> OutgoingEmail {
     let language = appointment.language(settings);
-    let context = ConfirmationContext {
+    let context = AppointmentContext {
         first_name: appointment.patient.first_name.as_str(),
         last_name: appointment.patient.last_name.as_str(),
         when: dates::long_date_time(appointment.start, settings.timezone, language),
         practitioner: PractitionerCard::of(settings),
         links,
     };
-    let rendered = templates::render_email("confirmation", language, &context);
-    let title = match language {
-        Language::Fr => format!("Rendez-vous avec {}", settings.name),
-        Language::En => format!("Appointment with {}", settings.name),
-    };
+    let rendered = templates::render_email(template, language, &context);
     OutgoingEmail {
         to,
         sender_name: settings.name.clone(),
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,
+        attachments: Vec::new(),
+        kind,
+        appointment_id: appointment.id,
+        links: links
+            .map(|l| vec![l.modify.clone(), l.cancel.clone()])
+            .unwrap_or_default(),
+    }
+}
+
+/// The confirmation e-mail of SPEC §4.1, with the appointment as a calendar file.
+pub fn confirmation_email(
+    appointment: &Appointment,
+    settings: &PractitionerSettings,
+    to: Email,
+    links: Option<&ChangeLinks>,
+) -> OutgoingEmail {
+    let title = match appointment.language(settings) {
+        Language::Fr => format!("Rendez-vous avec {}", settings.name),
+        Language::En => format!("Appointment with {}", settings.name),
+    };
+    OutgoingEmail {
         attachments: vec![Attachment {
             filename: "rendez-vous.ics".into(),
             content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
             content: calendar::invite(appointment, settings, &title),
         }],
-        kind: MessageKind::Confirmation,
-        appointment_id: appointment.id,
-        links: links
-            .map(|l| vec![l.modify.clone(), l.cancel.clone()])
-            .unwrap_or_default(),
+        ..appointment_email(
+            "confirmation",
+            MessageKind::Confirmation,
+            appointment,
+            settings,
+            to,
+            links,
+        )
     }
 }
 
@@ -124,26 +148,14 @@ pub fn cancellation_ack_email(
     settings: &PractitionerSettings,
     to: Email,
 ) -> OutgoingEmail {
-    let language = appointment.language(settings);
-    let context = ConfirmationContext {
-        first_name: appointment.patient.first_name.as_str(),
-        last_name: appointment.patient.last_name.as_str(),
-        when: dates::long_date_time(appointment.start, settings.timezone, language),
-        practitioner: PractitionerCard::of(settings),
-        links: None,
-    };
-    let rendered = templates::render_email("cancellation_ack", language, &context);
-    OutgoingEmail {
+    appointment_email(
+        "cancellation_ack",
+        MessageKind::CancellationAck,
+        appointment,
+        settings,
         to,
-        sender_name: settings.name.clone(),
-        subject: rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
-        attachments: Vec::new(),
-        kind: MessageKind::CancellationAck,
-        appointment_id: appointment.id,
-        links: Vec::new(),
-    }
+        None,
+    )
 }
 
 #[cfg(test)]

@@ -2,45 +2,27 @@
 //! whom. Neither carries MODIFY / CANCEL links, and neither is given the reason.
 
 use super::sms::{self, OutgoingSms};
-use super::{OutgoingEmail, PractitionerCard, dates, templates};
+use super::{OutgoingEmail, dates, templates};
 use crate::appointment::Appointment;
 use crate::communications::MessageKind;
 use crate::contact::{Email, Mobile};
 use crate::settings::PractitionerSettings;
 use serde::Serialize;
 
-#[derive(Serialize)]
-struct EmailContext<'a> {
-    first_name: &'a str,
-    last_name: &'a str,
-    when: String,
-    practitioner: PractitionerCard,
-}
-
+/// The reminder e-mail: when and with whom, no links.
 pub fn reminder_email(
     appointment: &Appointment,
     settings: &PractitionerSettings,
     to: Email,
 ) -> OutgoingEmail {
-    let language = appointment.language(settings);
-    let context = EmailContext {
-        first_name: appointment.patient.first_name.as_str(),
-        last_name: appointment.patient.last_name.as_str(),
-        when: dates::long_date_time(appointment.start, settings.timezone, language),
-        practitioner: PractitionerCard::of(settings),
-    };
-    let rendered = templates::render_email("reminder", language, &context);
-    OutgoingEmail {
+    super::appointment_email(
+        "reminder",
+        MessageKind::Reminder,
+        appointment,
+        settings,
         to,
-        sender_name: settings.name.clone(),
-        subject: rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
-        attachments: Vec::new(),
-        kind: MessageKind::Reminder,
-        appointment_id: appointment.id,
-        links: Vec::new(),
-    }
+        None,
+    )
 }
 
 #[derive(Serialize)]

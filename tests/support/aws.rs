@@ -77,15 +77,28 @@ impl MotoRun {
     }
 
     /// Moto's own record of everything (`/moto-api/data.json`).
+    ///
+    /// Moto builds this page by walking its models while other tests' requests
+    /// change them; the walk then fails with a 500. Such a read is tried again
+    /// (a few times, at once): it is moto's page, not our code, that raced.
     pub async fn moto_data(client: &reqwest::Client) -> serde_json::Value {
-        client
-            .get(format!("{}/moto-api/data.json", moto_endpoint()))
-            .send()
-            .await
-            .expect("moto answers")
-            .json()
-            .await
-            .expect("moto data is JSON")
+        let mut last = String::new();
+        for _ in 0..10 {
+            let response = client
+                .get(format!("{}/moto-api/data.json", moto_endpoint()))
+                .send()
+                .await
+                .expect("moto answers");
+            let status = response.status();
+            let body = response.text().await.expect("moto's page is read");
+            if status.is_success() {
+                if let Ok(data) = serde_json::from_str(&body) {
+                    return data;
+                }
+            }
+            last = format!("{status}: {}", body.chars().take(200).collect::<String>());
+        }
+        panic!("moto's /moto-api/data.json kept failing; last answer {last}");
     }
 
     /// The e-mails SES accepted from this run's sender, oldest first, in the

@@ -66,6 +66,25 @@ where
     StoreError::Unavailable(redact(&DisplayErrorContext(e).to_string()))
 }
 
+/// The outcome of a conditional write whose condition failing means there was
+/// nothing left to do (the claim was settled, the entry replaced meanwhile).
+fn unless_condition_failed<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error().and_then(|se| se.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 fn to_sdk<T: serde::Serialize>(value: &T) -> Result<SdkItem, StoreError> {
     encode(value).map(Into::into)
 }
@@ -511,16 +530,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":claimed", s("claimed"))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(unavailable(e)),
-        }
+        unless_condition_failed(result)
     }
 
     async fn mark_published(&self, key: &MessageKey) -> Result<(), StoreError> {
@@ -535,16 +545,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(unavailable(e)),
-        }
+        unless_condition_failed(result)
     }
 
     async fn communications(
@@ -660,15 +661,6 @@ impl Store for DynamoStore {
             .expression_attribute_values(":read", s(due::due_sort_key(reminder)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(unavailable(e)),
-        }
+        unless_condition_failed(result)
     }
 }

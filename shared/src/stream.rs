@@ -54,24 +54,40 @@ pub fn appointment_change(
 /// Hands each appointment change of the batch to `handle`, in stream order. At the
 /// first failure it stops and reports that record: Lambda retries the batch from
 /// there, so later changes of the same appointment never overtake it.
-pub async fn process_in_order<F, Fut, E>(event: Event, mut handle: F) -> DynamoDbEventResponse
+pub async fn process_in_order<F, Fut, E>(event: Event, handle: F) -> DynamoDbEventResponse
 where
     F: FnMut(AppointmentChange) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    process_records_in_order(event, appointment_change, handle).await
+}
+
+/// The same for any kind of record `decode` reads (`Ok(None)`: not for this
+/// handler). An unreadable image cannot be repaired by a retry: it is logged
+/// and skipped.
+pub async fn process_records_in_order<T, D, F, Fut, E>(
+    event: Event,
+    decode: D,
+    mut handle: F,
+) -> DynamoDbEventResponse
+where
+    D: Fn(&EventRecord) -> Result<Option<T>, serde_dynamo::Error>,
+    F: FnMut(T) -> Fut,
     Fut: Future<Output = Result<(), E>>,
     E: std::fmt::Display,
 {
     let mut response = DynamoDbEventResponse::default();
     for record in event.records {
         let sequence = record.change.sequence_number.clone();
-        let change = match appointment_change(&record) {
+        let change = match decode(&record) {
             Ok(Some(change)) => change,
             Ok(None) => continue,
             Err(e) => {
-                // Retrying cannot repair an unreadable image: log it and move on.
                 tracing::error!(
                     error = %crate::telemetry::redact(&e.to_string()),
                     sequence = ?sequence,
-                    "unreadable appointment image skipped"
+                    "unreadable image skipped"
                 );
                 continue;
             }

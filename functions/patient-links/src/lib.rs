@@ -71,12 +71,23 @@ impl PatientLinksApi {
         Ok(answer.unwrap_or_else(|response| response))
     }
 
+    /// Follows a link of `purpose`, or answers why it leads nowhere.
+    async fn open(
+        &self,
+        token: &str,
+        purpose: LinkPurpose,
+        reader: Reader,
+    ) -> Result<Linked, HttpResponse> {
+        self.service
+            .open(token, purpose)
+            .await
+            .map_err(|e| link_error(e, reader))
+    }
+
     async fn appointment(&self, token: &str, reader: Reader) -> Result<HttpResponse, HttpResponse> {
         let linked = self
-            .service
-            .open(token, LinkPurpose::ManageAppointment)
-            .await
-            .map_err(|e| link_error(e, reader))?;
+            .open(token, LinkPurpose::ManageAppointment, reader)
+            .await?;
         let why_not = self.service.may_change(&linked).err();
         Ok(match reader {
             Reader::Program => json(StatusCode::OK, &self.link_view(&linked)),
@@ -101,27 +112,14 @@ impl PatientLinksApi {
         reader: Reader,
     ) -> Result<HttpResponse, HttpResponse> {
         let linked = self
-            .service
-            .open(token, LinkPurpose::ManageAppointment)
-            .await
-            .map_err(|e| link_error(e, reader))?;
-        let from = query_param(request, "from");
-        let to = query_param(request, "to");
-        let offer = match self
+            .open(token, LinkPurpose::ManageAppointment, reader)
+            .await?;
+        let (from, to) = window(request);
+        let offer = self
             .service
             .move_offer(&linked, from.as_deref(), to.as_deref())
             .await
-        {
-            Ok(offer) => offer,
-            Err(ActionError::Refused { .. }) => {
-                return Err(Problem::invalid_fields(vec![shared::validation::FieldError {
-                    field: "from".into(),
-                    message: "from and to must be dates or times, to after from, at most 31 days apart".into(),
-                }])
-                .into_response());
-            }
-            Err(e) => return Err(action_error(e, reader, &self.urls, token)),
-        };
+            .map_err(|e| action_error(e, reader, &self.urls, token))?;
         Ok(match reader {
             Reader::Program => {
                 let mut view = SlotsView::new(&offer.slots, &linked.settings);
@@ -245,13 +243,8 @@ impl PatientLinksApi {
         token: &str,
         reader: Reader,
     ) -> Result<HttpResponse, HttpResponse> {
-        let linked = self
-            .service
-            .open(token, LinkPurpose::Rebook)
-            .await
-            .map_err(|e| link_error(e, reader))?;
-        let from = query_param(request, "from");
-        let to = query_param(request, "to");
+        let linked = self.open(token, LinkPurpose::Rebook, reader).await?;
+        let (from, to) = window(request);
         let offer = self
             .service
             .rebook_offer(&linked, from.as_deref(), to.as_deref())
@@ -371,6 +364,11 @@ impl PatientLinksApi {
     }
 }
 
+/// The `from` / `to` of a slots request.
+fn window(request: &Request) -> (Option<String>, Option<String>) {
+    (query_param(request, "from"), query_param(request, "to"))
+}
+
 fn refusal_status(why: &Refusal) -> StatusCode {
     match why {
         Refusal::InvalidStart => StatusCode::UNPROCESSABLE_ENTITY,
@@ -434,6 +432,7 @@ fn action_error(
     match error {
         ActionError::Link(e) => link_error(e, reader),
         ActionError::Store(e) => unavailable(&e, reader),
+        ActionError::Invalid(errors) => Problem::invalid_fields(errors).into_response(),
         ActionError::Refused { linked, why } => {
             let status = refusal_status(&why);
             match reader {

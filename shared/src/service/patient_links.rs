@@ -99,6 +99,9 @@ impl Refusal {
 pub enum ActionError {
     #[error(transparent)]
     Link(#[from] LinkError),
+    /// The `from` / `to` of a slots request cannot be read.
+    #[error("invalid fields")]
+    Invalid(Vec<crate::validation::FieldError>),
     #[error("refused: {why:?}")]
     Refused { linked: Box<Linked>, why: Refusal },
     #[error(transparent)]
@@ -210,10 +213,7 @@ impl PatientLinks {
             DEFAULT_SLOT_DAYS,
             MAX_SLOT_DAYS,
         )
-        .map_err(|_| ActionError::Refused {
-            linked: Box::new(linked.clone()),
-            why: Refusal::InvalidStart,
-        })?;
+        .map_err(ActionError::Invalid)?;
         if let Err(why) = allowed {
             return Ok(MoveOffer {
                 window,

@@ -21,7 +21,7 @@ use crate::store::item::{SettingsItem, kind};
 use crate::stream::{AppointmentChange, appointment_change};
 use crate::time::TimeRange;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use serde::Serialize;
@@ -78,34 +78,13 @@ impl ReminderScheduler {
     /// Handles a stream batch in order; at the first failure it stops and
     /// reports that record, so Lambda retries from there.
     pub async fn handle(&self, event: Event) -> DynamoDbEventResponse {
-        let mut response = DynamoDbEventResponse::default();
-        for record in event.records {
-            let sequence = record.change.sequence_number.clone();
-            let change = match decode(&record) {
-                Ok(Some(change)) => change,
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::error!(
-                        error = %crate::telemetry::redact(&e.to_string()),
-                        sequence = ?sequence,
-                        "unreadable image skipped"
-                    );
-                    continue;
-                }
-            };
-            let result = match change {
+        crate::stream::process_records_in_order(event, decode, |change| async move {
+            match change {
                 Change::Appointment(change) => self.on_appointment(&change).await,
                 Change::Settings(settings) => self.on_settings(&settings).await.map(|_| ()),
-            };
-            if let Err(e) = result {
-                tracing::warn!(error = %e, sequence = ?sequence, "record will be retried");
-                let mut failure = DynamoDbBatchItemFailure::default();
-                failure.item_identifier = sequence;
-                response.batch_item_failures.push(failure);
-                break;
             }
-        }
-        response
+        })
+        .await
     }
 
     /// A booking, a move, a status change or a removal: the appointment's

@@ -4,11 +4,12 @@
 //! time, a change based on an old version is refused, and so is an overlap.
 
 use acceptance::aws::{create_table_from_template, sdk_config};
-use shared::appointment::{Appointment, Change, Status};
-use shared::fixtures::{at, booked};
-use shared::ids::AppointmentId;
-use shared::ports::{InsertError, Store};
-use shared::store::{DynamoStore, MemoryStore};
+use aws_adapters::dynamo::DynamoStore;
+use domain::appointment::{Appointment, Change, Status};
+use domain::fixtures::{at, booked};
+use domain::ids::AppointmentId;
+use domain::ports::{InsertError, Store};
+use local::embedded::MemoryStore;
 use std::sync::Arc;
 
 async fn dynamo() -> Arc<DynamoStore> {
@@ -143,11 +144,11 @@ async fn dynamodb_lets_one_of_racing_changes_through() {
     racing_changes_of_one_version_let_one_through(dynamo().await).await;
 }
 
-fn absence(start: &str, end: &str) -> shared::absence::Absence {
-    let range = shared::time::TimeRange::new(at(start), at(end)).unwrap();
-    let practitioner = shared::ids::PractitionerId::parse("dr-martin").unwrap();
-    shared::absence::Absence {
-        id: shared::absence::AbsenceId::of(&practitioner, range),
+fn absence(start: &str, end: &str) -> domain::absence::Absence {
+    let range = domain::time::TimeRange::new(at(start), at(end)).unwrap();
+    let practitioner = domain::ids::PractitionerId::parse("dr-martin").unwrap();
+    domain::absence::Absence {
+        id: domain::absence::AbsenceId::of(&practitioner, range),
         practitioner_id: practitioner,
         start: range.start,
         end: range.end,
@@ -172,8 +173,8 @@ async fn absences_keep_bookings_out_and_are_kept_out_by_bookings(store: &dyn Sto
     store.update_appointment(1, &to_reschedule).await.unwrap();
     store.place_absence(&morning).await.unwrap();
     store.place_absence(&morning).await.unwrap();
-    let practitioner = shared::ids::PractitionerId::parse("dr-martin").unwrap();
-    let day = shared::time::TimeRange::new(at("2026-12-03T00:00:00Z"), at("2026-12-04T00:00:00Z"))
+    let practitioner = domain::ids::PractitionerId::parse("dr-martin").unwrap();
+    let day = domain::time::TimeRange::new(at("2026-12-03T00:00:00Z"), at("2026-12-04T00:00:00Z"))
         .unwrap();
     assert_eq!(
         store.absences(&practitioner, day).await.unwrap(),

@@ -5,15 +5,16 @@
 //! so new functions are checked as soon as they are added. Each test lists
 //! every problem it finds, by name, in its failure message.
 
+use aws_adapters::due_index::{GSI2, GSI2_PK, GSI2_SK};
+use aws_adapters::dynamo::DynamoStore;
+use aws_adapters::eventbridge::EventBridgePublisher;
+use aws_adapters::item::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL};
+use aws_adapters::ses::SesMailer;
+use aws_adapters::sns::SnsSmsSender;
 use local::template::{TEMPLATE, Template as LocalTemplate, matches};
 use local::{LocalApp, LocalConfig};
 use serde_json::Value as Json;
 use serde_norway::Value;
-use shared::events::EventBridgePublisher;
-use shared::mail::{SesMailer, SnsSmsSender};
-use shared::store::DynamoStore;
-use shared::store::item::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL};
-use shared::store::reminders::{GSI2, GSI2_PK, GSI2_SK};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -448,7 +449,7 @@ fn every_variable_a_function_reads_is_set_for_it_by_the_template() {
         let source = function.wiring();
         if function.sources().contains("env::var(") {
             problems.push(format!(
-                "{id}: functions/{binary}/src reads the environment directly; go through shared::config"
+                "{id}: functions/{binary}/src reads the environment directly; go through aws_adapters::config"
             ));
         }
         let set = variables_set(&function, &globals);

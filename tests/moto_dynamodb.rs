@@ -3,14 +3,14 @@
 //! Run by `make test` (it starts moto); `#[ignore]`d in a bare `cargo test`.
 
 use acceptance::aws::{create_table_from_template, sdk_config};
+use aws_adapters::dynamo::DynamoStore;
 use chrono::Duration;
-use shared::appointment::Appointment;
-use shared::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey, MessageKind};
-use shared::fixtures::{at, booked};
-use shared::ids::{AppointmentId, PractitionerId};
-use shared::ports::{Claim, InsertError, Store};
-use shared::store::DynamoStore;
-use shared::time::TimeRange;
+use domain::appointment::Appointment;
+use domain::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey, MessageKind};
+use domain::fixtures::{at, booked};
+use domain::ids::{AppointmentId, PractitionerId};
+use domain::ports::{Claim, InsertError, Store};
+use domain::time::TimeRange;
 use std::sync::Arc;
 
 async fn store() -> DynamoStore {

@@ -4,13 +4,13 @@
 //! expect, and a reminder is claimed once. Run by `make test` (it starts moto).
 
 use acceptance::aws::{create_table_from_template, sdk_config};
+use aws_adapters::dynamo::DynamoStore;
 use chrono::Duration;
-use shared::communications::Channel;
-use shared::fixtures::{at, booked};
-use shared::ids::{AppointmentId, PractitionerId};
-use shared::ports::{Claim, Store};
-use shared::reminder::ScheduledReminder;
-use shared::store::DynamoStore;
+use domain::communications::Channel;
+use domain::fixtures::{at, booked};
+use domain::ids::{AppointmentId, PractitionerId};
+use domain::ports::{Claim, Store};
+use domain::reminder::ScheduledReminder;
 
 async fn store() -> DynamoStore {
     let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);

@@ -168,5 +168,5 @@ impl Default for MotoRun {
 
 /// Unique, lower case, valid in table, bus and e-mail names.
 fn ulid_like() -> String {
-    shared::ids::AppointmentId::new().to_string().to_lowercase()
+    domain::ids::AppointmentId::new().to_string().to_lowercase()
 }

@@ -1,16 +1,19 @@
 //! The booking function: practitioner settings, appointments and the agenda
 //! (SPEC §6.2). Routing and HTTP only; the rules live in `shared`.
 
+use aws_adapters::config::ConfigError;
+use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
+use domain::appointment::{AppointmentRequest, Source};
+use domain::clock::SystemClock;
+use domain::ids::{AppointmentId, PractitionerId, ReasonId};
+use domain::ports::{Clock, Store};
+use domain::service::booking::BookingService;
+use domain::service::online_booking::{OnlineBooking, OnlineError};
+use domain::settings::PractitionerSettings;
+use edge::http::{HttpResponse, Problem, authorize, json, parse_json, query_param, window};
+use edge::views::{AppointmentView, SlotsView};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::appointment::{AppointmentRequest, Source};
-use shared::http::{HttpResponse, Problem, authorize, json, parse_json, query_param};
-use shared::ids::{AppointmentId, PractitionerId};
-use shared::ports::{Clock, Store};
-use shared::service::booking::{BookingError, BookingService};
-use shared::service::online_booking::{OnlineBooking, OnlineError};
-use shared::settings::PractitionerSettings;
-use shared::views::SlotsView;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -77,16 +80,17 @@ impl BookingApi {
         pid: &PractitionerId,
     ) -> Result<HttpResponse, Problem> {
         let reason = query_param(request, "reason_id").ok_or_else(|| {
-            Problem::invalid_fields(vec![shared::validation::FieldError {
+            Problem::invalid_fields(vec![domain::validation::FieldError {
                 field: "reason_id".into(),
                 message: "is required".into(),
             }])
         })?;
-        let from = query_param(request, "from");
-        let to = query_param(request, "to");
+        // An id that cannot be a reason's is offered by nobody.
+        let reason = ReasonId::parse(&reason).map_err(|_| not_offered())?;
+        let window = window(request)?;
         let (settings, slots) = self
             .online
-            .slots(pid, &reason, from.as_deref(), to.as_deref())
+            .slots(pid, &reason, window)
             .await
             .map_err(online_problem)?;
         Ok(json(StatusCode::OK, &SlotsView::new(&slots, &settings)))
@@ -112,12 +116,12 @@ impl BookingApi {
             .service
             .save_settings(pid, settings)
             .await
-            .map_err(problem)?;
+            .map_err(Problem::from)?;
         Ok(json(StatusCode::OK, &saved))
     }
 
     async fn get_settings(&self, pid: &PractitionerId) -> Result<HttpResponse, Problem> {
-        let settings = self.service.settings(pid).await.map_err(problem)?;
+        let settings = self.service.settings(pid).await.map_err(Problem::from)?;
         Ok(json(StatusCode::OK, &settings))
     }
 
@@ -127,8 +131,11 @@ impl BookingApi {
             .service
             .book(pid, &body, Source::Practitioner)
             .await
-            .map_err(problem)?;
-        Ok(json(StatusCode::CREATED, &appointment))
+            .map_err(Problem::from)?;
+        Ok(json(
+            StatusCode::CREATED,
+            &AppointmentView::new(&appointment),
+        ))
     }
 
     async fn agenda(
@@ -136,30 +143,28 @@ impl BookingApi {
         request: &Request,
         pid: &PractitionerId,
     ) -> Result<HttpResponse, Problem> {
-        let from = query_param(request, "from");
-        let to = query_param(request, "to");
+        let window = window(request)?;
         let appointments = self
             .service
-            .agenda(pid, from.as_deref(), to.as_deref())
+            .agenda(pid, window)
             .await
-            .map_err(problem)?;
+            .map_err(Problem::from)?;
         Ok(json(
             StatusCode::OK,
-            &serde_json::json!({ "appointments": appointments }),
+            &serde_json::json!({ "appointments": appointments.iter().map(AppointmentView::new).collect::<Vec<_>>() }),
         ))
     }
 
     async fn appointment(&self, pid: &PractitionerId, id: &str) -> Result<HttpResponse, Problem> {
         let id =
             AppointmentId::parse(id).map_err(|_| Problem::not_found("No such appointment."))?;
-        let appointment = self.service.appointment(pid, &id).await.map_err(problem)?;
-        Ok(json(StatusCode::OK, &appointment))
+        let appointment = self
+            .service
+            .appointment(pid, &id)
+            .await
+            .map_err(Problem::from)?;
+        Ok(json(StatusCode::OK, &AppointmentView::new(&appointment)))
     }
-}
-
-/// How booking outcomes read over HTTP (SPEC §6).
-pub fn problem(error: BookingError) -> Problem {
-    error.into_problem()
 }
 
 fn not_offered() -> Problem {
@@ -171,7 +176,7 @@ fn online_problem(error: OnlineError) -> Problem {
     match error {
         OnlineError::NotOffered => not_offered(),
         OnlineError::NotASlot => {
-            let mut p = Problem::invalid_fields(vec![shared::validation::FieldError {
+            let mut p = Problem::invalid_fields(vec![domain::validation::FieldError {
                 field: "start".into(),
                 message: "is not one of the offered slots".into(),
             }]);
@@ -181,6 +186,21 @@ fn online_problem(error: OnlineError) -> Problem {
         OnlineError::Taken => {
             Problem::conflict("This slot has just been taken; choose another one.")
         }
-        OnlineError::Booking(e) => e.into_problem(),
+        OnlineError::Booking(e) => e.into(),
     }
+}
+
+/// What the function is built from on AWS (checked against `template.yaml`).
+pub const NEEDS: Needs = Needs {
+    function: "BookingFunction",
+    trigger: Trigger::Http,
+    adapters: &[Adapter::Table],
+    variables: &[],
+};
+
+/// The function on AWS: its adapters from the environment, then the same
+/// constructor local mode calls with its own.
+pub async fn from_env() -> Result<BookingApi, ConfigError> {
+    let aws = AwsAdapters::load(&NEEDS).await;
+    Ok(BookingApi::new(aws.store()?, Arc::new(SystemClock)))
 }

@@ -1,22 +1,14 @@
-//! Lambda entry point of the booking function: builds clients once, then serves.
+//! Lambda entry point: the function built once per instance, then served.
 
-use booking::BookingApi;
-use shared::clock::SystemClock;
-use shared::config::{TABLE_NAME, required};
-use shared::store::DynamoStore;
-use shared::telemetry::{LogFormat, init};
-use std::sync::Arc;
+use aws_adapters::telemetry::{LogFormat, init};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init(LogFormat::Json);
-    let table = required(TABLE_NAME, "the DynamoDB table of the agenda")?;
-    let aws = aws_config::load_from_env().await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
-    let api = BookingApi::new(Arc::new(store), Arc::new(SystemClock));
-    lambda_http::run(lambda_http::service_fn(|request| {
-        let api = api.clone();
-        async move { api.handle(request).await }
+    let function = booking::from_env().await?;
+    lambda_http::run(lambda_http::service_fn(|event| {
+        let function = function.clone();
+        async move { function.handle(event).await }
     }))
     .await
 }

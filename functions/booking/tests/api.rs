@@ -3,11 +3,11 @@
 
 use booking::BookingApi;
 use chrono::{DateTime, Utc};
+use domain::ports::Store;
 use lambda_http::{Body, Request};
+use local::embedded::AdjustableClock;
+use local::embedded::MemoryStore;
 use serde_json::{Value, json};
-use shared::clock::AdjustableClock;
-use shared::ports::Store;
-use shared::store::MemoryStore;
 use std::sync::Arc;
 
 const NOW: &str = "2026-11-25T10:00:00Z";
@@ -226,16 +226,16 @@ async fn no_token_is_401_and_another_practitioners_token_is_403() {
 }
 
 trait ParseId {
-    fn parse_id(&self) -> shared::ids::PractitionerId;
+    fn parse_id(&self) -> domain::ids::PractitionerId;
 }
 impl ParseId for &str {
-    fn parse_id(&self) -> shared::ids::PractitionerId {
-        shared::ids::PractitionerId::parse(*self).unwrap()
+    fn parse_id(&self) -> domain::ids::PractitionerId {
+        domain::ids::PractitionerId::parse(*self).unwrap()
     }
 }
 
-fn far_range() -> shared::time::TimeRange {
-    shared::time::TimeRange::new(now(), now() + chrono::Duration::days(365)).unwrap()
+fn far_range() -> domain::time::TimeRange {
+    domain::time::TimeRange::new(now(), now() + chrono::Duration::days(365)).unwrap()
 }
 
 #[tokio::test]

@@ -2,13 +2,16 @@
 //! follow a cancellation, once: the patient's cancellation e-mail (SPEC §4.2)
 //! and the practice's cancellation SMS with its rebooking link (SPEC §4.4).
 
+use aws_adapters::config::ConfigError;
+use aws_adapters::config::PUBLIC_BASE_URL;
+use aws_adapters::stream::process_in_order;
+use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use domain::links::PublicUrls;
+use domain::service::cancellation::CancellationSender;
+use domain::service::delivery::Delivery;
 use lambda_runtime::LambdaEvent;
-use shared::links::PublicUrls;
-use shared::service::cancellation::CancellationSender;
-use shared::service::delivery::Delivery;
-use shared::stream::process_in_order;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -31,4 +34,27 @@ impl CancellationFunction {
     ) -> Result<DynamoDbEventResponse, Infallible> {
         Ok(process_in_order(event.payload, |change| self.sender.on_change(change)).await)
     }
+}
+
+/// What the function is built from on AWS (checked against `template.yaml`).
+pub const NEEDS: Needs = Needs {
+    function: "CancellationSenderFunction",
+    trigger: Trigger::TableStream,
+    adapters: &[
+        Adapter::Table,
+        Adapter::Ses,
+        Adapter::Sns,
+        Adapter::EventBridge,
+    ],
+    variables: &[PUBLIC_BASE_URL],
+};
+
+/// The function on AWS: its adapters from the environment, then the same
+/// constructor local mode calls with its own.
+pub async fn from_env() -> Result<CancellationFunction, ConfigError> {
+    let aws = AwsAdapters::load(&NEEDS).await;
+    Ok(CancellationFunction::new(
+        aws.delivery()?,
+        aws.public_urls()?,
+    ))
 }

@@ -3,15 +3,15 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use cancellation_sender::CancellationFunction;
+use domain::communications::{DeliveryState, MessageKind};
+use domain::fixtures::{at, dr_martin};
+use domain::ports::{SendError, Store};
+use domain::service::delivery::Delivery;
 use lambda_runtime::{Context, LambdaEvent};
-use shared::clock::AdjustableClock;
-use shared::communications::{DeliveryState, MessageKind};
-use shared::events::RecordedEvents;
-use shared::fixtures::{at, dr_martin};
-use shared::mail::Outbox;
-use shared::ports::{SendError, Store};
-use shared::service::delivery::Delivery;
-use shared::store::MemoryStore;
+use local::embedded::AdjustableClock;
+use local::embedded::MemoryStore;
+use local::embedded::Outbox;
+use local::embedded::RecordedEvents;
 use std::sync::Arc;
 
 const SAMPLE: &str = include_str!("../../../events/cancellation-sender-modify.json");
@@ -31,7 +31,7 @@ async fn world() -> (World, Event) {
     let events = Arc::new(RecordedEvents::new());
     store.put_settings(&dr_martin()).await.unwrap();
     let event: Event = serde_json::from_str(SAMPLE).unwrap();
-    let change = shared::stream::appointment_change(&event.records[0])
+    let change = aws_adapters::stream::appointment_change(&event.records[0])
         .unwrap()
         .unwrap();
     let before = change.old.clone().unwrap();
@@ -48,7 +48,7 @@ async fn world() -> (World, Event) {
             events: events.clone(),
             clock,
         },
-        shared::links::PublicUrls::new("https://rdv.example.org"),
+        domain::links::PublicUrls::new("https://rdv.example.org"),
     );
     (
         World {

@@ -1,13 +1,16 @@
 //! The confirmation sender: fed the table's stream, sends the confirmation
 //! e-mail of SPEC §4.1 for each new or moved booking, once.
 
+use aws_adapters::config::ConfigError;
+use aws_adapters::config::PUBLIC_BASE_URL;
+use aws_adapters::stream::process_in_order;
+use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use domain::links::PublicUrls;
+use domain::service::confirmation::ConfirmationSender;
+use domain::service::delivery::Delivery;
 use lambda_runtime::LambdaEvent;
-use shared::links::PublicUrls;
-use shared::service::confirmation::ConfirmationSender;
-use shared::service::delivery::Delivery;
-use shared::stream::process_in_order;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -30,4 +33,22 @@ impl ConfirmationFunction {
     ) -> Result<DynamoDbEventResponse, Infallible> {
         Ok(process_in_order(event.payload, |change| self.sender.on_change(change)).await)
     }
+}
+
+/// What the function is built from on AWS (checked against `template.yaml`).
+pub const NEEDS: Needs = Needs {
+    function: "ConfirmationSenderFunction",
+    trigger: Trigger::TableStream,
+    adapters: &[Adapter::Table, Adapter::Ses, Adapter::EventBridge],
+    variables: &[PUBLIC_BASE_URL],
+};
+
+/// The function on AWS: its adapters from the environment, then the same
+/// constructor local mode calls with its own.
+pub async fn from_env() -> Result<ConfirmationFunction, ConfigError> {
+    let aws = AwsAdapters::load(&NEEDS).await;
+    Ok(ConfirmationFunction::new(
+        aws.delivery()?,
+        aws.public_urls()?,
+    ))
 }

@@ -1,14 +1,11 @@
-//! Lambda entry point of the confirmation sender.
+//! Lambda entry point: the function built once per instance, then served.
 
-use confirmation_sender::ConfirmationFunction;
-use shared::telemetry::{LogFormat, init};
-use shared::wiring;
+use aws_adapters::telemetry::{LogFormat, init};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init(LogFormat::Json);
-    let aws = wiring::aws_config().await;
-    let function = ConfirmationFunction::new(wiring::email_delivery(&aws)?, wiring::public_urls()?);
+    let function = confirmation_sender::from_env().await?;
     lambda_runtime::run(lambda_runtime::service_fn(|event| {
         let function = function.clone();
         async move { function.handle(event).await }

@@ -4,20 +4,20 @@
 use aws_lambda_events::event::dynamodb::Event;
 use chrono::{DateTime, Duration, Utc};
 use confirmation_sender::ConfirmationFunction;
+use domain::appointment::{Appointment, AppointmentRequest, PatientRequest, Source};
+use domain::communications::DeliveryState;
+use domain::ids::PractitionerId;
+use domain::links::{LinkToken, PublicUrls};
+use domain::ports::{SendError, Store};
+use domain::service::delivery::Delivery;
+use domain::settings::PractitionerSettings;
 use lambda_runtime::{Context, LambdaEvent};
+use local::embedded::AdjustableClock;
+use local::embedded::MemoryStore;
+use local::embedded::Outbox;
+use local::embedded::RecordedEvents;
+use local::embedded::store::StreamSubscription;
 use serde_json::json;
-use shared::appointment::{Appointment, AppointmentRequest, PatientRequest, Source};
-use shared::clock::AdjustableClock;
-use shared::communications::DeliveryState;
-use shared::events::RecordedEvents;
-use shared::ids::PractitionerId;
-use shared::links::{LinkToken, PublicUrls};
-use shared::mail::Outbox;
-use shared::ports::{SendError, Store};
-use shared::service::delivery::Delivery;
-use shared::settings::PractitionerSettings;
-use shared::store::MemoryStore;
-use shared::store::memory::StreamSubscription;
 use std::sync::Arc;
 
 fn now() -> DateTime<Utc> {
@@ -275,7 +275,7 @@ async fn the_sample_event_sends_through_the_handler() {
     ))
     .unwrap();
     // The store holds the appointment the record describes.
-    let change = shared::stream::appointment_change(&event.records[0])
+    let change = aws_adapters::stream::appointment_change(&event.records[0])
         .unwrap()
         .unwrap();
     world

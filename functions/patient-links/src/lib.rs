@@ -2,21 +2,25 @@
 //! a confirmation e-mail. HTML by default, JSON on `Accept: application/json`.
 //! Routing and HTTP only; the rules live in `shared`.
 
+use aws_adapters::config::ConfigError;
+use aws_adapters::config::PUBLIC_BASE_URL;
+use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
+use domain::clock::SystemClock;
+use domain::contact::Language;
+use domain::links::{LinkPurpose, LinkToken, PublicUrls};
+use domain::messages::dates;
+use domain::ports::{Clock, Store, StoreError};
+use domain::rules::confirmation::{self, Confirmation};
+use domain::service::patient_links::{ActionError, LinkError, Linked, PatientLinks, Refusal};
+use domain::time::{RequestedTime, WindowRequest};
+use edge::http::{
+    HttpResponse, Problem, html, json, parse_form_or_json, preferred_language, wants_json,
+};
+use edge::pages::{self, Notice};
+use edge::views::{PatientLinkView, RebookView, ReplacementView, SlotsView};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use shared::contact::Language;
-use shared::http::{
-    HttpResponse, Problem, html, json, parse_form_or_json, preferred_language, query_param,
-    wants_json,
-};
-use shared::links::{LinkPurpose, LinkToken, PublicUrls};
-use shared::messages::dates;
-use shared::pages::{self, Notice};
-use shared::ports::{Clock, Store, StoreError};
-use shared::rules::confirmation::{self, Confirmation};
-use shared::service::patient_links::{ActionError, LinkError, Linked, PatientLinks, Refusal};
-use shared::views::{PatientLinkView, RebookView, ReplacementView, SlotsView};
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -29,6 +33,17 @@ pub struct PatientLinksApi {
 #[derive(Deserialize)]
 struct MoveBody {
     start: String,
+}
+
+/// The actions behind a patient's link (SPEC §6.4).
+#[derive(Clone, Copy)]
+enum Route {
+    Appointment,
+    Slots,
+    Cancel,
+    Move,
+    RebookOffer,
+    Rebook,
 }
 
 /// What the caller reads: a page for a person, JSON for a program.
@@ -55,18 +70,30 @@ impl PatientLinksApi {
         };
         let path = request.uri().path().to_string();
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let answer = match (request.method(), segments.as_slice()) {
-            (&Method::GET, ["a", token]) => self.appointment(token, reader).await,
-            (&Method::GET, ["a", token, "slots"]) => self.slots(&request, token, reader).await,
-            (&Method::POST, ["a", token, "cancel"]) => self.cancel(token, reader).await,
-            (&Method::POST, ["a", token, "move"]) => self.move_to(&request, token, reader).await,
-            (&Method::GET, ["r", token]) => self.rebook_offer(&request, token, reader).await,
-            (&Method::POST, ["r", token]) => self.rebook(&request, token, reader).await,
-            (_, ["r", _]) => Err(Problem::method_not_allowed().into_response()),
-            (_, ["a", _] | ["a", _, "slots" | "cancel" | "move"]) => {
-                Err(Problem::method_not_allowed().into_response())
+        let (route, raw_token) = match (request.method(), segments.as_slice()) {
+            (&Method::GET, ["a", token]) => (Route::Appointment, *token),
+            (&Method::GET, ["a", token, "slots"]) => (Route::Slots, *token),
+            (&Method::POST, ["a", token, "cancel"]) => (Route::Cancel, *token),
+            (&Method::POST, ["a", token, "move"]) => (Route::Move, *token),
+            (&Method::GET, ["r", token]) => (Route::RebookOffer, *token),
+            (&Method::POST, ["r", token]) => (Route::Rebook, *token),
+            (_, ["r", _] | ["a", _] | ["a", _, "slots" | "cancel" | "move"]) => {
+                return Ok(Problem::method_not_allowed().into_response());
             }
-            _ => Err(Problem::not_found("No such resource.").into_response()),
+            _ => return Ok(Problem::not_found("No such resource.").into_response()),
+        };
+        // The token is read once, here; everything past this line is typed.
+        let Some(token) = LinkToken::parse(raw_token) else {
+            return Ok(link_error(LinkError::Unknown, reader));
+        };
+        let token = &token;
+        let answer = match route {
+            Route::Appointment => self.appointment(token, reader).await,
+            Route::Slots => self.slots(&request, token, reader).await,
+            Route::Cancel => self.cancel(token, reader).await,
+            Route::Move => self.move_to(&request, token, reader).await,
+            Route::RebookOffer => self.rebook_offer(&request, token, reader).await,
+            Route::Rebook => self.rebook(&request, token, reader).await,
         };
         Ok(answer.unwrap_or_else(|response| response))
     }
@@ -74,7 +101,7 @@ impl PatientLinksApi {
     /// Follows a link of `purpose`, or answers why it leads nowhere.
     async fn open(
         &self,
-        token: &str,
+        token: &LinkToken,
         purpose: LinkPurpose,
         reader: Reader,
     ) -> Result<Linked, HttpResponse> {
@@ -84,7 +111,11 @@ impl PatientLinksApi {
             .map_err(|e| link_error(e, reader))
     }
 
-    async fn appointment(&self, token: &str, reader: Reader) -> Result<HttpResponse, HttpResponse> {
+    async fn appointment(
+        &self,
+        token: &LinkToken,
+        reader: Reader,
+    ) -> Result<HttpResponse, HttpResponse> {
         let linked = self
             .open(token, LinkPurpose::ManageAppointment, reader)
             .await?;
@@ -95,7 +126,7 @@ impl PatientLinksApi {
                 StatusCode::OK,
                 pages::appointment_page(
                     &linked,
-                    LinkToken::parse(token).as_ref(),
+                    Some(token),
                     &self.urls,
                     why_not.as_ref(),
                     None,
@@ -108,16 +139,16 @@ impl PatientLinksApi {
     async fn slots(
         &self,
         request: &Request,
-        token: &str,
+        token: &LinkToken,
         reader: Reader,
     ) -> Result<HttpResponse, HttpResponse> {
         let linked = self
             .open(token, LinkPurpose::ManageAppointment, reader)
             .await?;
-        let (from, to) = window(request);
+        let window = window(request, reader)?;
         let offer = self
             .service
-            .move_offer(&linked, from.as_deref(), to.as_deref())
+            .move_offer(&linked, window)
             .await
             .map_err(|e| action_error(e, reader, &self.urls, token))?;
         Ok(match reader {
@@ -130,21 +161,22 @@ impl PatientLinksApi {
             }
             Reader::Person(_) => html(
                 StatusCode::OK,
-                pages::move_page(
-                    &linked,
-                    &LinkToken::parse(token).expect("open() accepted it"),
-                    &self.urls,
-                    &offer,
-                    None,
-                ),
+                pages::move_page(&linked, token, &self.urls, &offer, None),
             ),
         })
     }
 
-    async fn cancel(&self, token: &str, reader: Reader) -> Result<HttpResponse, HttpResponse> {
+    async fn cancel(
+        &self,
+        token: &LinkToken,
+        reader: Reader,
+    ) -> Result<HttpResponse, HttpResponse> {
+        let linked = self
+            .open(token, LinkPurpose::ManageAppointment, reader)
+            .await?;
         let cancelled = self
             .service
-            .cancel(token)
+            .cancel(linked)
             .await
             .map_err(|e| action_error(e, reader, &self.urls, token))?;
         Ok(match reader {
@@ -172,7 +204,7 @@ impl PatientLinksApi {
     async fn move_to(
         &self,
         request: &Request,
-        token: &str,
+        token: &LinkToken,
         reader: Reader,
     ) -> Result<HttpResponse, HttpResponse> {
         let body: MoveBody = parse_form_or_json(request).map_err(|p| match reader {
@@ -182,7 +214,20 @@ impl PatientLinksApi {
                 Problem::invalid_fields(p.errors.unwrap_or_default()).into_response()
             }
         })?;
-        let moved = match self.service.move_to(token, &body.start).await {
+        let linked = self
+            .open(token, LinkPurpose::ManageAppointment, reader)
+            .await?;
+        let start = match RequestedTime::parse(&body.start) {
+            Ok(start) => start,
+            Err(_) => {
+                let refused = ActionError::Refused {
+                    linked: Box::new(linked),
+                    why: Refusal::InvalidStart,
+                };
+                return Err(self.move_refused(refused, reader, token).await);
+            }
+        };
+        let moved = match self.service.move_to(linked, start).await {
             Ok(moved) => moved,
             Err(e) => return Err(self.move_refused(e, reader, token).await),
         };
@@ -212,7 +257,12 @@ impl PatientLinksApi {
     }
 
     /// A refused move shows the slots again (they may have changed), with why.
-    async fn move_refused(&self, error: ActionError, reader: Reader, token: &str) -> HttpResponse {
+    async fn move_refused(
+        &self,
+        error: ActionError,
+        reader: Reader,
+        token: &LinkToken,
+    ) -> HttpResponse {
         let (linked, why) = match (error, reader) {
             (ActionError::Refused { linked, why }, Reader::Person(_))
                 if !matches!(why, Refusal::NotAllowed(_)) =>
@@ -222,12 +272,16 @@ impl PatientLinksApi {
             (other, _) => return action_error(other, reader, &self.urls, token),
         };
         let status = refusal_status(&why);
-        match self.service.move_offer(&linked, None, None).await {
+        match self
+            .service
+            .move_offer(&linked, WindowRequest::default())
+            .await
+        {
             Ok(offer) => html(
                 status,
                 pages::move_page(
                     &linked,
-                    &LinkToken::parse(token).expect("open() accepted it"),
+                    token,
                     &self.urls,
                     &offer,
                     Some(Notice::refused(why.describe(&linked))),
@@ -240,14 +294,14 @@ impl PatientLinksApi {
     async fn rebook_offer(
         &self,
         request: &Request,
-        token: &str,
+        token: &LinkToken,
         reader: Reader,
     ) -> Result<HttpResponse, HttpResponse> {
         let linked = self.open(token, LinkPurpose::Rebook, reader).await?;
-        let (from, to) = window(request);
+        let window = window(request, reader)?;
         let offer = self
             .service
-            .rebook_offer(&linked, from.as_deref(), to.as_deref())
+            .rebook_offer(&linked, window)
             .await
             .map_err(|e| action_error(e, reader, &self.urls, token))?;
         Ok(match reader {
@@ -262,13 +316,7 @@ impl PatientLinksApi {
             }
             Reader::Person(_) => html(
                 StatusCode::OK,
-                pages::rebook_page(
-                    &linked,
-                    &LinkToken::parse(token).expect("open() accepted it"),
-                    &self.urls,
-                    &offer,
-                    None,
-                ),
+                pages::rebook_page(&linked, token, &self.urls, &offer, None),
             ),
         })
     }
@@ -276,11 +324,19 @@ impl PatientLinksApi {
     async fn rebook(
         &self,
         request: &Request,
-        token: &str,
+        token: &LinkToken,
         reader: Reader,
     ) -> Result<HttpResponse, HttpResponse> {
         let body: MoveBody = parse_form_or_json(request).map_err(Problem::into_response)?;
-        let (old, replacement) = match self.service.rebook(token, &body.start).await {
+        let linked = self.open(token, LinkPurpose::Rebook, reader).await?;
+        let rebooked = match RequestedTime::parse(&body.start) {
+            Ok(start) => self.service.rebook(linked, start).await,
+            Err(_) => Err(ActionError::Refused {
+                linked: Box::new(linked),
+                why: Refusal::InvalidStart,
+            }),
+        };
+        let (old, replacement) = match rebooked {
             Ok(done) => done,
             Err(ActionError::Refused { linked, why })
                 if matches!(reader, Reader::Person(_))
@@ -289,14 +345,14 @@ impl PatientLinksApi {
                 // Show the slots again (they may have changed), with why.
                 let offer = self
                     .service
-                    .rebook_offer(&linked, None, None)
+                    .rebook_offer(&linked, WindowRequest::default())
                     .await
                     .map_err(|e| action_error(e, reader, &self.urls, token))?;
                 return Err(html(
                     refusal_status(&why),
                     pages::rebook_page(
                         &linked,
-                        &LinkToken::parse(token).expect("open() accepted it"),
+                        token,
                         &self.urls,
                         &offer,
                         Some(Notice::refused(why.describe(&linked))),
@@ -364,9 +420,9 @@ impl PatientLinksApi {
     }
 }
 
-/// The `from` / `to` of a slots request.
-fn window(request: &Request) -> (Option<String>, Option<String>) {
-    (query_param(request, "from"), query_param(request, "to"))
+/// The `from` / `to` of a slots request; 422 when unreadable.
+fn window(request: &Request, _reader: Reader) -> Result<WindowRequest, HttpResponse> {
+    edge::http::window(request).map_err(Problem::into_response)
 }
 
 fn refusal_status(why: &Refusal) -> StatusCode {
@@ -404,10 +460,10 @@ fn link_error(error: LinkError, reader: Reader) -> HttpResponse {
             let mut problem = Problem::new(
                 StatusCode::GONE,
                 match gone {
-                    shared::service::patient_links::Gone::Superseded => {
+                    domain::service::patient_links::Gone::Superseded => {
                         "This link no longer works: the appointment changed since it was sent. Use the links of the latest e-mail, or call the secretariat."
                     }
-                    shared::service::patient_links::Gone::Expired => {
+                    domain::service::patient_links::Gone::Expired => {
                         "This link has expired: the appointment is over."
                     }
                 },
@@ -427,7 +483,7 @@ fn action_error(
     error: ActionError,
     reader: Reader,
     urls: &PublicUrls,
-    token: &str,
+    token: &LinkToken,
 ) -> HttpResponse {
     match error {
         ActionError::Link(e) => link_error(e, reader),
@@ -439,7 +495,7 @@ fn action_error(
                 Reader::Program => {
                     let mut problem = Problem::new(status, why.describe(&linked));
                     if status == StatusCode::UNPROCESSABLE_ENTITY {
-                        problem.errors = Some(vec![shared::validation::FieldError {
+                        problem.errors = Some(vec![domain::validation::FieldError {
                             field: "start".into(),
                             message: "must be one of the offered slots, as an RFC 3339 time".into(),
                         }]);
@@ -454,12 +510,12 @@ fn action_error(
                         _ => None,
                     };
                     let notice = Notice::refused(why.describe(&linked));
-                    let still_valid = why_not.is_none().then(|| LinkToken::parse(token)).flatten();
+                    let still_valid = why_not.is_none().then_some(token);
                     html(
                         status,
                         pages::appointment_page(
                             &linked,
-                            still_valid.as_ref(),
+                            still_valid,
                             urls,
                             why_not.as_ref(),
                             Some(notice),
@@ -470,4 +526,23 @@ fn action_error(
             }
         }
     }
+}
+
+/// What the function is built from on AWS (checked against `template.yaml`).
+pub const NEEDS: Needs = Needs {
+    function: "PatientLinksFunction",
+    trigger: Trigger::Http,
+    adapters: &[Adapter::Table],
+    variables: &[PUBLIC_BASE_URL],
+};
+
+/// The function on AWS: its adapters from the environment, then the same
+/// constructor local mode calls with its own.
+pub async fn from_env() -> Result<PatientLinksApi, ConfigError> {
+    let aws = AwsAdapters::load(&NEEDS).await;
+    Ok(PatientLinksApi::new(
+        aws.store()?,
+        Arc::new(SystemClock),
+        aws.page_urls()?,
+    ))
 }

@@ -1,23 +1,14 @@
-//! Lambda entry point of the patient links: builds clients once, then serves.
+//! Lambda entry point: the function built once per instance, then served.
 
-use patient_links::PatientLinksApi;
-use shared::clock::SystemClock;
-use shared::telemetry::{LogFormat, init};
-use shared::wiring;
-use std::sync::Arc;
+use aws_adapters::telemetry::{LogFormat, init};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init(LogFormat::Json);
-    let aws = wiring::aws_config().await;
-    let api = PatientLinksApi::new(
-        wiring::store(&aws)?,
-        Arc::new(SystemClock),
-        wiring::page_urls(),
-    );
-    lambda_http::run(lambda_http::service_fn(|request| {
-        let api = api.clone();
-        async move { api.handle(request).await }
+    let function = patient_links::from_env().await?;
+    lambda_http::run(lambda_http::service_fn(|event| {
+        let function = function.clone();
+        async move { function.handle(event).await }
     }))
     .await
 }

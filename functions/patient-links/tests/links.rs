@@ -1,13 +1,13 @@
 //! The patient-links function through its handler, with API Gateway events as
 //! Lambda hands them over (the sample of `events/` among them).
 
+use domain::fixtures::{at, booked, dr_martin};
+use domain::links::{LinkGrant, LinkPurpose, LinkToken, PublicUrls};
+use domain::ports::Store;
 use lambda_http::{Body, Request};
+use local::embedded::AdjustableClock;
+use local::embedded::MemoryStore;
 use patient_links::PatientLinksApi;
-use shared::clock::AdjustableClock;
-use shared::fixtures::{at, booked, dr_martin};
-use shared::links::{LinkGrant, LinkPurpose, LinkToken, PublicUrls};
-use shared::ports::Store;
-use shared::store::MemoryStore;
 use std::sync::Arc;
 
 const SAMPLE: &str = include_str!("../../../events/patient-links-cancel.json");
@@ -17,7 +17,7 @@ const SAMPLE_TOKEN: &str = "EBESExQVFhcYGRobHB0eHw";
 struct Given {
     api: PatientLinksApi,
     store: Arc<MemoryStore>,
-    appointment: shared::appointment::Appointment,
+    appointment: domain::appointment::Appointment,
 }
 
 /// Jeanne's appointment of 3 December, a week ahead, whose latest confirmation
@@ -79,7 +79,7 @@ async fn the_sample_event_cancels_through_the_handler_once() {
         .unwrap();
     assert_eq!(
         stored.status,
-        shared::appointment::Status::CancelledByPatient
+        domain::appointment::Status::CancelledByPatient
     );
     assert_eq!(stored.version, 2);
 
@@ -179,7 +179,7 @@ async fn a_link_for_another_purpose_leads_nowhere() {
             .unwrap()
             .unwrap()
             .status,
-        shared::appointment::Status::Booked
+        domain::appointment::Status::Booked
     );
 }
 
@@ -204,9 +204,9 @@ async fn after_the_appointment_the_link_has_expired() {
 /// the rebooking link of its cancellation SMS.
 async fn rebooking(given: &Given) -> LinkToken {
     let mut to_reschedule = given.appointment.clone();
-    to_reschedule.status = shared::appointment::Status::ToReschedule;
+    to_reschedule.status = domain::appointment::Status::ToReschedule;
     to_reschedule.version = 2;
-    to_reschedule.last_change = shared::appointment::Change::SetToReschedule;
+    to_reschedule.last_change = domain::appointment::Change::SetToReschedule;
     given
         .store
         .update_appointment(1, &to_reschedule)
@@ -268,17 +268,17 @@ async fn a_rebooking_link_books_one_replacement_and_works_once() {
         ),
         (Some(start.as_str()), Some("booked"))
     );
-    let id = shared::ids::AppointmentId::parse(replacement["id"].as_str().unwrap()).unwrap();
+    let id = domain::ids::AppointmentId::parse(replacement["id"].as_str().unwrap()).unwrap();
     let new = given.store.appointment(&id).await.unwrap().unwrap();
     assert_eq!(new.replaces, Some(given.appointment.id));
-    assert_eq!(new.source, shared::appointment::Source::Online);
+    assert_eq!(new.source, domain::appointment::Source::Online);
     let old = given
         .store
         .appointment(&given.appointment.id)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(old.status, shared::appointment::Status::Rebooked);
+    assert_eq!(old.status, domain::appointment::Status::Rebooked);
 
     // The link works once.
     let again = with_body(
@@ -340,6 +340,6 @@ async fn without_online_booking_the_rebooking_page_gives_the_phone_and_books_not
             .unwrap()
             .unwrap()
             .status,
-        shared::appointment::Status::ToReschedule
+        domain::appointment::Status::ToReschedule
     );
 }

@@ -1,11 +1,15 @@
 //! The reminder scheduler: fed the table's stream, keeps the due index of
 //! reminders in step with appointments and practitioner settings (SPEC §4.3).
 
+use aws_adapters::config::ConfigError;
+use aws_adapters::stream::{TableChange, process_records_in_order, table_change};
+use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use domain::clock::SystemClock;
+use domain::ports::{Clock, Store};
+use domain::service::reminders::ReminderScheduler;
 use lambda_runtime::LambdaEvent;
-use shared::ports::{Clock, Store};
-use shared::service::reminders::ReminderScheduler;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -26,6 +30,35 @@ impl ReminderSchedulerFunction {
         &self,
         event: LambdaEvent<Event>,
     ) -> Result<DynamoDbEventResponse, Infallible> {
-        Ok(self.scheduler.handle(event.payload).await)
+        let scheduler = &self.scheduler;
+        Ok(
+            process_records_in_order(event.payload, table_change, |change| async move {
+                match change {
+                    TableChange::Appointment(change) => scheduler.on_appointment(&change).await,
+                    TableChange::Settings(settings) => {
+                        scheduler.on_settings(&settings).await.map(|_| ())
+                    }
+                }
+            })
+            .await,
+        )
     }
+}
+
+/// What the function is built from on AWS (checked against `template.yaml`).
+pub const NEEDS: Needs = Needs {
+    function: "ReminderSchedulerFunction",
+    trigger: Trigger::TableStream,
+    adapters: &[Adapter::Table],
+    variables: &[],
+};
+
+/// The function on AWS: its adapters from the environment, then the same
+/// constructor local mode calls with its own.
+pub async fn from_env() -> Result<ReminderSchedulerFunction, ConfigError> {
+    let aws = AwsAdapters::load(&NEEDS).await;
+    Ok(ReminderSchedulerFunction::new(
+        aws.store()?,
+        Arc::new(SystemClock),
+    ))
 }

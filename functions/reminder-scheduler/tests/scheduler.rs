@@ -3,14 +3,14 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use chrono::{DateTime, Utc};
+use domain::communications::Channel;
+use domain::fixtures::{at, dr_martin};
+use domain::ports::Store;
+use domain::reminder::ScheduledReminder;
 use lambda_runtime::{Context, LambdaEvent};
+use local::embedded::AdjustableClock;
+use local::embedded::MemoryStore;
 use reminder_scheduler::ReminderSchedulerFunction;
-use shared::clock::AdjustableClock;
-use shared::communications::Channel;
-use shared::fixtures::{at, dr_martin};
-use shared::ports::Store;
-use shared::reminder::ScheduledReminder;
-use shared::store::MemoryStore;
 use std::sync::Arc;
 
 fn far() -> DateTime<Utc> {
@@ -29,7 +29,7 @@ async fn the_sample_move_replaces_the_reminders_of_the_old_time_with_the_new_one
     store.put_settings(&dr_martin()).await.unwrap();
     let event: Event =
         serde_json::from_str(include_str!("../../../events/reminder-scheduler-move.json")).unwrap();
-    let change = shared::stream::appointment_change(&event.records[0])
+    let change = aws_adapters::stream::appointment_change(&event.records[0])
         .unwrap()
         .unwrap();
     let (old, new) = (change.old.unwrap(), change.new.unwrap());
@@ -84,10 +84,10 @@ async fn a_cancellation_removes_the_reminders_and_a_settings_change_reindexes_co
     let clock = Arc::new(AdjustableClock::starting_at(at("2026-11-26T08:00:00Z")));
     let function = ReminderSchedulerFunction::new(store.clone(), clock);
     let mut stream = store.subscribe();
-    let mut appointment = shared::fixtures::booked(at("2026-12-04T09:00:00Z"), 20);
+    let mut appointment = domain::fixtures::booked(at("2026-12-04T09:00:00Z"), 20);
     appointment.created_at = at("2026-11-26T08:00:00Z");
     store.insert_appointment(&appointment).await.unwrap();
-    let feed = async |stream: &mut shared::store::memory::StreamSubscription| {
+    let feed = async |stream: &mut local::embedded::store::StreamSubscription| {
         let mut records = Vec::new();
         while let Ok(r) = stream.records.try_recv() {
             records.push(r);
@@ -117,9 +117,9 @@ async fn a_cancellation_removes_the_reminders_and_a_settings_change_reindexes_co
     );
 
     // A cancellation removes them
-    appointment.status = shared::appointment::Status::Cancelled;
+    appointment.status = domain::appointment::Status::Cancelled;
     appointment.version = 2;
-    appointment.last_change = shared::appointment::Change::Cancelled;
+    appointment.last_change = domain::appointment::Change::Cancelled;
     store.overwrite_appointment(&appointment).unwrap();
     feed(&mut stream).await;
     assert!(due(&store).await.is_empty());

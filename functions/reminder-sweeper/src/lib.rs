@@ -1,9 +1,12 @@
 //! The reminder sweeper: run on a schedule, sends every reminder due up to now
 //! (SPEC §4.3) and stops cleanly before the Lambda's deadline.
 
+use aws_adapters::config::ConfigError;
+use aws_adapters::config::SMS_RATE_PER_SECOND;
+use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
+use domain::service::delivery::Delivery;
+use domain::service::reminders::{ReminderSweeper, SweepOptions, SweepReport};
 use lambda_runtime::{Context, LambdaEvent};
-use shared::service::delivery::Delivery;
-use shared::service::reminders::{ReminderSweeper, SweepOptions, SweepReport};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
@@ -39,4 +42,31 @@ impl ReminderSweeperFunction {
     ) -> Result<SweepReport, lambda_runtime::Error> {
         Ok(self.sweeper.sweep(deadline(&event.context)).await?)
     }
+}
+
+/// What the function is built from on AWS (checked against `template.yaml`).
+pub const NEEDS: Needs = Needs {
+    function: "ReminderSweeperFunction",
+    trigger: Trigger::Schedule,
+    adapters: &[
+        Adapter::Table,
+        Adapter::Ses,
+        Adapter::Sns,
+        Adapter::EventBridge,
+    ],
+    variables: &[SMS_RATE_PER_SECOND],
+};
+
+/// The function on AWS: its adapters from the environment, then the same
+/// constructor local mode calls with its own.
+pub async fn from_env() -> Result<ReminderSweeperFunction, ConfigError> {
+    let aws = AwsAdapters::load(&NEEDS).await;
+    let mut options = SweepOptions::default();
+    if let Some(rate) = aws.variable(SMS_RATE_PER_SECOND)? {
+        options.per_second = Some(rate.parse().map_err(|_| ConfigError::Invalid {
+            name: SMS_RATE_PER_SECOND.name,
+            why: "a whole number of messages a second".into(),
+        })?);
+    }
+    Ok(ReminderSweeperFunction::new(aws.delivery()?, options))
 }

@@ -3,26 +3,27 @@
 //! run as the schedule would, messages out (SPEC §4.3, §5, §7).
 
 use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
+use domain::appointment::{
+    Appointment, AppointmentRequest, Change, PatientRequest, Source, Status,
+};
+use domain::communications::{Channel, DeliveryState, MessageKind};
+use domain::ids::{AppointmentId, PractitionerId};
+use domain::messages::sms::fits_one_segment;
+use domain::ports::{Clock, SendError, Store};
+use domain::service::booking::BookingService;
+use domain::service::delivery::Delivery;
+use domain::service::reminders::{SweepOptions, SweepReport};
+use domain::settings::PractitionerSettings;
+use edge::views::AppointmentView;
 use lambda_runtime::{Context, LambdaEvent};
+use local::embedded::AdjustableClock;
+use local::embedded::MemoryStore;
+use local::embedded::RecordedEvents;
+use local::embedded::store::StreamSubscription;
+use local::embedded::{Outbox, OutboxMessage};
 use reminder_scheduler::ReminderSchedulerFunction;
 use reminder_sweeper::ReminderSweeperFunction;
 use serde_json::json;
-use shared::appointment::{
-    Appointment, AppointmentRequest, Change, PatientRequest, Source, Status,
-};
-use shared::clock::AdjustableClock;
-use shared::communications::{Channel, DeliveryState, MessageKind};
-use shared::events::RecordedEvents;
-use shared::ids::{AppointmentId, PractitionerId};
-use shared::mail::{Outbox, OutboxMessage};
-use shared::messages::sms::fits_one_segment;
-use shared::ports::{Clock, SendError, Store};
-use shared::service::booking::BookingService;
-use shared::service::delivery::Delivery;
-use shared::service::reminders::{SweepOptions, SweepReport};
-use shared::settings::PractitionerSettings;
-use shared::store::MemoryStore;
-use shared::store::memory::StreamSubscription;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -408,10 +409,10 @@ async fn two_weeks_of_clock_send_every_due_reminder_once_on_time_and_nothing_els
                         m.sent_at
                     );
                     // about the appointment's current time
-                    let time = shared::messages::dates::time_of_day(
+                    let time = domain::messages::dates::time_of_day(
                         a.start,
-                        shared::time::Zone::default(),
-                        shared::contact::Language::Fr,
+                        domain::time::Zone::default(),
+                        domain::contact::Language::Fr,
                     );
                     assert!(m.text.contains(&time), "{} lacks {time}", m.text);
                 }
@@ -544,7 +545,10 @@ async fn a_settings_change_changes_the_pending_reminders_shown_and_sent() {
         .await;
     world.sync().await;
     let pid = PractitionerId::parse("dr-martin").unwrap();
-    let view = serde_json::to_value(world.booking.appointment(&pid, &a.id).await.unwrap()).unwrap();
+    let view = serde_json::to_value(AppointmentView::new(
+        &world.booking.appointment(&pid, &a.id).await.unwrap(),
+    ))
+    .unwrap();
     assert_eq!(
         view["reminders"],
         json!({"email": {"due_at": "2026-12-03T14:00:00+01:00", "state": "scheduled"},
@@ -557,7 +561,10 @@ async fn a_settings_change_changes_the_pending_reminders_shown_and_sent() {
     world.put_settings(doc, "dr-martin").await;
 
     // Then the API shows the new pending reminders
-    let view = serde_json::to_value(world.booking.appointment(&pid, &a.id).await.unwrap()).unwrap();
+    let view = serde_json::to_value(AppointmentView::new(
+        &world.booking.appointment(&pid, &a.id).await.unwrap(),
+    ))
+    .unwrap();
     assert_eq!(
         view["reminders"],
         json!({"email": {"due_at": "2026-12-02T14:00:00+01:00", "state": "scheduled"}, "sms": null})
@@ -572,7 +579,10 @@ async fn a_settings_change_changes_the_pending_reminders_shown_and_sent() {
     let sent = world.reminders();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].channel, Channel::Email);
-    let view = serde_json::to_value(world.booking.appointment(&pid, &a.id).await.unwrap()).unwrap();
+    let view = serde_json::to_value(AppointmentView::new(
+        &world.booking.appointment(&pid, &a.id).await.unwrap(),
+    ))
+    .unwrap();
     assert_eq!(view["reminders"]["email"]["state"], "sent");
     assert_eq!(view["reminders"]["sms"], json!(null));
 
@@ -597,7 +607,10 @@ async fn a_cancelled_appointment_shows_its_reminders_cancelled_and_gets_none() {
     world.change(&mut a, Change::CancelledByPatient);
     world.sync().await;
     let pid = PractitionerId::parse("dr-martin").unwrap();
-    let view = serde_json::to_value(world.booking.appointment(&pid, &a.id).await.unwrap()).unwrap();
+    let view = serde_json::to_value(AppointmentView::new(
+        &world.booking.appointment(&pid, &a.id).await.unwrap(),
+    ))
+    .unwrap();
     assert_eq!(view["reminders"]["email"]["state"], "cancelled");
     assert_eq!(view["reminders"]["sms"]["state"], "cancelled");
     world.move_clock(at("2026-12-04T12:00:00Z"));
@@ -624,7 +637,7 @@ async fn a_sweep_with_ten_due_among_ten_thousand_appointments_reads_only_what_is
         // 500 per practitioner, 20 minutes apart, from 10 December on; written
         // straight to the store (this is about the sweep, not about booking)
         let start = at("2026-12-10T07:00:00Z") + Duration::minutes(20 * (i / 20));
-        let mut a = shared::fixtures::booked(start, 20);
+        let mut a = domain::fixtures::booked(start, 20);
         a.practitioner_id = PractitionerId::parse(&practitioners[(i % 20) as usize]).unwrap();
         a.created_at = at("2026-11-30T06:00:00Z");
         world.store.overwrite_appointment(&a).unwrap();

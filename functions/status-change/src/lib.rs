@@ -2,14 +2,17 @@
 //! « à reporter, à prévenir » or cancels it, and places absences (SPEC §6.2).
 //! Routing and HTTP only; the rules live in `shared`.
 
+use aws_adapters::config::ConfigError;
+use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
+use domain::absence::AbsenceRequest;
+use domain::clock::SystemClock;
+use domain::ids::{AppointmentId, PractitionerId};
+use domain::ports::{Clock, Store};
+use domain::service::practice::{PracticeError, PracticeService, StatusRequest};
+use domain::validation::FieldError;
+use edge::http::{HttpResponse, Problem, authorize, json, parse_json};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::absence::AbsenceRequest;
-use shared::http::{HttpResponse, Problem, authorize, json, parse_json};
-use shared::ids::{AppointmentId, PractitionerId};
-use shared::ports::{Clock, Store};
-use shared::service::practice::{PracticeError, PracticeService, StatusRequest};
-use shared::validation::FieldError;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -52,7 +55,10 @@ impl StatusChangeApi {
                     .set_status(&pid, &id, &body)
                     .await
                     .map_err(problem)?;
-                Ok(json(StatusCode::OK, &appointment))
+                Ok(json(
+                    StatusCode::OK,
+                    &edge::views::AppointmentView::new(&appointment),
+                ))
             }
             (&Method::POST, ["absences"]) => {
                 let body: AbsenceRequest = parse_json(request)?;
@@ -71,7 +77,7 @@ impl StatusChangeApi {
 
 fn problem(error: PracticeError) -> Problem {
     match error {
-        PracticeError::Booking(e) => e.into_problem(),
+        PracticeError::Booking(e) => e.into(),
         PracticeError::NotAllowed { from, to } => Problem::conflict(format!(
             "An appointment that is {} cannot be set to {}.",
             status_word(from),
@@ -94,9 +100,24 @@ fn problem(error: PracticeError) -> Problem {
     }
 }
 
-fn status_word(status: shared::appointment::Status) -> String {
+fn status_word(status: domain::appointment::Status) -> String {
     serde_json::to_value(status)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// What the function is built from on AWS (checked against `template.yaml`).
+pub const NEEDS: Needs = Needs {
+    function: "StatusChangeFunction",
+    trigger: Trigger::Http,
+    adapters: &[Adapter::Table],
+    variables: &[],
+};
+
+/// The function on AWS: its adapters from the environment, then the same
+/// constructor local mode calls with its own.
+pub async fn from_env() -> Result<StatusChangeApi, ConfigError> {
+    let aws = AwsAdapters::load(&NEEDS).await;
+    Ok(StatusChangeApi::new(aws.store()?, Arc::new(SystemClock)))
 }

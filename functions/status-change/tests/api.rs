@@ -1,11 +1,11 @@
 //! The status-change function through its handler, with the sample event.
 
-use shared::appointment::{Change, Status};
-use shared::clock::AdjustableClock;
-use shared::fixtures::{at, booked, dr_martin};
-use shared::ids::AppointmentId;
-use shared::ports::Store;
-use shared::store::MemoryStore;
+use domain::appointment::{Change, Status};
+use domain::fixtures::{at, booked, dr_martin};
+use domain::ids::AppointmentId;
+use domain::ports::Store;
+use local::embedded::AdjustableClock;
+use local::embedded::MemoryStore;
 use status_change::StatusChangeApi;
 use std::sync::Arc;
 

@@ -5,12 +5,12 @@
 //! DynamoDB event), which is what the filters and the handlers read.
 
 use crate::stream::{Progress, RecordSource};
+use aws_adapters::telemetry::redact;
 use aws_sdk_dynamodbstreams::Client;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use shared::telemetry::redact;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;

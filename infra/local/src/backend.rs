@@ -5,13 +5,17 @@
 //! embedded store's, or the table's own DynamoDB stream.
 
 use crate::aws_stream::StreamsReader;
+use crate::embedded::MemoryStore;
+use crate::embedded::Outbox;
+use crate::embedded::RecordedEvents;
 use crate::stream::RecordSource;
 use crate::template::StreamSource;
-use shared::config::{self, ConfigError};
-use shared::events::{EventBridgePublisher, RecordedEvents};
-use shared::mail::{Outbox, SesMailer, SnsSmsSender};
-use shared::ports::{EventPublisher, Mailer, SmsSender, Store};
-use shared::store::{DynamoStore, MemoryStore};
+use aws_adapters::config::{self, ConfigError, Variable};
+use aws_adapters::dynamo::DynamoStore;
+use aws_adapters::eventbridge::EventBridgePublisher;
+use aws_adapters::ses::SesMailer;
+use aws_adapters::sns::SnsSmsSender;
+use domain::ports::{EventPublisher, Mailer, SmsSender, Store};
 use std::sync::Arc;
 
 /// `embedded` (default) or `aws`.
@@ -45,20 +49,19 @@ impl Backend {
             Err(_) | Ok("") | Ok("embedded") => Ok(Backend::Embedded),
             Ok("aws") => {
                 let missing = |e: ConfigError| format!("{AGENDA_BACKEND}=aws: {e}");
-                let table =
-                    config::required(config::TABLE_NAME, "the DynamoDB table").map_err(missing)?;
-                let bus = config::required(config::EVENT_BUS_NAME, "the EventBridge bus")
-                    .map_err(missing)?;
-                let sender_email =
-                    config::required(config::SENDER_EMAIL, "an SES-verified sender address")
-                        .map_err(missing)?;
+                let required = |v: Variable| {
+                    v.read()
+                        .and_then(|value| value.ok_or(ConfigError::Missing(v)))
+                        .map_err(missing)
+                };
+                let optional = |v: Variable| v.read().ok().flatten();
                 Ok(Backend::Aws(Box::new(AwsBackend {
                     sdk: aws_config::load_from_env().await,
-                    table,
-                    bus,
-                    sender_email,
-                    ses_configuration_set: config::optional(config::SES_CONFIGURATION_SET),
-                    sms_sender_id: config::optional(config::SMS_SENDER_ID),
+                    table: required(config::TABLE_NAME)?,
+                    bus: required(config::EVENT_BUS_NAME)?,
+                    sender_email: required(config::SENDER_EMAIL)?,
+                    ses_configuration_set: optional(config::SES_CONFIGURATION_SET),
+                    sms_sender_id: optional(config::SMS_SENDER_ID),
                 })))
             }
             Ok(other) => Err(format!(

@@ -5,10 +5,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use domain::ports::Clock;
+use edge::http::Problem;
 use serde::Deserialize;
 use serde_json::json;
-use shared::http::Problem;
-use shared::ports::Clock;
 use std::sync::Arc;
 
 /// With AWS services the messages went to SES (and SNS), not to the outbox.

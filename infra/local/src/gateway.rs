@@ -8,10 +8,10 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use edge::http::{PRACTITIONERS_CLAIM, Problem};
 use futures::future::BoxFuture;
 use lambda_http::Body as LambdaBody;
 use serde_json::{Map, Value, json};
-use shared::http::{PRACTITIONERS_CLAIM, Problem};
 use std::collections::HashMap;
 use std::sync::Arc;
 

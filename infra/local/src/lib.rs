@@ -11,25 +11,26 @@ pub mod invoke;
 pub mod provision;
 
 pub mod dev;
+pub mod embedded;
 pub mod gateway;
 pub mod schedule;
 pub mod stream;
 pub mod template;
 
+use crate::embedded::AdjustableClock;
+use crate::embedded::Outbox;
+use crate::embedded::RecordedEvents;
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use axum::Router;
 use axum::routing::{get, post};
 use backend::{Backend, Wiring};
+use domain::ids::PractitionerId;
+use domain::links::PublicUrls;
+use domain::ports::{Clock, Store};
+use domain::service::delivery::Delivery;
+use domain::settings::PractitionerSettings;
 use gateway::{Gateway, HttpFunction};
-use shared::clock::AdjustableClock;
-use shared::events::RecordedEvents;
-use shared::ids::PractitionerId;
-use shared::links::PublicUrls;
-use shared::mail::Outbox;
-use shared::ports::{Clock, Store};
-use shared::service::delivery::Delivery;
-use shared::settings::PractitionerSettings;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -134,7 +135,7 @@ pub fn demo_settings() -> PractitionerSettings {
 
 /// The demo practitioner, unless a store that outlives local mode (a real
 /// table) already has settings for it.
-async fn seed_demo(store: &dyn Store) -> Result<(), shared::ports::StoreError> {
+async fn seed_demo(store: &dyn Store) -> Result<(), domain::ports::StoreError> {
     let demo = demo_settings();
     if store.settings(&demo.id).await?.is_none() {
         store.put_settings(&demo).await?;
@@ -253,7 +254,7 @@ impl LocalApp {
         let mut scheduled: HashMap<String, schedule::ScheduledFunction> = HashMap::new();
         let sweeper = reminder_sweeper::ReminderSweeperFunction::new(
             delivery.clone(),
-            shared::service::reminders::SweepOptions::default(),
+            domain::service::reminders::SweepOptions::default(),
         );
         scheduled.insert(
             "ReminderSweeperFunction".into(),

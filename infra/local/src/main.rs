@@ -1,7 +1,7 @@
 //! `make run`: local mode on http://127.0.0.1:3000 (PORT and HOST change it).
 
+use aws_adapters::telemetry::{LogFormat, init};
 use local::{LocalApp, LocalConfig};
-use shared::telemetry::{LogFormat, init};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 #[tokio::main]

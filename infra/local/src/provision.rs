@@ -16,7 +16,7 @@ use serde_norway::Value;
 pub const AGENDA_CREATE_RESOURCES: &str = "AGENDA_CREATE_RESOURCES";
 
 fn error_text<E: std::error::Error>(e: E) -> String {
-    shared::telemetry::redact(&DisplayErrorContext(e).to_string())
+    aws_adapters::telemetry::redact(&DisplayErrorContext(e).to_string())
 }
 
 /// The table, the bus and the verified sender, each unless it already exists.

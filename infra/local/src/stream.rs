@@ -4,12 +4,12 @@
 //! template's size, and retries from the first failed record as reported
 //! (ReportBatchItemFailures), up to the template's limit.
 
+use crate::embedded::store::StreamSubscription;
 use crate::template::{StreamSource, matches};
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use shared::store::memory::StreamSubscription;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -110,7 +110,7 @@ async fn invoke_with_retries(source: &StreamSource, function: &StreamFunction, b
             Err(e) => {
                 tracing::error!(
                     function = %source.function,
-                    error = %shared::telemetry::redact(&e.to_string()),
+                    error = %aws_adapters::telemetry::redact(&e.to_string()),
                     "stream records do not parse as a Lambda event"
                 );
                 return;

@@ -1,0 +1,293 @@
+//! The single-table layout, shared by every store adapter.
+//!
+//! | item | pk | sk | notes |
+//! |---|---|---|---|
+//! | settings | `PRAC#{pid}` | `SETTINGS` | the §6.5 document under `settings` |
+//! | agenda day | `PRAC#{pid}` | `DAY#{yyyy-mm-dd}` | booked ranges of one UTC day, with a `revision` for optimistic locking |
+//! | appointment | `APPT#{id}` | `APPT` | GSI1: `gsi1pk = PRAC#{pid}`, `gsi1sk = {start}#{id}` (agenda reads) |
+//! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry |
+//! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
+//! | absence | `PRAC#{pid}` | `ABS#{start}#{id}` | also listed in the `absent` map of each agenda day it touches |
+//! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = REMINDER`, `gsi2sk = {due}#{id}#{channel}` (see [`crate::due_index`]) |
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::absence::Absence;
+use domain::appointment::Appointment;
+use domain::communications::{CommunicationEntry, MessageKey};
+use domain::ids::{AppointmentId, PractitionerId};
+use domain::links::{LinkGrant, TokenHash};
+use domain::ports::StoreError;
+use domain::settings::PractitionerSettings;
+use domain::time::TimeRange;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_dynamo::Item;
+use std::collections::BTreeMap;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1_PK: &str = "gsi1pk";
+pub const GSI1_SK: &str = "gsi1sk";
+pub const TTL: &str = "ttl";
+
+/// The `type` attribute of each item; stream filters select on it.
+pub mod kind {
+    pub const SETTINGS: &str = "settings";
+    pub const AGENDA_DAY: &str = "agenda_day";
+    pub const APPOINTMENT: &str = "appointment";
+    pub const MESSAGE: &str = "message";
+    pub const LINK: &str = "link";
+    pub const ABSENCE: &str = "absence";
+}
+
+pub fn practitioner_pk(id: &PractitionerId) -> String {
+    format!("PRAC#{id}")
+}
+pub fn appointment_pk(id: &AppointmentId) -> String {
+    format!("APPT#{id}")
+}
+pub const SETTINGS_SK: &str = "SETTINGS";
+pub const APPOINTMENT_SK: &str = "APPT";
+pub const MESSAGE_SK_PREFIX: &str = "MSG#";
+pub fn day_sk(day: NaiveDate) -> String {
+    format!("DAY#{}", day.format("%Y-%m-%d"))
+}
+pub fn message_sk(key: &MessageKey) -> String {
+    format!("{MESSAGE_SK_PREFIX}{key}")
+}
+pub fn link_pk(hash: &TokenHash) -> String {
+    format!("LINK#{}", hash.0)
+}
+pub const LINK_SK: &str = "LINK";
+pub const ABSENCE_SK_PREFIX: &str = "ABS#";
+pub fn absence_sk(absence: &Absence) -> String {
+    format!(
+        "{ABSENCE_SK_PREFIX}{}#{}",
+        sortable(absence.start),
+        absence.id
+    )
+}
+
+pub use domain::time::sortable;
+
+/// Codec errors can quote the value they choke on: they are redacted.
+fn corrupt(e: serde_dynamo::Error) -> StoreError {
+    StoreError::Corrupt(crate::telemetry::redact(&e.to_string()))
+}
+
+pub fn encode<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(corrupt)
+}
+
+pub fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(corrupt)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SettingsItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    pub settings: PractitionerSettings,
+}
+
+impl SettingsItem {
+    pub fn new(settings: &PractitionerSettings) -> Self {
+        Self {
+            pk: practitioner_pk(&settings.id),
+            sk: SETTINGS_SK.into(),
+            item_type: kind::SETTINGS.into(),
+            settings: settings.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppointmentItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    #[serde(flatten)]
+    pub appointment: Appointment,
+}
+
+impl AppointmentItem {
+    pub fn new(appointment: &Appointment) -> Self {
+        Self {
+            pk: appointment_pk(&appointment.id),
+            sk: APPOINTMENT_SK.into(),
+            item_type: kind::APPOINTMENT.into(),
+            gsi1pk: practitioner_pk(&appointment.practitioner_id),
+            gsi1sk: format!("{}#{}", sortable(appointment.start), appointment.id),
+            appointment: appointment.clone(),
+        }
+    }
+}
+
+/// The booked ranges of one practitioner on one UTC day. Every booking rewrites
+/// the days it touches with a condition on `revision`, so two concurrent bookings
+/// of overlapping times cannot both succeed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgendaDayItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    pub revision: u64,
+    #[serde(default)]
+    pub booked: BTreeMap<String, TimeRange>,
+    /// Absences touching the day, by absence id.
+    #[serde(default)]
+    pub absent: BTreeMap<String, TimeRange>,
+}
+
+impl AgendaDayItem {
+    pub fn empty(practitioner: &PractitionerId, day: NaiveDate) -> Self {
+        Self {
+            pk: practitioner_pk(practitioner),
+            sk: day_sk(day),
+            item_type: kind::AGENDA_DAY.into(),
+            revision: 0,
+            booked: BTreeMap::new(),
+            absent: BTreeMap::new(),
+        }
+    }
+    pub fn overlapping(&self, range: TimeRange) -> impl Iterator<Item = AppointmentId> + '_ {
+        self.booked
+            .iter()
+            .filter(move |(_, r)| r.overlaps(&range))
+            .filter_map(|(id, _)| AppointmentId::parse(id).ok())
+    }
+    pub fn absent_during(&self, range: TimeRange) -> bool {
+        self.absent.values().any(|r| r.overlaps(&range))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AbsenceItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    #[serde(flatten)]
+    pub absence: Absence,
+}
+
+impl AbsenceItem {
+    pub fn new(absence: &Absence) -> Self {
+        Self {
+            pk: practitioner_pk(&absence.practitioner_id),
+            sk: absence_sk(absence),
+            item_type: kind::ABSENCE.into(),
+            absence: absence.clone(),
+        }
+    }
+}
+
+/// The UTC days a range touches (its end is excluded).
+pub fn days_of(range: &TimeRange) -> Vec<NaiveDate> {
+    let last = (range.end - chrono::Duration::nanoseconds(1)).date_naive();
+    range
+        .start
+        .date_naive()
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageState {
+    Claimed,
+    Settled,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    pub message_state: MessageState,
+    /// Epoch milliseconds, so the claim's lease can be compared in a condition.
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub claimed_at: DateTime<Utc>,
+    #[serde(default)]
+    pub entry: Option<CommunicationEntry>,
+    #[serde(default)]
+    pub published: bool,
+}
+
+impl MessageItem {
+    pub fn claimed(key: &MessageKey, now: DateTime<Utc>) -> Self {
+        Self {
+            pk: appointment_pk(&key.appointment_id),
+            sk: message_sk(key),
+            item_type: kind::MESSAGE.into(),
+            message_state: MessageState::Claimed,
+            claimed_at: now,
+            entry: None,
+            published: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    #[serde(flatten)]
+    pub grant: LinkGrant,
+    /// Epoch seconds: DynamoDB's TTL deletes the item some time after expiry;
+    /// readers check `expires_at` themselves.
+    pub ttl: i64,
+}
+
+impl LinkItem {
+    pub fn new(hash: &TokenHash, grant: &LinkGrant) -> Self {
+        Self {
+            pk: link_pk(hash),
+            sk: LINK_SK.into(),
+            item_type: kind::LINK.into(),
+            grant: grant.clone(),
+            ttl: grant.expires_at.timestamp() + 7 * 24 * 3600,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_range_touches_the_days_it_covers_end_excluded() {
+        let r = |a, b| TimeRange::new(utc(a), utc(b)).unwrap();
+        assert_eq!(
+            days_of(&r("2026-12-03T10:00:00Z", "2026-12-03T10:20:00Z")).len(),
+            1
+        );
+        assert_eq!(
+            days_of(&r("2026-12-03T23:50:00Z", "2026-12-04T00:00:00Z")).len(),
+            1
+        );
+        assert_eq!(
+            days_of(&r("2026-12-03T23:50:00Z", "2026-12-04T00:10:00Z")).len(),
+            2
+        );
+        assert_eq!(
+            days_of(&r("2026-12-01T08:00:00Z", "2026-12-05T18:00:00Z")).len(),
+            5
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! The AWS side of the domain's ports: DynamoDB (one table, [`item`] is its
+//! codec), SES v2, SNS and EventBridge adapters, the decoding of the table's
+//! stream as Lambda delivers it ([`stream`]), and configuration read from the
+//! environment `template.yaml` sets ([`config`], [`wiring`]).
+
+pub mod config;
+pub mod due_index;
+pub mod dynamo;
+pub mod eventbridge;
+pub mod item;
+pub mod ses;
+pub mod sns;
+pub mod stream;
+pub mod telemetry;
+pub mod wiring;

@@ -1,0 +1,216 @@
+//! What a function declares it is built from on AWS, and the adapters built
+//! from exactly that declaration.
+//!
+//! Each function crate states its [`Needs`] as a constant: the adapters it
+//! uses, the variables it reads beyond theirs and what triggers it. Its
+//! `from_env` builds adapters through [`AwsAdapters`], which refuses anything
+//! not declared, so the declaration cannot drift from the code; and
+//! `tests/consistency.rs` holds the same values against `template.yaml`
+//! (grants, environment, event sources) without reading any source text.
+
+use crate::config::{ConfigError, Variable};
+use crate::dynamo::DynamoStore;
+use crate::eventbridge::EventBridgePublisher;
+use crate::ses::SesMailer;
+use crate::sns::{NoSms, SnsSmsSender};
+use aws_config::SdkConfig;
+use domain::clock::SystemClock;
+use domain::links::PublicUrls;
+use domain::ports::SmsSender;
+use domain::service::delivery::Delivery;
+use std::sync::Arc;
+
+/// An AWS adapter a function can be built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Adapter {
+    /// The agenda table (DynamoDB).
+    Table,
+    /// E-mail through SES v2.
+    Ses,
+    /// SMS through SNS.
+    Sns,
+    /// Communication events on the EventBridge bus.
+    EventBridge,
+}
+
+impl Adapter {
+    pub const ALL: [Adapter; 4] = [Self::Table, Self::Ses, Self::Sns, Self::EventBridge];
+
+    /// What the adapter calls, as IAM actions: the function's role needs them.
+    pub fn iam_actions(self) -> &'static [&'static str] {
+        match self {
+            Self::Table => DynamoStore::IAM_ACTIONS,
+            Self::Ses => SesMailer::IAM_ACTIONS,
+            Self::Sns => SnsSmsSender::IAM_ACTIONS,
+            Self::EventBridge => EventBridgePublisher::IAM_ACTIONS,
+        }
+    }
+
+    /// The variables the adapter reads.
+    pub fn variables(self) -> &'static [Variable] {
+        use crate::config::*;
+        match self {
+            Self::Table => &[TABLE_NAME],
+            Self::Ses => &[SENDER_EMAIL, SES_CONFIGURATION_SET],
+            Self::Sns => &[SMS_SENDER_ID],
+            Self::EventBridge => &[EVENT_BUS_NAME],
+        }
+    }
+}
+
+/// What starts a function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// Routes of the HTTP API.
+    Http,
+    /// The agenda table's stream.
+    TableStream,
+    /// An EventBridge schedule.
+    Schedule,
+}
+
+/// A function's declaration of what it is built from on AWS.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    /// Its logical id in `template.yaml`.
+    pub function: &'static str,
+    pub trigger: Trigger,
+    pub adapters: &'static [Adapter],
+    /// Variables read beyond those of its adapters.
+    pub variables: &'static [Variable],
+}
+
+impl Needs {
+    pub fn uses(&self, adapter: Adapter) -> bool {
+        self.adapters.contains(&adapter)
+    }
+
+    /// Every variable the function reads: its adapters' and its own.
+    pub fn all_variables(&self) -> Vec<Variable> {
+        let mut all: Vec<Variable> = self
+            .adapters
+            .iter()
+            .flat_map(|a| a.variables().iter().copied())
+            .chain(self.variables.iter().copied())
+            .collect();
+        all.dedup_by_key(|v| v.name);
+        all
+    }
+
+    /// Every IAM action the function's role needs.
+    pub fn iam_actions(&self) -> Vec<&'static str> {
+        let mut all: Vec<&str> = self
+            .adapters
+            .iter()
+            .flat_map(|a| a.iam_actions().iter().copied())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+/// The AWS adapters of one function, built once per Lambda instance from the
+/// environment `template.yaml` sets. Asking for an adapter or a variable the
+/// function did not declare is an error, found by each function's own test.
+pub struct AwsAdapters {
+    sdk: SdkConfig,
+    needs: &'static Needs,
+}
+
+impl AwsAdapters {
+    pub async fn load(needs: &'static Needs) -> Self {
+        Self {
+            sdk: aws_config::load_from_env().await,
+            needs,
+        }
+    }
+
+    fn declared(&self, adapter: Adapter) -> Result<(), ConfigError> {
+        if self.needs.uses(adapter) {
+            Ok(())
+        } else {
+            Err(ConfigError::Undeclared {
+                function: self.needs.function,
+                what: format!("{adapter:?}"),
+            })
+        }
+    }
+
+    /// A variable the function declared (its own or one of its adapters').
+    pub fn variable(&self, variable: Variable) -> Result<Option<String>, ConfigError> {
+        if !self
+            .needs
+            .all_variables()
+            .iter()
+            .any(|v| v.name == variable.name)
+        {
+            return Err(ConfigError::Undeclared {
+                function: self.needs.function,
+                what: variable.name.to_string(),
+            });
+        }
+        variable.read()
+    }
+
+    fn required(&self, variable: Variable) -> Result<String, ConfigError> {
+        self.variable(variable)?
+            .ok_or(ConfigError::Missing(variable))
+    }
+
+    pub fn store(&self) -> Result<Arc<DynamoStore>, ConfigError> {
+        self.declared(Adapter::Table)?;
+        Ok(Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            self.required(crate::config::TABLE_NAME)?,
+        )))
+    }
+
+    /// Store, SES, EventBridge, the system clock, and SNS when the function
+    /// declared it: an e-mail-only function gets no SNS client, so its role
+    /// needs no SNS permission.
+    pub fn delivery(&self) -> Result<Delivery, ConfigError> {
+        use crate::config::*;
+        self.declared(Adapter::Ses)?;
+        self.declared(Adapter::EventBridge)?;
+        let sms: Arc<dyn SmsSender> = if self.needs.uses(Adapter::Sns) {
+            Arc::new(SnsSmsSender::new(
+                aws_sdk_sns::Client::new(&self.sdk),
+                self.variable(SMS_SENDER_ID)?,
+            ))
+        } else {
+            Arc::new(NoSms)
+        };
+        Ok(Delivery {
+            store: self.store()?,
+            mailer: Arc::new(SesMailer::new(
+                aws_sdk_sesv2::Client::new(&self.sdk),
+                self.required(SENDER_EMAIL)?,
+                self.variable(SES_CONFIGURATION_SET)?,
+            )),
+            sms,
+            events: Arc::new(EventBridgePublisher::new(
+                aws_sdk_eventbridge::Client::new(&self.sdk),
+                self.required(EVENT_BUS_NAME)?,
+            )),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Absolute links for messages: the public base URL is required.
+    pub fn public_urls(&self) -> Result<PublicUrls, ConfigError> {
+        Ok(PublicUrls::new(
+            &self.required(crate::config::PUBLIC_BASE_URL)?,
+        ))
+    }
+
+    /// For pages served by the API itself: the public base URL when set, else
+    /// links relative to the API's root (same host as the page).
+    pub fn page_urls(&self) -> Result<PublicUrls, ConfigError> {
+        Ok(PublicUrls::new(
+            &self
+                .variable(crate::config::PUBLIC_BASE_URL)?
+                .unwrap_or_default(),
+        ))
+    }
+}

@@ -1,0 +1,153 @@
+//! Online booking by patients (SPEC §6.3): the free slots, and booking one of
+//! them. Only what is offered can be booked; the store settles races.
+
+use super::availability;
+use super::booking::{BookingError, requested_range};
+use crate::appointment::{AppointmentRequest, Source, Status};
+use crate::ids::{PractitionerId, ReasonId};
+use crate::ports::{Clock, InsertError, Store};
+use crate::settings::{PractitionerSettings, Reason};
+use crate::slots;
+use crate::time::{TimeRange, WindowRequest};
+use crate::validation::FieldError;
+use serde::Serialize;
+use std::sync::Arc;
+
+const DEFAULT_SLOT_DAYS: i64 = 7;
+const MAX_SLOT_DAYS: i64 = 31;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OnlineError {
+    /// Online booking is off for the practitioner or the reason (or neither exists).
+    #[error("online booking is not offered here")]
+    NotOffered,
+    /// The start is not a time that could be offered (off the grid, closed,
+    /// past, beyond the horizon).
+    #[error("not an offered slot")]
+    NotASlot,
+    /// The slot is taken (possibly by a concurrent booking).
+    #[error("the slot is taken")]
+    Taken,
+    #[error(transparent)]
+    Booking(#[from] BookingError),
+}
+
+/// What a patient sees of the appointment they booked: no log, no contact data.
+#[derive(Debug, Clone, Serialize)]
+pub struct BookedOnline {
+    pub id: String,
+    pub practitioner_id: String,
+    pub reason_id: String,
+    pub start: String,
+    pub end: String,
+    pub status: Status,
+    pub source: Source,
+}
+
+#[derive(Clone)]
+pub struct OnlineBooking {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl OnlineBooking {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    async fn offering(
+        &self,
+        practitioner: &PractitionerId,
+    ) -> Result<PractitionerSettings, OnlineError> {
+        let settings = self
+            .store
+            .settings(practitioner)
+            .await
+            .map_err(BookingError::from)?
+            .ok_or(OnlineError::NotOffered)?;
+        if !settings.online_booking.enabled {
+            return Err(OnlineError::NotOffered);
+        }
+        Ok(settings)
+    }
+
+    fn online_reason<'a>(settings: &'a PractitionerSettings, id: &ReasonId) -> Option<&'a Reason> {
+        settings.reason(id).filter(|r| r.online_booking)
+    }
+
+    /// Free slots for `reason_id` within `from`..`to` (a week by default).
+    pub async fn slots(
+        &self,
+        practitioner: &PractitionerId,
+        reason_id: &ReasonId,
+        window: WindowRequest,
+    ) -> Result<(PractitionerSettings, Vec<TimeRange>), OnlineError> {
+        let settings = self.offering(practitioner).await?;
+        let reason = Self::online_reason(&settings, reason_id).ok_or(OnlineError::NotOffered)?;
+        let now = self.clock.now();
+        let window = requested_range(
+            window,
+            settings.timezone,
+            now,
+            DEFAULT_SLOT_DAYS,
+            MAX_SLOT_DAYS,
+        )
+        .map_err(BookingError::Invalid)?;
+        let slots =
+            availability::free_slots(self.store.as_ref(), &settings, reason, window, now, None)
+                .await
+                .map_err(BookingError::from)?;
+        Ok((settings, slots))
+    }
+
+    /// Books the offered slot the request starts at; source `online`.
+    pub async fn book(
+        &self,
+        practitioner: &PractitionerId,
+        request: &AppointmentRequest,
+    ) -> Result<BookedOnline, OnlineError> {
+        let settings = self.offering(practitioner).await?;
+        let now = self.clock.now();
+        let booking = request
+            .validate(&settings, now)
+            .map_err(BookingError::Invalid)?;
+        let Some(reason) = Self::online_reason(&settings, &booking.reason_id) else {
+            return Err(BookingError::Invalid(vec![FieldError {
+                field: "reason_id".into(),
+                message: "is not offered for online booking".into(),
+            }])
+            .into());
+        };
+        let start = booking.range.start;
+        let offered =
+            availability::offered_slot(self.store.as_ref(), &settings, reason, start, now, None)
+                .await
+                .map_err(BookingError::from)?;
+        if offered.is_none() {
+            // Free or not, is it a time that could ever be offered?
+            let on_the_grid = slots::offered_slot(&settings, reason, &[], start, now).is_some();
+            return Err(if on_the_grid {
+                OnlineError::Taken
+            } else {
+                OnlineError::NotASlot
+            });
+        }
+        let appointment = booking.into_appointment(practitioner.clone(), Source::Online, None, now);
+        match self.store.insert_appointment(&appointment).await {
+            Ok(()) => {}
+            Err(InsertError::Overlap(_) | InsertError::Absent) => return Err(OnlineError::Taken),
+            Err(other) => return Err(BookingError::from(other).into()),
+        }
+        tracing::info!(practitioner = %practitioner, appointment = %appointment.id, "booked online");
+        let zone = settings.timezone;
+        Ok(BookedOnline {
+            id: appointment.id.to_string(),
+            practitioner_id: practitioner.to_string(),
+            reason_id: appointment.reason_id.to_string(),
+            start: zone.rfc3339(appointment.start),
+            end: zone.rfc3339(appointment.end),
+            status: appointment.status,
+            source: appointment.source,
+        })
+    }
+}

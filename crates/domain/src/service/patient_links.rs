@@ -1,0 +1,407 @@
+//! What a patient can do from the links of the latest confirmation e-mail
+//! (SPEC §4.2, §6.4): see the appointment, see free slots, cancel, move.
+//!
+//! Opening a link reads and never writes (e-mail scanners open links). An
+//! action re-checks every condition at the moment it is posted, and writes the
+//! appointment's next version only if nobody changed it meanwhile; that new
+//! version kills every earlier link at once.
+
+use super::availability;
+use crate::appointment::{Appointment, Change, Status};
+use crate::contact::Language;
+use crate::links::{LinkGrant, LinkPurpose, LinkToken};
+use crate::ports::{Clock, InsertError, Store, StoreError};
+use crate::rules::online_change::{WhyNot, patient_may_change_online, patient_may_rebook_online};
+use crate::settings::PractitionerSettings;
+use crate::time::{RequestedTime, TimeRange, WindowRequest};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// Slots are shown a week at a time, and never more than a month at once.
+const DEFAULT_SLOT_DAYS: i64 = 7;
+const MAX_SLOT_DAYS: i64 = 31;
+
+/// A link that leads somewhere: its grant, the appointment and the practitioner.
+#[derive(Debug, Clone)]
+pub struct Linked {
+    pub grant: LinkGrant,
+    pub appointment: Appointment,
+    pub settings: PractitionerSettings,
+}
+
+impl Linked {
+    pub fn language(&self) -> Language {
+        self.appointment.language(&self.settings)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// The appointment is over.
+    Expired,
+    /// The appointment changed since the link was sent.
+    Superseded,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// Malformed, made up, or for another purpose: nothing to say about it.
+    #[error("unknown link")]
+    Unknown,
+    /// A real link that no longer works; what it was for is known, so the page
+    /// can speak the patient's language and give the secretariat's phone.
+    #[error("link no longer valid: {1:?}")]
+    Gone(Box<Linked>, Gone),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an action posted from a link is refused (the page explains; nothing changed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NotAllowed(WhyNot),
+    /// The start is not a time the patient could have been offered.
+    SlotNotOffered,
+    /// The slot was free when shown and was taken before the patient posted.
+    SlotTaken,
+    /// The start could not be read.
+    InvalidStart,
+}
+
+impl Refusal {
+    pub fn describe(&self, linked: &Linked) -> String {
+        let language = linked.language();
+        match (self, language) {
+            (Self::NotAllowed(why), _) if linked.grant.purpose == LinkPurpose::Rebook => {
+                why.describe_rebooking(linked.settings.timezone, language)
+            }
+            (Self::NotAllowed(why), _) => why.describe(linked.settings.timezone, language),
+            (Self::SlotNotOffered, Language::Fr) => {
+                "Cet horaire n'est pas proposé en ligne. Choisissez un des créneaux de la liste."
+                    .into()
+            }
+            (Self::SlotNotOffered, Language::En) => {
+                "This time is not offered online. Choose one of the listed slots.".into()
+            }
+            (Self::SlotTaken, Language::Fr) => {
+                "Ce créneau vient d'être pris. Choisissez-en un autre.".into()
+            }
+            (Self::SlotTaken, Language::En) => {
+                "This slot has just been taken. Please choose another one.".into()
+            }
+            (Self::InvalidStart, Language::Fr) => "Choisissez un créneau dans la liste.".into(),
+            (Self::InvalidStart, Language::En) => "Choose a slot from the list.".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// The `from` / `to` of a slots request cannot be read.
+    #[error("invalid fields")]
+    Invalid(Vec<crate::validation::FieldError>),
+    #[error("refused: {why:?}")]
+    Refused { linked: Box<Linked>, why: Refusal },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The free slots a patient may move to, and why none when moving is not allowed.
+#[derive(Debug, Clone)]
+pub struct MoveOffer {
+    pub window: TimeRange,
+    pub slots: Vec<TimeRange>,
+    pub not_allowed: Option<WhyNot>,
+    /// When the offer was made: nothing earlier is offered.
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Clone)]
+pub struct PatientLinks {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl PatientLinks {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Follows a link of `purpose`: only the latest link of an appointment,
+    /// before the appointment is over, leads to it.
+    pub async fn open(&self, token: &LinkToken, purpose: LinkPurpose) -> Result<Linked, LinkError> {
+        let grant = self
+            .store
+            .link(&token.hash())
+            .await?
+            .filter(|g| g.purpose == purpose)
+            .ok_or(LinkError::Unknown)?;
+        let appointment = self
+            .store
+            .appointment(&grant.appointment_id)
+            .await?
+            .ok_or(LinkError::Unknown)?;
+        let settings = self
+            .store
+            .settings(&appointment.practitioner_id)
+            .await?
+            .ok_or(LinkError::Unknown)?;
+        let linked = Linked {
+            grant,
+            appointment,
+            settings,
+        };
+        if linked.appointment.version != linked.grant.version {
+            return Err(LinkError::Gone(Box::new(linked), Gone::Superseded));
+        }
+        if self.now() >= linked.grant.expires_at {
+            return Err(LinkError::Gone(Box::new(linked), Gone::Expired));
+        }
+        Ok(linked)
+    }
+
+    /// Whether the patient may still change the appointment, right now.
+    pub fn may_change(&self, linked: &Linked) -> Result<(), WhyNot> {
+        patient_may_change_online(&linked.settings, &linked.appointment, self.now())
+    }
+
+    /// The slots the patient may move to within `from`..`to` (a week by default).
+    pub async fn move_offer(
+        &self,
+        linked: &Linked,
+        window: WindowRequest,
+    ) -> Result<MoveOffer, ActionError> {
+        let allowed = self.may_change(linked);
+        self.offer(linked, window, allowed, Some(linked.appointment.id))
+            .await
+    }
+
+    /// The slots a patient whose appointment was cancelled by the practice may
+    /// book instead (SPEC §4.4).
+    pub async fn rebook_offer(
+        &self,
+        linked: &Linked,
+        window: WindowRequest,
+    ) -> Result<MoveOffer, ActionError> {
+        let allowed = patient_may_rebook_online(&linked.settings, &linked.appointment);
+        self.offer(linked, window, allowed, None).await
+    }
+
+    async fn offer(
+        &self,
+        linked: &Linked,
+        window: WindowRequest,
+        allowed: Result<(), WhyNot>,
+        moving: Option<crate::ids::AppointmentId>,
+    ) -> Result<MoveOffer, ActionError> {
+        let now = self.now();
+        let window = super::booking::requested_range(
+            window,
+            linked.settings.timezone,
+            now,
+            DEFAULT_SLOT_DAYS,
+            MAX_SLOT_DAYS,
+        )
+        .map_err(ActionError::Invalid)?;
+        if let Err(why) = allowed {
+            return Ok(MoveOffer {
+                window,
+                slots: Vec::new(),
+                not_allowed: Some(why),
+                now,
+            });
+        }
+        let reason = linked
+            .settings
+            .reason(&linked.appointment.reason_id)
+            .expect("the rules allow only reasons of the settings");
+        let slots = availability::free_slots(
+            self.store.as_ref(),
+            &linked.settings,
+            reason,
+            window,
+            now,
+            moving,
+        )
+        .await?;
+        Ok(MoveOffer {
+            window,
+            slots,
+            not_allowed: None,
+            now,
+        })
+    }
+
+    /// Books a replacement at the offered slot `start` for an appointment the
+    /// practice cancelled: a new booked appointment that `replaces` it, the
+    /// old one `rebooked`, in one step. The link works once: the old
+    /// appointment's new version kills it.
+    pub async fn rebook(
+        &self,
+        linked: Linked,
+        start: RequestedTime,
+    ) -> Result<(Linked, Appointment), ActionError> {
+        let allowed = patient_may_rebook_online(&linked.settings, &linked.appointment);
+        let slot = self.chosen_slot(&linked, allowed, start, None).await?;
+        let now = self.now();
+        let old = &linked.appointment;
+        let replacement = Appointment {
+            id: crate::ids::AppointmentId::new(),
+            practitioner_id: old.practitioner_id.clone(),
+            reason_id: old.reason_id.clone(),
+            start: slot.start,
+            end: slot.end,
+            patient: old.patient.clone(),
+            status: Status::Booked,
+            source: crate::appointment::Source::Online,
+            version: 1,
+            replaces: Some(old.id),
+            last_change: Change::Created,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut rebooked = old.clone();
+        rebooked.status = Status::Rebooked;
+        rebooked.version += 1;
+        rebooked.last_change = Change::Rebooked;
+        rebooked.updated_at = now;
+        match self
+            .store
+            .rebook(old.version, &rebooked, &replacement)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(
+                    appointment = %replacement.id,
+                    replaces = %old.id,
+                    "replacement booked by the patient"
+                );
+                Ok((
+                    Linked {
+                        appointment: rebooked,
+                        ..linked
+                    },
+                    replacement,
+                ))
+            }
+            Err(InsertError::Overlap(_) | InsertError::Absent) => Err(ActionError::Refused {
+                linked: Box::new(linked),
+                why: Refusal::SlotTaken,
+            }),
+            Err(InsertError::Stale) => {
+                Err(LinkError::Gone(Box::new(linked), Gone::Superseded).into())
+            }
+            Err(InsertError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    /// Cancels the appointment (status `cancelled_by_patient`); the
+    /// cancellation e-mail follows from the stream.
+    pub async fn cancel(&self, linked: Linked) -> Result<Linked, ActionError> {
+        self.allowed(&linked)?;
+        let mut next = linked.appointment.clone();
+        next.status = Status::CancelledByPatient;
+        self.write(linked, next, Change::CancelledByPatient).await
+    }
+
+    /// Moves the appointment to the offered slot starting at `start`; the new
+    /// confirmation, with new links, follows from the stream.
+    pub async fn move_to(
+        &self,
+        linked: Linked,
+        start: RequestedTime,
+    ) -> Result<Linked, ActionError> {
+        let allowed = self.may_change(&linked);
+        let slot = self
+            .chosen_slot(&linked, allowed, start, Some(linked.appointment.id))
+            .await?;
+        let mut next = linked.appointment.clone();
+        next.start = slot.start;
+        next.end = slot.end;
+        self.write(linked, next, Change::MovedByPatient).await
+    }
+
+    /// The slot the patient posted, re-checked now: the action is still
+    /// `allowed`, and `start` is one of the slots offered at this moment.
+    async fn chosen_slot(
+        &self,
+        linked: &Linked,
+        allowed: Result<(), WhyNot>,
+        start: RequestedTime,
+        moving: Option<crate::ids::AppointmentId>,
+    ) -> Result<TimeRange, ActionError> {
+        let refuse = |why| ActionError::Refused {
+            linked: Box::new(linked.clone()),
+            why,
+        };
+        allowed.map_err(|why| refuse(Refusal::NotAllowed(why)))?;
+        let start = start
+            .resolve(linked.settings.timezone)
+            .map_err(|_| refuse(Refusal::InvalidStart))?;
+        let reason = linked
+            .settings
+            .reason(&linked.appointment.reason_id)
+            .expect("the rules allow only reasons of the settings");
+        availability::offered_slot(
+            self.store.as_ref(),
+            &linked.settings,
+            reason,
+            start,
+            self.now(),
+            moving,
+        )
+        .await?
+        .ok_or_else(|| refuse(Refusal::SlotNotOffered))
+    }
+
+    fn allowed(&self, linked: &Linked) -> Result<(), ActionError> {
+        self.may_change(linked).map_err(|why| ActionError::Refused {
+            linked: Box::new(linked.clone()),
+            why: Refusal::NotAllowed(why),
+        })
+    }
+
+    async fn write(
+        &self,
+        linked: Linked,
+        mut next: Appointment,
+        change: Change,
+    ) -> Result<Linked, ActionError> {
+        next.version = linked.appointment.version + 1;
+        next.last_change = change;
+        next.updated_at = self.now();
+        match self
+            .store
+            .update_appointment(linked.appointment.version, &next)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(
+                    appointment = %next.id,
+                    version = next.version,
+                    change = ?change,
+                    "appointment changed by the patient"
+                );
+                Ok(Linked {
+                    appointment: next,
+                    ..linked
+                })
+            }
+            Err(InsertError::Overlap(_) | InsertError::Absent) => Err(ActionError::Refused {
+                linked: Box::new(linked),
+                why: Refusal::SlotTaken,
+            }),
+            // Changed between our read and our write: this link is now stale.
+            Err(InsertError::Stale) => {
+                Err(LinkError::Gone(Box::new(linked), Gone::Superseded).into())
+            }
+            Err(InsertError::Store(e)) => Err(e.into()),
+        }
+    }
+}

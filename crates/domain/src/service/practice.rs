@@ -1,0 +1,203 @@
+//! Changes the practitioner side makes to booked appointments (SPEC §3, §4.4,
+//! §6.2): status changes and absences. The patient is told by the
+//! cancellation sender, from the stream, when the change asks for it.
+
+use super::booking::{AppointmentDetails, BookingError, BookingService};
+use crate::absence::{Absence, AbsenceRequest, CoveredAppointments};
+use crate::appointment::{Appointment, Change, Status};
+use crate::ids::{AppointmentId, PractitionerId};
+use crate::ports::{Clock, InsertError, Store, StoreError};
+use crate::rules::status::{PractitionerStatus, Transition, transition};
+use crate::settings::PractitionerSettings;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// How many times a change re-reads and retries when the appointment changed
+/// between its read and its write (a patient acting at the same moment).
+const ATTEMPTS: usize = 3;
+
+/// An absence placed over booked appointments is placed after moving them;
+/// a booking that slips in meanwhile is moved in the next round.
+const ABSENCE_ROUNDS: usize = 5;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatusRequest {
+    pub status: PractitionerStatus,
+    #[serde(default)]
+    pub send_cancellation_sms: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PracticeError {
+    #[error(transparent)]
+    Booking(#[from] BookingError),
+    #[error("an appointment {from:?} cannot be set to {to:?}")]
+    NotAllowed { from: Status, to: Status },
+    #[error("booked appointments are inside the absence")]
+    Covered(Vec<AppointmentId>),
+}
+
+impl From<StoreError> for PracticeError {
+    fn from(e: StoreError) -> Self {
+        Self::Booking(e.into())
+    }
+}
+
+/// `{id, start, end, label, affected_appointments}` (SPEC §6.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct AbsenceView {
+    pub id: String,
+    pub start: String,
+    pub end: String,
+    pub label: Option<String>,
+    pub affected_appointments: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct PracticeService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    booking: BookingService,
+}
+
+impl PracticeService {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            booking: BookingService::new(store.clone(), clock.clone()),
+            store,
+            clock,
+        }
+    }
+
+    pub async fn set_status(
+        &self,
+        practitioner: &PractitionerId,
+        id: &AppointmentId,
+        request: &StatusRequest,
+    ) -> Result<AppointmentDetails, PracticeError> {
+        let settings = self.booking.settings(practitioner).await?;
+        for _ in 0..ATTEMPTS {
+            let current = self
+                .store
+                .appointment(id)
+                .await?
+                .filter(|a| &a.practitioner_id == practitioner)
+                .ok_or(BookingError::AppointmentNotFound)?;
+            let next = match transition(
+                current.status,
+                request.status,
+                request.send_cancellation_sms,
+            ) {
+                None => {
+                    return Err(PracticeError::NotAllowed {
+                        from: current.status,
+                        to: request.status.status(),
+                    });
+                }
+                Some(Transition::Unchanged) => current.clone(),
+                Some(Transition::To(status, change)) => {
+                    let next = self.next_version(&current, status, change);
+                    match self.store.update_appointment(current.version, &next).await {
+                        Ok(()) => next,
+                        Err(InsertError::Stale) => continue,
+                        Err(other) => return Err(BookingError::from(other).into()),
+                    }
+                }
+            };
+            let communications = self.store.communications(id).await?;
+            return Ok(self.booking.details(&next, &settings, communications));
+        }
+        Err(StoreError::Contention.into())
+    }
+
+    /// Places an absence. With `refuse`, booked appointments inside make it a
+    /// conflict listing them; with `to_reschedule` they are set to
+    /// `to_reschedule` first, then the absence is placed. Each step is one
+    /// conditional write, so a request cut short leaves what it did visible
+    /// (the appointments to reschedule) and the same request sent again
+    /// finishes the job: the absence's id comes from its span.
+    pub async fn place_absence(
+        &self,
+        practitioner: &PractitionerId,
+        request: &AbsenceRequest,
+    ) -> Result<AbsenceView, PracticeError> {
+        let settings = self.booking.settings(practitioner).await?;
+        let absence = request
+            .validate(&settings, self.clock.now())
+            .map_err(BookingError::Invalid)?;
+        let mut affected = Vec::new();
+        for _ in 0..ABSENCE_ROUNDS {
+            match self.store.place_absence(&absence).await {
+                Ok(()) => {
+                    tracing::info!(
+                        practitioner = %practitioner,
+                        absence = %absence.id,
+                        moved = affected.len(),
+                        "absence placed"
+                    );
+                    return Ok(view(&absence, &settings, &affected));
+                }
+                Err(InsertError::Overlap(covered)) => {
+                    if request.appointments == CoveredAppointments::Refuse {
+                        return Err(PracticeError::Covered(covered));
+                    }
+                    let change = if request.send_cancellation_sms {
+                        Change::SetToReschedule
+                    } else {
+                        Change::SetToRescheduleWithoutSms
+                    };
+                    for id in covered {
+                        if self.reschedule(&id, change).await? {
+                            affected.push(id);
+                        }
+                    }
+                }
+                Err(other) => return Err(BookingError::from(other).into()),
+            }
+        }
+        Err(StoreError::Contention.into())
+    }
+
+    /// Sets one booked appointment to `to_reschedule`; `false` when it was no
+    /// longer booked (the patient cancelled or moved it away meanwhile).
+    async fn reschedule(&self, id: &AppointmentId, change: Change) -> Result<bool, PracticeError> {
+        for _ in 0..ATTEMPTS {
+            let Some(current) = self.store.appointment(id).await? else {
+                return Ok(false);
+            };
+            if !current.status.is_booked() {
+                return Ok(false);
+            }
+            let next = self.next_version(&current, Status::ToReschedule, change);
+            match self.store.update_appointment(current.version, &next).await {
+                Ok(()) => return Ok(true),
+                Err(InsertError::Stale) => continue,
+                Err(other) => return Err(BookingError::from(other).into()),
+            }
+        }
+        Err(StoreError::Contention.into())
+    }
+
+    fn next_version(&self, current: &Appointment, status: Status, change: Change) -> Appointment {
+        let mut next = current.clone();
+        next.status = status;
+        next.version += 1;
+        next.last_change = change;
+        next.updated_at = self.clock.now();
+        next
+    }
+}
+
+fn view(
+    absence: &Absence,
+    settings: &PractitionerSettings,
+    affected: &[AppointmentId],
+) -> AbsenceView {
+    AbsenceView {
+        id: absence.id.to_string(),
+        start: settings.timezone.rfc3339(absence.start),
+        end: settings.timezone.rfc3339(absence.end),
+        label: absence.label.clone(),
+        affected_appointments: affected.iter().map(ToString::to_string).collect(),
+    }
+}

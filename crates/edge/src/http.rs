@@ -1,0 +1,309 @@
+//! HTTP plumbing shared by the API functions: problem+json errors (RFC 9457),
+//! JSON and HTML answers, the caller's rights from the JWT authorizer, bodies.
+
+use domain::time::{WindowBound, WindowRequest};
+use domain::validation::FieldError;
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub type HttpResponse = Response<Body>;
+
+/// The JWT claim listing, space separated, the practitioner ids a caller may act for.
+pub const PRACTITIONERS_CLAIM: &str = "custom:practitioners";
+
+/// Bodies larger than this are refused before parsing (settings with many
+/// reasons stay far below it).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// An RFC 9457 problem: what went wrong, for a person and for the front end.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: &'static str,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// For patients refused an action: whom to call instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secretariat_phone: Option<String>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            problem_type: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: None,
+            secretariat_phone: None,
+        }
+    }
+    /// 422 with every invalid field.
+    pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
+        Self {
+            errors: Some(errors),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Some fields are invalid; see errors.",
+            )
+        }
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, detail)
+    }
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, detail)
+    }
+    /// A failure of ours or of a dependency: the detail is generic, the cause is logged.
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The service is temporarily unavailable; please try again.",
+        )
+    }
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "This method is not allowed here.",
+        )
+    }
+    pub fn into_response(self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_string(&self).expect("problems serialize");
+        respond(status, "application/problem+json", body)
+    }
+}
+
+fn respond(status: StatusCode, content_type: &'static str, body: String) -> HttpResponse {
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
+    respond(
+        status,
+        "application/json",
+        serde_json::to_string(body).expect("answers serialize"),
+    )
+}
+
+pub fn html(status: StatusCode, page: String) -> HttpResponse {
+    respond(status, "text/html; charset=utf-8", page)
+}
+
+/// The practitioner ids the caller may act for, as the API Gateway JWT
+/// authorizer passed them. `None` when the request carries no verified token.
+pub fn caller_practitioners(request: &Request) -> Option<Vec<String>> {
+    let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
+        return None;
+    };
+    let claims = &context.authorizer.as_ref()?.jwt.as_ref()?.claims;
+    let listed = claims.get(PRACTITIONERS_CLAIM)?;
+    Some(listed.split_whitespace().map(str::to_string).collect())
+}
+
+/// SPEC §6.1: no token → 401; a token for other practitioners → 403, saying
+/// nothing about the one asked for.
+pub fn authorize(request: &Request, practitioner: &str) -> Result<(), Problem> {
+    match caller_practitioners(request) {
+        None => Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "Authentication required: send Authorization: Bearer <token>.",
+        )),
+        Some(allowed) if allowed.iter().any(|p| p == practitioner) => Ok(()),
+        Some(_) => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "Your token does not allow acting for this practitioner.",
+        )),
+    }
+}
+
+/// One query parameter, when given and not blank.
+pub fn query_param(request: &Request, name: &str) -> Option<String> {
+    request
+        .query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// The `from` / `to` query parameters of a window (SPEC §6), read once:
+/// 422 naming each one that is not a date or a time of the years 2000–2100.
+pub fn window(request: &Request) -> Result<WindowRequest, Problem> {
+    let mut errors = Vec::new();
+    let mut bound = |name: &str| {
+        let text = query_param(request, name)?;
+        WindowBound::parse(&text)
+            .map_err(|e| {
+                errors.push(FieldError {
+                    field: name.into(),
+                    message: e.to_string(),
+                })
+            })
+            .ok()
+    };
+    let window = WindowRequest {
+        from: bound("from"),
+        to: bound("to"),
+    };
+    if errors.is_empty() {
+        Ok(window)
+    } else {
+        Err(Problem::invalid_fields(errors))
+    }
+}
+
+fn body_bytes(request: &Request) -> Result<&[u8], Problem> {
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The body is larger than {MAX_BODY_BYTES} bytes."),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Reads a JSON body: malformed JSON → 400; a field of the wrong type or
+/// value → 422 naming the field.
+pub fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
+    let bytes = body_bytes(request)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "A JSON body is required.",
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return Problem::new(
+                StatusCode::BAD_REQUEST,
+                format!("The body is not valid JSON: {inner}"),
+            );
+        }
+        Problem::invalid_fields(vec![field_error(&path, &inner.to_string())])
+    })?;
+    // Exactly one JSON value (SPEC §6): trailing bytes are refused, not ignored.
+    deserializer.end().map_err(|_| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "The body holds more than one JSON value.",
+        )
+    })?;
+    Ok(value)
+}
+
+/// Reads a form post (`application/x-www-form-urlencoded`, what HTML forms
+/// send) or, for any other content type, a JSON body.
+pub fn parse_form_or_json<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return parse_json(request);
+    }
+    let bytes = body_bytes(request)?;
+    serde_urlencoded::from_bytes(bytes).map_err(|e| {
+        Problem::invalid_fields(vec![FieldError {
+            field: "body".into(),
+            message: e.to_string(),
+        }])
+    })
+}
+
+/// Whether the caller asked for JSON (`Accept: application/json`) rather than a page.
+pub fn wants_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/json"))
+}
+
+/// The reader's preferred language among ours, from `Accept-Language`, for
+/// pages that know nothing else about the reader.
+pub fn preferred_language(request: &Request) -> domain::contact::Language {
+    let first = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|tag| tag.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if first.starts_with("en") {
+        domain::contact::Language::En
+    } else {
+        domain::contact::Language::Fr
+    }
+}
+
+/// serde reports a missing field at its parent: name the field itself.
+fn field_error(path: &str, message: &str) -> FieldError {
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_string();
+    if let Some(missing) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    {
+        let field = if path == "." {
+            missing.to_string()
+        } else {
+            format!("{path}.{missing}")
+        };
+        return FieldError {
+            field,
+            message: "is required".into(),
+        };
+    }
+    FieldError {
+        field: if path == "." {
+            "body".into()
+        } else {
+            path.to_string()
+        },
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_fields_are_named_by_their_own_path() {
+        assert_eq!(field_error(".", "missing field `name`").field, "name");
+        assert_eq!(
+            field_error("patient", "missing field `last_name` at line 1 column 40").field,
+            "patient.last_name"
+        );
+        let wrong = field_error(
+            "secretariat_phone",
+            "is not a valid phone number at line 1 column 9",
+        );
+        assert_eq!(wrong.message, "is not a valid phone number");
+    }
+}

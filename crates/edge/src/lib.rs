@@ -1,0 +1,8 @@
+//! The HTTP edge of the API functions: request text turned into domain types
+//! once ([`http`]), problem+json answers, the patients' pages ([`pages`]) and
+//! the JSON shapes of SPEC §6.5 ([`views`]).
+
+pub mod http;
+pub mod pages;
+pub mod problems;
+pub mod views;

@@ -1,0 +1,362 @@
+//! The small HTML pages patients reach from their links (SPEC §6.4): rendered on
+//! the server, usable without JavaScript, readable on a phone, in the patient's
+//! language. The reason of the appointment never appears on them.
+
+use chrono::Duration;
+use domain::appointment::Status;
+use domain::contact::Language;
+use domain::links::{LinkToken, PublicUrls};
+use domain::messages::{PractitionerCard, dates, templates};
+use domain::rules::online_change::{self, WhyNot};
+use domain::service::patient_links::{Gone, Linked, MoveOffer};
+use domain::settings::PractitionerSettings;
+use serde::Serialize;
+
+/// A message at the top of a page: the outcome of what the patient just did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notice {
+    kind: &'static str,
+    text: String,
+}
+
+impl Notice {
+    pub fn done(text: impl Into<String>) -> Self {
+        Self {
+            kind: "ok",
+            text: text.into(),
+        }
+    }
+    pub fn refused(text: impl Into<String>) -> Self {
+        Self {
+            kind: "refused",
+            text: text.into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Actions {
+    until: String,
+    slots_url: String,
+    cancel_url: String,
+}
+
+#[derive(Serialize)]
+struct AppointmentPage {
+    lang: &'static str,
+    heading: &'static str,
+    when: String,
+    practitioner: PractitionerCard,
+    phone_e164: String,
+    notice: Option<Notice>,
+    actions: Option<Actions>,
+    why_not: Option<String>,
+    follow_up: Option<String>,
+}
+
+fn heading(status: Status, language: Language) -> &'static str {
+    match (status, language) {
+        (Status::Booked, Language::Fr) => "Votre rendez-vous",
+        (Status::Booked, Language::En) => "Your appointment",
+        (_, Language::Fr) => "Rendez-vous annulé",
+        (_, Language::En) => "Cancelled appointment",
+    }
+}
+
+/// The appointment as the link shows it. `token` is `Some` while the link still
+/// works, so the page offers the actions the patient may take.
+pub fn appointment_page(
+    linked: &Linked,
+    token: Option<&LinkToken>,
+    urls: &PublicUrls,
+    why_not: Option<&WhyNot>,
+    notice: Option<Notice>,
+    follow_up: Option<String>,
+) -> String {
+    let settings = &linked.settings;
+    let appointment = &linked.appointment;
+    let language = linked.language();
+    let actions = match (token, why_not) {
+        (Some(token), None) => Some(Actions {
+            until: dates::long_date_time(
+                online_change::deadline(settings, appointment),
+                settings.timezone,
+                language,
+            ),
+            slots_url: urls.modify_page(token),
+            cancel_url: urls.cancel_action(token),
+        }),
+        _ => None,
+    };
+    let page = AppointmentPage {
+        lang: language.code(),
+        heading: heading(appointment.status, language),
+        when: dates::long_date_time(appointment.start, settings.timezone, language),
+        practitioner: PractitionerCard::of(settings),
+        phone_e164: settings.secretariat_phone.e164().to_string(),
+        notice,
+        actions,
+        why_not: why_not.map(|w| w.describe(settings.timezone, language)),
+        follow_up,
+    };
+    templates::render_page("appointment", language, &page)
+}
+
+#[derive(Serialize)]
+struct SlotChoice {
+    value: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct Day {
+    label: String,
+    slots: Vec<SlotChoice>,
+}
+
+#[derive(Serialize)]
+struct Window {
+    from: String,
+    to: String,
+    earlier_url: Option<String>,
+    later_url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SlotsPage {
+    lang: &'static str,
+    heading: &'static str,
+    current_label: &'static str,
+    when: String,
+    practitioner: PractitionerCard,
+    phone_e164: String,
+    notice: Option<Notice>,
+    why_not: Option<String>,
+    days: Vec<Day>,
+    window: Window,
+    submit_url: String,
+    submit_label: &'static str,
+    back_url: Option<String>,
+}
+
+/// Where a slots page posts and navigates, and what it says.
+struct SlotsPageKind {
+    heading: &'static str,
+    current_label: &'static str,
+    submit_label: &'static str,
+    /// The page itself, without query: earlier / later weeks add `from` and `to`.
+    page_url: String,
+    submit_url: String,
+    back_url: Option<String>,
+    why_not: Option<String>,
+}
+
+/// The free slots to move to, a week at a time, as one form of radio buttons.
+pub fn move_page(
+    linked: &Linked,
+    token: &LinkToken,
+    urls: &PublicUrls,
+    offer: &MoveOffer,
+    notice: Option<Notice>,
+) -> String {
+    let language = linked.language();
+    let (heading, current_label, submit_label) = match language {
+        Language::Fr => (
+            "Choisir un autre horaire",
+            "Rendez-vous actuel",
+            "Déplacer mon rendez-vous",
+        ),
+        Language::En => (
+            "Choose another time",
+            "Current appointment",
+            "Move my appointment",
+        ),
+    };
+    let kind = SlotsPageKind {
+        heading,
+        current_label,
+        submit_label,
+        page_url: urls.modify_page(token),
+        submit_url: urls.move_action(token),
+        back_url: Some(urls.appointment_page(token)),
+        why_not: offer
+            .not_allowed
+            .as_ref()
+            .map(|w| w.describe(linked.settings.timezone, language)),
+    };
+    slots_page(linked, offer, kind, notice)
+}
+
+/// The rebooking page of a cancellation SMS: free slots for the same reason,
+/// or why none and the secretariat's phone (SPEC §4.4).
+pub fn rebook_page(
+    linked: &Linked,
+    token: &LinkToken,
+    urls: &PublicUrls,
+    offer: &MoveOffer,
+    notice: Option<Notice>,
+) -> String {
+    let language = linked.language();
+    let (heading, current_label, submit_label) = match language {
+        Language::Fr => (
+            "Reprendre un rendez-vous",
+            "Rendez-vous annulé par le cabinet",
+            "Réserver ce créneau",
+        ),
+        Language::En => (
+            "Book a new appointment",
+            "Appointment cancelled by the practice",
+            "Book this slot",
+        ),
+    };
+    let kind = SlotsPageKind {
+        heading,
+        current_label,
+        submit_label,
+        page_url: urls.rebook_page(token),
+        submit_url: urls.rebook_page(token),
+        back_url: None,
+        why_not: offer
+            .not_allowed
+            .as_ref()
+            .map(|w| w.describe_rebooking(linked.settings.timezone, language)),
+    };
+    slots_page(linked, offer, kind, notice)
+}
+
+fn slots_page(
+    linked: &Linked,
+    offer: &MoveOffer,
+    kind: SlotsPageKind,
+    notice: Option<Notice>,
+) -> String {
+    let settings = &linked.settings;
+    let language = linked.language();
+    let zone = settings.timezone;
+    let mut days: Vec<Day> = Vec::new();
+    for slot in &offer.slots {
+        let label = dates::long_date(slot.start, zone, language);
+        let choice = SlotChoice {
+            value: zone.rfc3339(slot.start),
+            label: dates::time_of_day(slot.start, zone, language),
+        };
+        match days.last_mut() {
+            Some(day) if day.label == label => day.slots.push(choice),
+            _ => days.push(Day {
+                label,
+                slots: vec![choice],
+            }),
+        }
+    }
+    let span = offer.window.end - offer.window.start;
+    let page_url = |from: chrono::DateTime<chrono::Utc>| {
+        format!(
+            "{}?from={}&to={}",
+            kind.page_url,
+            encode_query(&zone.rfc3339(from)),
+            encode_query(&zone.rfc3339(from + span))
+        )
+    };
+    let window = Window {
+        from: dates::long_date(offer.window.start.max(offer.now), zone, language),
+        to: dates::long_date(offer.window.end - Duration::seconds(1), zone, language),
+        earlier_url: (offer.window.start > offer.now)
+            .then(|| page_url((offer.window.start - span).max(offer.now))),
+        later_url: Some(page_url(offer.window.end)),
+    };
+    let page = SlotsPage {
+        lang: language.code(),
+        heading: kind.heading,
+        current_label: kind.current_label,
+        when: dates::long_date_time(linked.appointment.start, zone, language),
+        practitioner: PractitionerCard::of(settings),
+        phone_e164: settings.secretariat_phone.e164().to_string(),
+        notice,
+        why_not: kind.why_not,
+        days,
+        window,
+        submit_url: kind.submit_url,
+        submit_label: kind.submit_label,
+        back_url: kind.back_url,
+    };
+    templates::render_page("slots", language, &page)
+}
+
+#[derive(Serialize)]
+struct LinkErrorPage {
+    lang: &'static str,
+    heading: &'static str,
+    explanation: &'static str,
+    practitioner: Option<PractitionerCard>,
+    phone_e164: Option<String>,
+}
+
+/// Why a link leads nowhere, and whom to call. `known` is what the link was
+/// for, when it is a real link that no longer works.
+pub fn link_error_page(known: Option<(&Linked, Gone)>, fallback_language: Language) -> String {
+    let language = known.map_or(fallback_language, |(l, _)| l.language());
+    let (heading, explanation) = match (known.map(|(_, g)| g), language) {
+        (Some(Gone::Superseded), Language::Fr) => (
+            "Ce lien n'est plus valable",
+            "Votre rendez-vous a changé depuis l'envoi de ce lien. Utilisez les liens du dernier e-mail reçu.",
+        ),
+        (Some(Gone::Superseded), Language::En) => (
+            "This link is no longer valid",
+            "Your appointment has changed since this link was sent. Use the links of the latest e-mail you received.",
+        ),
+        (Some(Gone::Expired), Language::Fr) => (
+            "Ce lien a expiré",
+            "Le rendez-vous auquel il se rapporte est passé.",
+        ),
+        (Some(Gone::Expired), Language::En) => (
+            "This link has expired",
+            "The appointment it was for is over.",
+        ),
+        (None, Language::Fr) => (
+            "Lien introuvable",
+            "Ce lien n'existe pas ou a été mal recopié. Vérifiez qu'il est complet.",
+        ),
+        (None, Language::En) => (
+            "Link not found",
+            "This link does not exist or was copied incompletely. Check that it is complete.",
+        ),
+    };
+    let settings: Option<&PractitionerSettings> = known.map(|(l, _)| &l.settings);
+    let page = LinkErrorPage {
+        lang: language.code(),
+        heading,
+        explanation,
+        practitioner: settings.map(PractitionerCard::of),
+        phone_e164: settings.map(|s| s.secretariat_phone.e164().to_string()),
+    };
+    templates::render_page("link_error", language, &page)
+}
+
+/// When the service cannot answer: try again, or call.
+pub fn unavailable_page(language: Language) -> String {
+    let (heading, explanation) = match language {
+        Language::Fr => (
+            "Service momentanément indisponible",
+            "Nous ne pouvons pas afficher votre rendez-vous pour l'instant. Réessayez dans quelques minutes.",
+        ),
+        Language::En => (
+            "Service temporarily unavailable",
+            "We cannot show your appointment right now. Please try again in a few minutes.",
+        ),
+    };
+    let page = LinkErrorPage {
+        lang: language.code(),
+        heading,
+        explanation,
+        practitioner: None,
+        phone_e164: None,
+    };
+    templates::render_page("link_error", language, &page)
+}
+
+/// Percent-encodes a query value (RFC 3339 times carry `+` and `:`).
+fn encode_query(value: &str) -> String {
+    serde_urlencoded::to_string([("v", value)])
+        .map(|s| s.trim_start_matches("v=").to_string())
+        .unwrap_or_default()
+}

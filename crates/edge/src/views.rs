@@ -1,0 +1,234 @@
+//! The JSON shapes of SPEC §6.5, built from the domain. Times are shown in the
+//! practitioner's zone, with its offset.
+
+use domain::appointment::{Appointment, Source, Status};
+use domain::communications::{Channel, DeliveryState, MessageKind};
+use domain::reminder::ReminderOutlook;
+use domain::service::booking::AppointmentDetails;
+use domain::settings::PractitionerSettings;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AppointmentView {
+    pub id: String,
+    pub practitioner_id: String,
+    pub reason_id: String,
+    pub start: String,
+    pub end: String,
+    pub status: Status,
+    pub source: Source,
+    pub version: u32,
+    pub replaces: Option<String>,
+    pub patient: PatientView,
+    pub patient_can_modify_online: bool,
+    pub reminders: RemindersView,
+    pub communications: Vec<CommunicationView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PatientView {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub language: &'static str,
+}
+
+/// `null` per channel when no reminder of that channel applies.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RemindersView {
+    pub email: Option<ReminderView>,
+    pub sms: Option<ReminderView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReminderView {
+    pub due_at: String,
+    pub state: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CommunicationView {
+    pub kind: MessageKind,
+    pub channel: Channel,
+    pub state: DeliveryState,
+    pub reason: Option<String>,
+    pub reason_code: Option<String>,
+    pub at: String,
+}
+
+impl AppointmentView {
+    pub fn new(details: &AppointmentDetails) -> Self {
+        let zone = details.zone;
+        let appointment = &details.appointment;
+        let patient = &appointment.patient;
+        let reminder = |r: Option<ReminderOutlook>| {
+            r.map(|r| ReminderView {
+                due_at: zone.rfc3339(r.due_at),
+                state: r.state.as_str(),
+            })
+        };
+        Self {
+            id: appointment.id.to_string(),
+            practitioner_id: appointment.practitioner_id.to_string(),
+            reason_id: appointment.reason_id.to_string(),
+            start: zone.rfc3339(appointment.start),
+            end: zone.rfc3339(appointment.end),
+            status: appointment.status,
+            source: appointment.source,
+            version: appointment.version,
+            replaces: appointment.replaces.map(|id| id.to_string()),
+            patient: PatientView {
+                first_name: patient.first_name.as_str().to_string(),
+                last_name: patient.last_name.as_str().to_string(),
+                email: patient.email.as_ref().map(|e| e.as_str().to_string()),
+                mobile: patient.mobile.as_ref().map(|m| m.e164().to_string()),
+                language: details.language.code(),
+            },
+            patient_can_modify_online: details.patient_can_modify_online,
+            reminders: RemindersView {
+                email: reminder(details.reminders.email),
+                sms: reminder(details.reminders.sms),
+            },
+            communications: details
+                .communications
+                .iter()
+                .map(|c| CommunicationView {
+                    kind: c.kind,
+                    channel: c.channel,
+                    state: c.state,
+                    reason: c.reason.clone(),
+                    reason_code: c.reason_code.clone(),
+                    at: zone.rfc3339(c.at),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The practitioner as patient pages show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PractitionerView {
+    pub name: String,
+    pub address: Option<String>,
+}
+
+/// `GET /a/{token}` (and the answer of its actions), SPEC §6.5.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatientLinkView {
+    pub status: Status,
+    pub start: String,
+    pub end: String,
+    pub practitioner: PractitionerView,
+    pub can_modify: bool,
+    pub can_cancel: bool,
+    pub why_not: Option<String>,
+    pub secretariat_phone: String,
+}
+
+impl PatientLinkView {
+    pub fn new(
+        appointment: &Appointment,
+        settings: &PractitionerSettings,
+        why_not: Option<String>,
+    ) -> Self {
+        let zone = settings.timezone;
+        Self {
+            status: appointment.status,
+            start: zone.rfc3339(appointment.start),
+            end: zone.rfc3339(appointment.end),
+            practitioner: PractitionerView {
+                name: settings.name.clone(),
+                address: settings.address.clone(),
+            },
+            can_modify: why_not.is_none(),
+            can_cancel: why_not.is_none(),
+            why_not,
+            secretariat_phone: settings.secretariat_phone.e164().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SlotView {
+    pub start: String,
+    pub end: String,
+}
+
+/// `{"slots": [{start, end}]}` (SPEC §6.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct SlotsView {
+    pub slots: Vec<SlotView>,
+    /// Why no slot is offered, when the patient may not move (patient links).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
+}
+
+impl SlotsView {
+    pub fn new(slots: &[domain::time::TimeRange], settings: &PractitionerSettings) -> Self {
+        let zone = settings.timezone;
+        Self {
+            slots: slots
+                .iter()
+                .map(|s| SlotView {
+                    start: zone.rfc3339(s.start),
+                    end: zone.rfc3339(s.end),
+                })
+                .collect(),
+            why_not: None,
+        }
+    }
+}
+
+/// The appointment a rebooking link is about (SPEC §6.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct CancelledView {
+    pub start: String,
+    pub end: String,
+    pub practitioner: PractitionerView,
+}
+
+/// `GET /r/{token}` (SPEC §6.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct RebookView {
+    pub cancelled: CancelledView,
+    pub can_rebook: bool,
+    pub slots: Vec<SlotView>,
+    pub secretariat_phone: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
+}
+
+impl RebookView {
+    pub fn new(
+        cancelled: &Appointment,
+        settings: &PractitionerSettings,
+        slots: &[domain::time::TimeRange],
+        why_not: Option<String>,
+    ) -> Self {
+        let zone = settings.timezone;
+        Self {
+            cancelled: CancelledView {
+                start: zone.rfc3339(cancelled.start),
+                end: zone.rfc3339(cancelled.end),
+                practitioner: PractitionerView {
+                    name: settings.name.clone(),
+                    address: settings.address.clone(),
+                },
+            },
+            can_rebook: why_not.is_none(),
+            slots: SlotsView::new(slots, settings).slots,
+            secretariat_phone: settings.secretariat_phone.e164().to_string(),
+            why_not,
+        }
+    }
+}
+
+/// `POST /r/{token}` answers 201 with the replacement (SPEC §6.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplacementView {
+    pub id: String,
+    pub start: String,
+    pub end: String,
+    pub status: Status,
+}

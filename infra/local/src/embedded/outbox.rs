@@ -1,0 +1,115 @@
+//! Local mode's outbox: messages are kept for `GET /dev/outbox` instead of being sent.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::communications::{Channel, MessageKind};
+use domain::ids::AppointmentId;
+use domain::messages::{OutgoingEmail, OutgoingSms};
+use domain::ports::{Clock, Mailer, SendError, SmsSender};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+/// One message as `GET /dev/outbox` shows it (SPEC §8).
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub channel: Channel,
+    pub to: String,
+    pub kind: MessageKind,
+    pub appointment_id: AppointmentId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    pub links: Vec<String>,
+    pub sent_at: DateTime<Utc>,
+}
+
+pub struct Outbox {
+    clock: Arc<dyn Clock>,
+    messages: Mutex<Vec<OutboxMessage>>,
+    /// Failures to return before accepting messages again (tests of retries).
+    failures: Mutex<VecDeque<SendError>>,
+}
+
+impl Outbox {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            messages: Mutex::new(Vec::new()),
+            failures: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Oldest first.
+    pub fn messages(&self) -> Vec<OutboxMessage> {
+        self.messages.lock().expect("outbox lock").clone()
+    }
+
+    /// The next sends fail with these errors, in order.
+    pub fn fail_next(&self, errors: impl IntoIterator<Item = SendError>) {
+        self.failures.lock().expect("outbox lock").extend(errors);
+    }
+
+    /// Failures set with [`Self::fail_next`] not returned yet.
+    pub fn failures_left(&self) -> usize {
+        self.failures.lock().expect("outbox lock").len()
+    }
+
+    fn take_failure(&self) -> Option<SendError> {
+        self.failures.lock().expect("outbox lock").pop_front()
+    }
+
+    fn push(&self, mut message: OutboxMessage) {
+        let mut messages = self.messages.lock().expect("outbox lock");
+        message.id = format!("msg-{}", messages.len() + 1);
+        messages.push(message);
+    }
+}
+
+#[async_trait]
+impl Mailer for Outbox {
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), SendError> {
+        if let Some(failure) = self.take_failure() {
+            return Err(failure);
+        }
+        self.push(OutboxMessage {
+            id: String::new(),
+            channel: Channel::Email,
+            to: email.to.as_str().to_string(),
+            kind: email.kind,
+            appointment_id: email.appointment_id,
+            subject: Some(email.subject.clone()),
+            text: email.text.clone(),
+            html: Some(email.html.clone()),
+            links: email.links.clone(),
+            sent_at: self.clock.now(),
+        });
+        Ok(())
+    }
+}
+
+/// SMS land in the same outbox, with channel `sms` (SPEC §8).
+#[async_trait]
+impl SmsSender for Outbox {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<(), SendError> {
+        if let Some(failure) = self.take_failure() {
+            return Err(failure);
+        }
+        self.push(OutboxMessage {
+            id: String::new(),
+            channel: Channel::Sms,
+            to: sms.to.e164().to_string(),
+            kind: sms.kind,
+            appointment_id: sms.appointment_id,
+            subject: None,
+            text: sms.text.clone(),
+            html: None,
+            links: sms.links.clone(),
+            sent_at: self.clock.now(),
+        });
+        Ok(())
+    }
+}

@@ -8,7 +8,8 @@ use aws_adapters::dynamo::DynamoStore;
 use domain::appointment::{Appointment, Change, Status};
 use domain::fixtures::{at, booked};
 use domain::ids::AppointmentId;
-use domain::ports::{InsertError, Store};
+use domain::ports::InsertError;
+use domain::ports::capabilities::*;
 use local::embedded::MemoryStore;
 use std::sync::Arc;
 

@@ -9,7 +9,8 @@ use domain::appointment::Appointment;
 use domain::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey, MessageKind};
 use domain::fixtures::{at, booked};
 use domain::ids::{AppointmentId, PractitionerId};
-use domain::ports::{Claim, InsertError, Store};
+use domain::ports::capabilities::*;
+use domain::ports::{Claim, InsertError};
 use domain::time::TimeRange;
 use std::sync::Arc;
 

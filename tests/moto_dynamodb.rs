@@ -27,6 +27,8 @@ fn appointment(start: &str, minutes: i64) -> Appointment {
     appointment
 }
 
+/// Needs moto's requests served one at a time, as AWS applies transactions
+/// (docs/decisions.md, "Moto runs one request at a time").
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs moto: run through `make test`"]
 async fn concurrent_bookings_of_one_slot_store_exactly_one() {

@@ -309,9 +309,11 @@ class Page:
             return WebDriverWait(self.driver, WAIT_SECONDS).until(found)
         except Exception:
             self.shot("timeout")
+            lines = self.body_text().splitlines()
+            shown = "\n".join(lines[:12] + (["…"] if len(lines) > 12 else []))
             raise AssertionError(
                 f"no visible {css!r}{f' containing {text!r}' if text else ''} on "
-                f"{self.driver.current_url}:\n{self.body_text()}") from None
+                f"{self.driver.current_url}, which reads:\n{shown}") from None
 
     def click(self, css, text=None):
         """Clicks an element and waits for the next page to load."""

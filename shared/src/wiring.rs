@@ -9,11 +9,34 @@ use crate::links::PublicUrls;
 use crate::mail::{NoSms, SesMailer, SnsSmsSender};
 use crate::service::delivery::Delivery;
 use crate::store::DynamoStore;
-use aws_config::SdkConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use std::sync::Arc;
 
 pub async fn aws_config() -> SdkConfig {
-    aws_config::load_from_env().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
+        .load()
+        .await
+}
+
+/// The roots of Amazon Trust Services, which issue the certificates of the AWS
+/// endpoints these functions call (DynamoDB, SES, SNS, EventBridge): Amazon
+/// Root CA 1–4 and the Starfield Services root that cross-signs them.
+const AWS_ROOTS: &str = include_str!("aws_roots.pem");
+
+/// The SDK's default HTTPS client (hyper 1, rustls on aws-lc) trusting the
+/// roots above instead of the machine's store: reading and parsing a system
+/// store (292 files here) was most of a function's init (issue 14).
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    let tls = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(AWS_ROOTS))
+        .build()
+        .expect("a TLS context of compiled-in roots");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(tls)
+        .build_https()
 }
 
 pub fn store(aws: &SdkConfig) -> Result<Arc<DynamoStore>, ConfigError> {

@@ -201,6 +201,8 @@ class Run:
         self.done = threading.Event()
         self.second_next = threading.Event()
         self.nexts = 0
+        self.pid = None
+        self.cpu_init_ns = self.cpu_done_ns = None
         self.aws_calls = []
 
 
@@ -216,6 +218,7 @@ class RuntimeApi:
             run.nexts += 1
             if run.nexts == 1:
                 run.t_next1 = t_head
+                run.cpu_init_ns = cpu_ns(run.pid)
                 deadline = int(time.time() * 1000) + 15_000
                 respond(conn, 200, run.event, [
                     ("Content-Type", "application/json"),
@@ -238,6 +241,7 @@ class RuntimeApi:
         if method == "POST" and path.startswith(f"{base}/invocation/"):
             kind = "response" if path.endswith("/response") else "error"
             run.t_done = t_head
+            run.cpu_done_ns = cpu_ns(run.pid)
             run.outcome = (kind, body)
             respond(conn, 202, b'{"status":"OK"}', [("Content-Type", "application/json")])
             run.done.set()
@@ -313,11 +317,31 @@ class AwsStub:
 
 # ------------------------------------------------------------- one run
 
-def vm_hwm_kb(pid):
+def cpu_ns(pid):
+    """CPU time of all the process's threads so far (ns, /proc/<pid>/task/*/schedstat):
+    unlike the wall-clock times, it does not grow while the process waits for
+    a core that others' builds hold."""
+    if pid is None:
+        return None
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+    except OSError:
+        return None
+    return total
+
+
+def memory_kb(pid):
+    """VmHWM (peak resident set), and the anonymous and file-backed parts of
+    the resident set now, from /proc/<pid>/status."""
+    fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return None
+        name, _, value = line.partition(":")
+        if name in ("VmHWM", "RssAnon", "RssFile"):
+            fields[name] = int(value.split()[0])
+    return fields
 
 
 def run_once(runtime, aws, binary_path, env, event, log_path, timeout=10.0):
@@ -330,6 +354,7 @@ def run_once(runtime, aws, binary_path, env, event, log_path, timeout=10.0):
     ]
     t0 = time.perf_counter_ns()
     pid = os.posix_spawn(str(binary_path), [str(binary_path)], env, file_actions=fa)
+    run.pid = pid
     try:
         if not run.done.wait(timeout):
             raise RuntimeError(f"no answer within {timeout} s (log: {log_path})")
@@ -338,7 +363,8 @@ def run_once(runtime, aws, binary_path, env, event, log_path, timeout=10.0):
             raise RuntimeError(f"{kind}: {body[:500]!r} (log: {log_path})")
         if not run.second_next.wait(timeout):
             raise RuntimeError(f"no second /next (log: {log_path})")
-        rss = vm_hwm_kb(pid)
+        memory = memory_kb(pid)
+        rss = memory.get("VmHWM")
         if rss is None:
             raise RuntimeError(f"no VmHWM: the process ended (log: {log_path})")
     finally:
@@ -348,6 +374,11 @@ def run_once(runtime, aws, binary_path, env, event, log_path, timeout=10.0):
         "init_ms": (run.t_next1 - t0) / 1e6,
         "invoke_ms": (run.t_done - run.t_handed) / 1e6,
         "rss_kb": rss,
+        "init_cpu_ms": run.cpu_init_ns / 1e6 if run.cpu_init_ns is not None else float("nan"),
+        "invoke_cpu_ms": (run.cpu_done_ns - run.cpu_init_ns) / 1e6
+        if None not in (run.cpu_done_ns, run.cpu_init_ns) else float("nan"),
+        "anon_kb": memory.get("RssAnon"),
+        "file_kb": memory.get("RssFile"),
         "calls": run.aws_calls,
         "answer": body,
     }
@@ -383,6 +414,8 @@ def main():
     ap.add_argument("--only", default="", help="binaries, comma- or space-separated (default: every function of template.yaml)")
     ap.add_argument("--json", type=Path, help="write the raw samples and medians here")
     ap.add_argument("--seed", type=int, default=14)
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                    help="one more variable for the functions (not the hello-world); repeatable")
     args = ap.parse_args()
 
     functions = template_functions(ROOT / "template.yaml")
@@ -419,6 +452,7 @@ def main():
     events = {HELLO: b'{"hello":"world"}'}
     for n in names:
         envs[n] = dict(base_env, AWS_LAMBDA_FUNCTION_NAME=n, **functions[n])
+        envs[n].update(kv.split("=", 1) for kv in args.env)
         events[n] = sample_event(n)
 
     logs = Path(tempfile.mkdtemp(prefix="bench-coldstart-"))
@@ -442,7 +476,12 @@ def main():
         med[n] = {
             "init_ms": statistics.median(s["init_ms"] for s in ss),
             "invoke_ms": statistics.median(s["invoke_ms"] for s in ss),
+            "init_min_ms": min(s["init_ms"] for s in ss),
+            "init_cpu_ms": statistics.median(s["init_cpu_ms"] for s in ss),
+            "invoke_cpu_ms": statistics.median(s["invoke_cpu_ms"] for s in ss),
             "rss_mb": statistics.median(s["rss_kb"] for s in ss) / 1024,
+            "anon_mb": statistics.median(s["anon_kb"] for s in ss) / 1024,
+            "file_mb": statistics.median(s["file_kb"] for s in ss) / 1024,
             "bin_mb": binaries[n].stat().st_size / 1e6,
             "zip_mb": zip_size(binaries[n]) / 1e6,
             "runs": len(ss),
@@ -458,13 +497,16 @@ def main():
     print(f"{args.runs} interleaved runs per function ({h['runs']} hello-world runs), medians; "
           f"(×) = ratio to the hello-world; load average {load_before:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after; logs of the last runs in {logs}\n")
-    print("| binary | init ms | first invoke ms | peak RSS MB | binary MB | zip MB | first invoke |")
-    print("|---|---|---|---|---|---|---|")
+    print("| binary | init ms | init ms, min | init CPU ms | first invoke ms | invoke CPU ms | "
+          "peak RSS MB | RSS anon + file MB | binary MB | zip MB | first invoke |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in [HELLO] + names:
         calls = ", ".join(f"{c}×{med[n]['calls'].count(c)}" if med[n]['calls'].count(c) > 1 else c
                           for c in dict.fromkeys(med[n]["calls"]))
         print(f"| {'hello-world' if n == HELLO else n} | {cell(n, 'init_ms', '.2f')} | "
-              f"{cell(n, 'invoke_ms', '.2f')} | {cell(n, 'rss_mb', '.1f')} | "
+              f"{cell(n, 'init_min_ms', '.2f')} | {cell(n, 'init_cpu_ms', '.2f')} | "
+              f"{cell(n, 'invoke_ms', '.2f')} | {cell(n, 'invoke_cpu_ms', '.2f')} | {cell(n, 'rss_mb', '.1f')} | "
+              f"{med[n]['anon_mb']:.1f} + {med[n]['file_mb']:.1f} | "
               f"{cell(n, 'bin_mb', '.1f')} | {cell(n, 'zip_mb', '.2f')} | "
               f"{med[n]['answer']}{'; ' + calls if calls else ''} |")
     if args.json:

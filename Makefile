@@ -86,7 +86,7 @@ run: build-deps
 # The same server, its handlers on moto through the AWS adapters (README,
 # "Local mode against AWS services"); moto's own record: $MOTO_ENDPOINT/moto-api/.
 run-moto: venv build-deps
-	infra/tools/with-moto.sh env AGENDA_BACKEND=aws AGENDA_CREATE_RESOURCES=1 \
+	infra/tools/with-moto.sh env AGENDA_BACKEND=aws AGENDA_CREATE_RESOURCES=1 AGENDA_INSECURE_LOCAL=1 \
 		TABLE_NAME=agenda EVENT_BUS_NAME=communications SENDER_EMAIL=rdv@example.org \
 		PORT=$(PORT) HOST=$(HOST) bash -c 'AWS_ENDPOINT_URL=$$MOTO_ENDPOINT exec cargo run -p local --bin agenda-local'
 

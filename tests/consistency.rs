@@ -375,7 +375,7 @@ fn every_variable_a_function_declares_is_set_for_it_and_no_other() {
             }
         }
         for name in own.keys() {
-            if !declared.iter().any(|v| &v.name == name) {
+            if !declared.iter().any(|v| v.name == name.as_str()) {
                 problems.push(format!(
                     "template.yaml sets {name} for {id}, whose NEEDS do not declare it"
                 ));
@@ -385,11 +385,15 @@ fn every_variable_a_function_declares_is_set_for_it_and_no_other() {
     // Globals serve every function: each must be read by all of them.
     let everywhere: &[Variable] = &[LOG_FILTER];
     for name in globals.keys() {
-        if everywhere.iter().any(|v| &v.name == name) {
+        if everywhere.iter().any(|v| v.name == name.as_str()) {
             continue;
         }
         for (function, needs) in declared_functions() {
-            if !needs.all_variables().iter().any(|v| &v.name == name) {
+            if !needs
+                .all_variables()
+                .iter()
+                .any(|v| v.name == name.as_str())
+            {
                 problems.push(format!(
                     "template.yaml's Globals set {name} for {}, whose NEEDS do not declare it",
                     function.id
@@ -601,14 +605,25 @@ fn the_keys_and_indexes_the_code_names_exist_in_the_table() {
     fail_with(problems);
 }
 
+/// A confirmation e-mail sent at `at`, as the communications log keeps it.
+fn sent_entry(at: chrono::DateTime<chrono::Utc>) -> domain::communications::CommunicationEntry {
+    use domain::communications::{Channel, CommunicationEntry, DeliveryState, MessageKind};
+    CommunicationEntry {
+        kind: MessageKind::Confirmation,
+        channel: Channel::Email,
+        state: DeliveryState::Sent,
+        reason: None,
+        reason_code: None,
+        at,
+    }
+}
+
 /// Calls every operation of the table adapter's port on moto, each once at
 /// least, on paths that succeed: every write, read, query and transaction.
 async fn exercise_the_table(store: &DynamoStore) {
     use domain::absence::{Absence, AbsenceId};
     use domain::appointment::{Change, Status};
-    use domain::communications::{
-        Channel, CommunicationEntry, DeliveryState, MessageKey, MessageKind,
-    };
+    use domain::communications::{Channel, MessageKey, MessageKind};
     use domain::fixtures::{at, booked, dr_martin};
     use domain::links::{LinkGrant, LinkPurpose, TokenHash};
     use domain::ports::{Claim, Store};
@@ -673,14 +688,7 @@ async fn exercise_the_table(store: &DynamoStore) {
         store.claim_message(&key, now, lease).await.unwrap(),
         Claim::Granted
     );
-    let entry = CommunicationEntry {
-        kind: MessageKind::Confirmation,
-        channel: Channel::Email,
-        state: DeliveryState::Sent,
-        reason: None,
-        reason_code: None,
-        at: now,
-    };
+    let entry = sent_entry(now);
     store.settle_message(&key, &entry).await.unwrap();
     store.mark_published(&key).await.unwrap();
     assert_eq!(
@@ -726,9 +734,7 @@ async fn exercise_the_table(store: &DynamoStore) {
 #[tokio::test]
 #[ignore = "needs moto: run through `make test`"]
 async fn each_adapters_iam_actions_are_what_it_calls() {
-    use domain::communications::{
-        Channel, CommunicationEntry, CommunicationEvent, DeliveryState, MessageKind,
-    };
+    use domain::communications::{CommunicationEvent, MessageKind};
     use domain::contact::{Email, Mobile};
     use domain::fixtures::at;
     use domain::ids::{AppointmentId, PractitionerId};
@@ -780,14 +786,7 @@ async fn each_adapters_iam_actions_are_what_it_calls() {
         practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
         appointment_id,
         message: "confirmation#email#v000001".into(),
-        entry: CommunicationEntry {
-            kind: MessageKind::Confirmation,
-            channel: Channel::Email,
-            state: DeliveryState::Sent,
-            reason: None,
-            reason_code: None,
-            at: at("2026-11-27T10:00:00Z"),
-        },
+        entry: sent_entry(at("2026-11-27T10:00:00Z")),
     })
     .await
     .unwrap();

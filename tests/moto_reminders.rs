@@ -9,7 +9,8 @@ use chrono::Duration;
 use domain::communications::Channel;
 use domain::fixtures::{at, booked};
 use domain::ids::{AppointmentId, PractitionerId};
-use domain::ports::{Claim, Store};
+use domain::ports::Claim;
+use domain::ports::capabilities::*;
 use domain::reminder::ScheduledReminder;
 
 async fn store() -> DynamoStore {

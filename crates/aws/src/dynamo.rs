@@ -19,7 +19,9 @@ use domain::communications::Channel;
 use domain::communications::{CommunicationEntry, MessageKey};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
-use domain::ports::{Claim, InsertError, Store, StoreError};
+use domain::ports::{
+    AgendaStore, Claim, DueIndex, InsertError, LinkStore, MessageLog, SettingsStore, StoreError,
+};
 use domain::reminder::ScheduledReminder;
 use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
 use domain::time::TimeRange;
@@ -375,7 +377,7 @@ impl HasRange for Absence {
 }
 
 #[async_trait]
-impl Store for DynamoStore {
+impl SettingsStore for DynamoStore {
     async fn put_settings(&self, settings: &PractitionerSettings) -> Result<(), StoreError> {
         self.put(to_sdk(&SettingsItem::new(settings))?).await
     }
@@ -389,7 +391,10 @@ impl Store for DynamoStore {
             .map(|i| from_sdk::<SettingsItem>(i).map(|s| s.settings))
             .transpose()
     }
+}
 
+#[async_trait]
+impl AgendaStore for DynamoStore {
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<(), InsertError> {
         self.write(&[(None, appointment)]).await
     }
@@ -465,7 +470,10 @@ impl Store for DynamoStore {
             .await?;
         overlapping(items, |i: AppointmentItem| i.appointment, range)
     }
+}
 
+#[async_trait]
+impl MessageLog for DynamoStore {
     async fn claim_message(
         &self,
         key: &MessageKey,
@@ -576,7 +584,10 @@ impl Store for DynamoStore {
         entries.sort_by_key(|e| e.at);
         Ok(entries)
     }
+}
 
+#[async_trait]
+impl LinkStore for DynamoStore {
     async fn put_link(&self, hash: &TokenHash, grant: &LinkGrant) -> Result<(), StoreError> {
         self.put(to_sdk(&LinkItem::new(hash, grant))?).await
     }
@@ -587,7 +598,10 @@ impl Store for DynamoStore {
             .map(|i| from_sdk::<LinkItem>(i).map(|l| l.grant))
             .transpose()
     }
+}
 
+#[async_trait]
+impl DueIndex for DynamoStore {
     // Reminders
 
     async fn put_reminder(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {

@@ -24,7 +24,8 @@ use domain::contact::Email;
 use domain::fixtures::{at, booked};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::messages::OutgoingEmail;
-use domain::ports::{Claim, EventPublisher, InsertError, Mailer, SendError, Store, StoreError};
+use domain::ports::capabilities::*;
+use domain::ports::{Claim, EventPublisher, InsertError, Mailer, SendError, StoreError};
 use domain::time::TimeRange;
 use std::collections::HashMap;
 

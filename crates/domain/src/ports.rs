@@ -57,14 +57,20 @@ pub enum Claim {
     InFlight,
 }
 
+/// Practitioners' settings documents (SPEC §2).
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait SettingsStore: Send + Sync {
     async fn put_settings(&self, settings: &PractitionerSettings) -> Result<(), StoreError>;
     async fn settings(
         &self,
         id: &PractitionerId,
     ) -> Result<Option<PractitionerSettings>, StoreError>;
+}
 
+/// Appointments and absences: the agenda, whose writes keep SPEC §3's
+/// promise that nothing booked ever overlaps.
+#[async_trait]
+pub trait AgendaStore: Send + Sync {
     /// Stores a new booked appointment unless it overlaps another booked one of the
     /// same practitioner, atomically with respect to concurrent inserts.
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<(), InsertError>;
@@ -104,7 +110,12 @@ pub trait Store: Send + Sync {
         practitioner: &PractitionerId,
         range: TimeRange,
     ) -> Result<Vec<Absence>, StoreError>;
+}
 
+/// The communications log (SPEC §5) and the claims that make each message
+/// go out once.
+#[async_trait]
+pub trait MessageLog: Send + Sync {
     /// Claims the right to send the message `key`. A claim older than `lease`
     /// (its worker died) can be taken over.
     async fn claim_message(
@@ -127,13 +138,19 @@ pub trait Store: Send + Sync {
         &self,
         appointment: &AppointmentId,
     ) -> Result<Vec<CommunicationEntry>, StoreError>;
+}
 
+/// Patient links (SPEC §5): stored by the hash of their token only.
+#[async_trait]
+pub trait LinkStore: Send + Sync {
     async fn put_link(&self, hash: &TokenHash, grant: &LinkGrant) -> Result<(), StoreError>;
     async fn link(&self, hash: &TokenHash) -> Result<Option<LinkGrant>, StoreError>;
+}
 
-    // Reminders (SPEC §4.3): the due index. One entry per appointment and
-    // channel; the sweep reads entries by due time through a sparse index.
-
+/// Reminders (SPEC §4.3): the due index. One entry per appointment and
+/// channel; the sweep reads entries by due time through a sparse index.
+#[async_trait]
+pub trait DueIndex: Send + Sync {
     /// Creates or replaces the due entry of `reminder.appointment_id` and
     /// `reminder.channel`.
     async fn put_reminder(&self, reminder: &ScheduledReminder) -> Result<(), StoreError>;
@@ -155,6 +172,12 @@ pub trait Store: Send + Sync {
     /// meanwhile (the appointment moved, the settings changed).
     async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError>;
 }
+
+/// The whole table, as an adapter provides it. Services never ask for all of
+/// it: each states the capabilities it uses as bounds on its store type.
+pub trait Store: SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex {}
+
+impl<T: SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + ?Sized> Store for T {}
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum SendError {
@@ -184,4 +207,10 @@ pub trait EventPublisher: Send + Sync {
 #[async_trait]
 pub trait SmsSender: Send + Sync {
     async fn send_sms(&self, sms: &OutgoingSms) -> Result<(), SendError>;
+}
+
+/// Every capability of the store at once, for code that holds a whole store
+/// (local mode, adapters' tests): `use domain::ports::capabilities::*;`.
+pub mod capabilities {
+    pub use super::{AgendaStore, DueIndex, LinkStore, MessageLog, SettingsStore, Store};
 }

@@ -3,7 +3,7 @@
 
 use booking::BookingApi;
 use chrono::{DateTime, Utc};
-use domain::ports::Store;
+use domain::ports::capabilities::*;
 use lambda_http::{Body, Request};
 use local::embedded::AdjustableClock;
 use local::embedded::MemoryStore;

@@ -8,7 +8,8 @@ use domain::appointment::{Appointment, AppointmentRequest, PatientRequest, Sourc
 use domain::communications::DeliveryState;
 use domain::ids::PractitionerId;
 use domain::links::{LinkToken, PublicUrls};
-use domain::ports::{SendError, Store};
+use domain::ports::SendError;
+use domain::ports::capabilities::*;
 use domain::service::delivery::Delivery;
 use domain::settings::PractitionerSettings;
 use lambda_runtime::{Context, LambdaEvent};
@@ -60,7 +61,7 @@ async fn world() -> World {
     let settings = settings();
     store.put_settings(&settings).await.unwrap();
     let stream = store.subscribe();
-    let delivery = Delivery {
+    let delivery: Delivery = Delivery {
         store: store.clone(),
         mailer: outbox.clone(),
         sms: outbox.clone(),

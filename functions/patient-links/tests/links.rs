@@ -3,7 +3,7 @@
 
 use domain::fixtures::{at, booked, dr_martin};
 use domain::links::{LinkGrant, LinkPurpose, LinkToken, PublicUrls};
-use domain::ports::Store;
+use domain::ports::capabilities::*;
 use lambda_http::{Body, Request};
 use local::embedded::AdjustableClock;
 use local::embedded::MemoryStore;

@@ -5,7 +5,7 @@ use aws_lambda_events::event::dynamodb::Event;
 use chrono::{DateTime, Utc};
 use domain::communications::Channel;
 use domain::fixtures::{at, dr_martin};
-use domain::ports::Store;
+use domain::ports::capabilities::*;
 use domain::reminder::ScheduledReminder;
 use lambda_runtime::{Context, LambdaEvent};
 use local::embedded::AdjustableClock;

@@ -9,7 +9,8 @@ use domain::appointment::{
 use domain::communications::{Channel, DeliveryState, MessageKind};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::messages::sms::fits_one_segment;
-use domain::ports::{Clock, SendError, Store};
+use domain::ports::capabilities::*;
+use domain::ports::{Clock, SendError};
 use domain::service::booking::BookingService;
 use domain::service::delivery::Delivery;
 use domain::service::reminders::{SweepOptions, SweepReport};
@@ -86,7 +87,7 @@ async fn world(now: &str) -> World {
     let outbox = Arc::new(Outbox::new(clock.clone()));
     let events = Arc::new(RecordedEvents::new());
     let stream = store.subscribe();
-    let delivery = Delivery {
+    let delivery: Delivery = Delivery {
         store: store.clone(),
         mailer: outbox.clone(),
         sms: outbox.clone(),

@@ -3,7 +3,7 @@
 use domain::appointment::{Change, Status};
 use domain::fixtures::{at, booked, dr_martin};
 use domain::ids::AppointmentId;
-use domain::ports::Store;
+use domain::ports::capabilities::*;
 use local::embedded::AdjustableClock;
 use local::embedded::MemoryStore;
 use status_change::StatusChangeApi;

@@ -5,7 +5,7 @@
 use domain::communications::Channel;
 use domain::fixtures::{at, booked};
 use domain::ids::{AppointmentId, PractitionerId};
-use domain::ports::Store;
+use domain::ports::capabilities::*;
 use domain::reminder::ScheduledReminder;
 use local::embedded::MemoryStore;
 

@@ -3,7 +3,7 @@
 //! booking all ask here, so what is offered and what is accepted never differ.
 
 use crate::ids::AppointmentId;
-use crate::ports::{Store, StoreError};
+use crate::ports::{AgendaStore, StoreError};
 use crate::settings::{MAX_DURATION_MINUTES, PractitionerSettings, Reason};
 use crate::slots;
 use crate::time::TimeRange;
@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 /// booked appointments, except `moving` (the appointment a patient is moving, whose
 /// own time is free for it).
 pub async fn occupied(
-    store: &dyn Store,
+    store: &(impl AgendaStore + ?Sized),
     settings: &PractitionerSettings,
     window: TimeRange,
     moving: Option<AppointmentId>,
@@ -41,7 +41,7 @@ pub async fn occupied(
 }
 
 pub async fn free_slots(
-    store: &dyn Store,
+    store: &(impl AgendaStore + ?Sized),
     settings: &PractitionerSettings,
     reason: &Reason,
     window: TimeRange,
@@ -54,7 +54,7 @@ pub async fn free_slots(
 
 /// The slot starting at `start`, when it is offered now.
 pub async fn offered_slot(
-    store: &dyn Store,
+    store: &(impl AgendaStore + ?Sized),
     settings: &PractitionerSettings,
     reason: &Reason,
     start: DateTime<Utc>,

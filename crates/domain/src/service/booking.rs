@@ -4,7 +4,7 @@ use crate::appointment::{Appointment, AppointmentRequest, Source};
 use crate::communications::CommunicationEntry;
 use crate::contact::Language;
 use crate::ids::{AppointmentId, PractitionerId};
-use crate::ports::{Clock, InsertError, Store, StoreError};
+use crate::ports::{AgendaStore, Clock, InsertError, MessageLog, SettingsStore, Store, StoreError};
 use crate::reminder::Reminders;
 use crate::rules::online_change::patient_may_change_online;
 use crate::settings::PractitionerSettings;
@@ -45,14 +45,23 @@ impl From<InsertError> for BookingError {
 const MAX_AGENDA_DAYS: i64 = 92;
 const DEFAULT_AGENDA_DAYS: i64 = 7;
 
-#[derive(Clone)]
-pub struct BookingService {
-    store: Arc<dyn Store>,
+/// Clones share the store and clock.
+impl<S: ?Sized> Clone for BookingService<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+pub struct BookingService<S: ?Sized = dyn Store> {
+    store: Arc<S>,
     clock: Arc<dyn Clock>,
 }
 
-impl BookingService {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> BookingService<S> {
+    pub fn new(store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
     }
 

@@ -11,7 +11,10 @@ use crate::communications::{CommunicationEntry, CommunicationEvent, DeliveryStat
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::links::{LinkGrant, TokenHash};
 use crate::messages::{OutgoingEmail, OutgoingSms};
-use crate::ports::{Claim, Clock, EventPublisher, Mailer, SendError, SmsSender, Store, StoreError};
+use crate::ports::{
+    AgendaStore, Claim, Clock, EventPublisher, LinkStore, Mailer, MessageLog, SendError,
+    SettingsStore, SmsSender, Store, StoreError,
+};
 use crate::rules::SkipReason;
 use crate::settings::PractitionerSettings;
 use chrono::{DateTime, Duration, Utc};
@@ -64,16 +67,30 @@ pub enum Delivered {
     Deferred,
 }
 
-#[derive(Clone)]
-pub struct Delivery {
-    pub store: Arc<dyn Store>,
+/// What a message goes out through. `S` is the store: the settings, the
+/// appointment, the communications log and the links are what delivery uses.
+pub struct Delivery<S: ?Sized = dyn Store> {
+    pub store: Arc<S>,
     pub mailer: Arc<dyn Mailer>,
     pub sms: Arc<dyn SmsSender>,
     pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
 }
 
-impl Delivery {
+/// Clones share every adapter.
+impl<S: ?Sized> Clone for Delivery<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            mailer: self.mailer.clone(),
+            sms: self.sms.clone(),
+            events: self.events.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<S> {
     /// Delivers the message `key` about `appointment` (as the triggering record saw
     /// it). `compose` decides, given the current settings and appointment.
     pub async fn deliver<F>(

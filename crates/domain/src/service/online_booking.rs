@@ -5,7 +5,7 @@ use super::availability;
 use super::booking::{BookingError, requested_range};
 use crate::appointment::{AppointmentRequest, Source, Status};
 use crate::ids::{PractitionerId, ReasonId};
-use crate::ports::{Clock, InsertError, Store};
+use crate::ports::{AgendaStore, Clock, InsertError, SettingsStore, Store};
 use crate::settings::{PractitionerSettings, Reason};
 use crate::slots;
 use crate::time::{TimeRange, WindowRequest};
@@ -44,14 +44,23 @@ pub struct BookedOnline {
     pub source: Source,
 }
 
-#[derive(Clone)]
-pub struct OnlineBooking {
-    store: Arc<dyn Store>,
+/// Clones share the store and clock.
+impl<S: ?Sized> Clone for OnlineBooking<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+pub struct OnlineBooking<S: ?Sized = dyn Store> {
+    store: Arc<S>,
     clock: Arc<dyn Clock>,
 }
 
-impl OnlineBooking {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+impl<S: SettingsStore + AgendaStore + ?Sized> OnlineBooking<S> {
+    pub fn new(store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
     }
 

@@ -10,7 +10,7 @@ use super::availability;
 use crate::appointment::{Appointment, Change, Status};
 use crate::contact::Language;
 use crate::links::{LinkGrant, LinkPurpose, LinkToken};
-use crate::ports::{Clock, InsertError, Store, StoreError};
+use crate::ports::{AgendaStore, Clock, InsertError, LinkStore, SettingsStore, Store, StoreError};
 use crate::rules::online_change::{WhyNot, patient_may_change_online, patient_may_rebook_online};
 use crate::settings::PractitionerSettings;
 use crate::time::{RequestedTime, TimeRange, WindowRequest};
@@ -118,14 +118,23 @@ pub struct MoveOffer {
     pub now: DateTime<Utc>,
 }
 
-#[derive(Clone)]
-pub struct PatientLinks {
-    store: Arc<dyn Store>,
+/// Clones share the store and clock.
+impl<S: ?Sized> Clone for PatientLinks<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+pub struct PatientLinks<S: ?Sized = dyn Store> {
+    store: Arc<S>,
     clock: Arc<dyn Clock>,
 }
 
-impl PatientLinks {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
+    pub fn new(store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
     }
 

@@ -6,7 +6,7 @@ use super::booking::{AppointmentDetails, BookingError, BookingService};
 use crate::absence::{Absence, AbsenceRequest, CoveredAppointments};
 use crate::appointment::{Appointment, Change, Status};
 use crate::ids::{AppointmentId, PractitionerId};
-use crate::ports::{Clock, InsertError, Store, StoreError};
+use crate::ports::{AgendaStore, Clock, InsertError, MessageLog, SettingsStore, Store, StoreError};
 use crate::rules::status::{PractitionerStatus, Transition, transition};
 use crate::settings::PractitionerSettings;
 use serde::{Deserialize, Serialize};
@@ -53,15 +53,25 @@ pub struct AbsenceView {
     pub affected_appointments: Vec<String>,
 }
 
-#[derive(Clone)]
-pub struct PracticeService {
-    store: Arc<dyn Store>,
+pub struct PracticeService<S: ?Sized = dyn Store> {
+    store: Arc<S>,
     clock: Arc<dyn Clock>,
-    booking: BookingService,
+    booking: BookingService<S>,
 }
 
-impl PracticeService {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+/// Clones share the store and clock.
+impl<S: ?Sized> Clone for PracticeService<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            booking: self.booking.clone(),
+        }
+    }
+}
+
+impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
+    pub fn new(store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
         Self {
             booking: BookingService::new(store.clone(), clock.clone()),
             store,

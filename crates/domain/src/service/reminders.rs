@@ -13,7 +13,7 @@ use crate::appointment::Appointment;
 use crate::appointment::AppointmentChange;
 use crate::communications::{Channel, DeliveryState};
 use crate::messages::reminder::{reminder_email, reminder_sms};
-use crate::ports::{Clock, Store, StoreError};
+use crate::ports::{AgendaStore, Clock, DueIndex, SettingsStore, Store, StoreError};
 use crate::reminder::ScheduledReminder;
 use crate::rules::SkipReason;
 use crate::rules::reminders::{self, CHANNELS, Decision};
@@ -32,14 +32,23 @@ pub const REINDEX_HORIZON: Duration = Duration::days(2 * 366);
 const REINDEX_CONCURRENCY: usize = 8;
 
 /// Keeps the due index of reminders in step with appointments and settings.
-#[derive(Clone)]
-pub struct ReminderScheduler {
-    store: Arc<dyn Store>,
+/// Clones share the store and clock.
+impl<S: ?Sized> Clone for ReminderScheduler<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+pub struct ReminderScheduler<S: ?Sized = dyn Store> {
+    store: Arc<S>,
     clock: Arc<dyn Clock>,
 }
 
-impl ReminderScheduler {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+impl<S: SettingsStore + AgendaStore + DueIndex + ?Sized> ReminderScheduler<S> {
+    pub fn new(store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
     }
 

@@ -12,7 +12,9 @@ use domain::communications::Channel;
 use domain::communications::{CommunicationEntry, MessageKey};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
-use domain::ports::{Claim, InsertError, Store, StoreError};
+use domain::ports::{
+    AgendaStore, Claim, DueIndex, InsertError, LinkStore, MessageLog, SettingsStore, StoreError,
+};
 use domain::reminder::ScheduledReminder;
 use domain::settings::PractitionerSettings;
 use domain::time::TimeRange;
@@ -233,7 +235,7 @@ impl State {
 }
 
 #[async_trait]
-impl Store for MemoryStore {
+impl SettingsStore for MemoryStore {
     async fn put_settings(&self, settings: &PractitionerSettings) -> Result<(), StoreError> {
         let item = encode(&SettingsItem::new(settings))?;
         self.lock().put(item);
@@ -249,7 +251,10 @@ impl Store for MemoryStore {
         item.map(|i| decode::<SettingsItem>(i).map(|s| s.settings))
             .transpose()
     }
+}
 
+#[async_trait]
+impl AgendaStore for MemoryStore {
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<(), InsertError> {
         let item = encode(&AppointmentItem::new(appointment))?;
         let mut state = self.lock();
@@ -349,7 +354,10 @@ impl Store for MemoryStore {
         found.sort_by_key(|a| (a.start, a.id));
         Ok(found)
     }
+}
 
+#[async_trait]
+impl MessageLog for MemoryStore {
     async fn claim_message(
         &self,
         key: &MessageKey,
@@ -440,7 +448,10 @@ impl Store for MemoryStore {
         entries.sort_by_key(|e| e.at);
         Ok(entries)
     }
+}
 
+#[async_trait]
+impl LinkStore for MemoryStore {
     async fn put_link(&self, hash: &TokenHash, grant: &LinkGrant) -> Result<(), StoreError> {
         let item = encode(&LinkItem::new(hash, grant))?;
         self.lock().put(item);
@@ -452,7 +463,10 @@ impl Store for MemoryStore {
         item.map(|i| item::decode::<LinkItem>(i).map(|l| l.grant))
             .transpose()
     }
+}
 
+#[async_trait]
+impl DueIndex for MemoryStore {
     // Reminders
 
     async fn put_reminder(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {

@@ -626,7 +626,7 @@ async fn exercise_the_table(store: &DynamoStore) {
     use domain::communications::{Channel, MessageKey, MessageKind};
     use domain::fixtures::{at, booked, dr_martin};
     use domain::links::{LinkGrant, LinkPurpose, TokenHash};
-    use domain::ports::{Claim, Store};
+    use domain::ports::{AgendaStore, Claim, DueIndex, LinkStore, MessageLog, SettingsStore};
     use domain::reminder::ScheduledReminder;
     use domain::time::TimeRange;
 

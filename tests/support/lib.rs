@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod mime;
+pub mod recording;
 
 use aws::MotoRun;
 use local::backend::AwsBackend;

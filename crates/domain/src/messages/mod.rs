@@ -79,6 +79,9 @@ struct AppointmentContext<'a> {
     when: String,
     practitioner: PractitionerCard,
     links: Option<&'a ChangeLinks>,
+    /// The `/r/{token}` page of a cancellation by the practice, when the
+    /// patient may rebook online.
+    rebook_link: Option<&'a str>,
 }
 
 /// Renders `email/{template}.*` about `appointment`, in the patient's language.
@@ -97,6 +100,7 @@ pub(crate) fn appointment_email(
         when: dates::long_date_time(appointment.start, settings.timezone, language),
         practitioner: PractitionerCard::of(settings),
         links,
+        rebook_link: None,
     };
     let rendered = templates::render_email(template, language, &context);
     OutgoingEmail {
@@ -114,6 +118,22 @@ pub(crate) fn appointment_email(
     }
 }
 
+/// The title of the appointment in the patient's calendar: never the reason.
+fn calendar_title(appointment: &Appointment, settings: &PractitionerSettings) -> String {
+    match appointment.language(settings) {
+        Language::Fr => format!("Rendez-vous avec {}", settings.name),
+        Language::En => format!("Appointment with {}", settings.name),
+    }
+}
+
+fn ics(method: &str, content: String) -> Attachment {
+    Attachment {
+        filename: "rendez-vous.ics".into(),
+        content_type: format!("text/calendar; charset=utf-8; method={method}"),
+        content,
+    }
+}
+
 /// The confirmation e-mail of SPEC §4.1, with the appointment as a calendar file.
 pub fn confirmation_email(
     appointment: &Appointment,
@@ -121,16 +141,12 @@ pub fn confirmation_email(
     to: Email,
     links: Option<&ChangeLinks>,
 ) -> OutgoingEmail {
-    let title = match appointment.language(settings) {
-        Language::Fr => format!("Rendez-vous avec {}", settings.name),
-        Language::En => format!("Appointment with {}", settings.name),
-    };
+    let title = calendar_title(appointment, settings);
     OutgoingEmail {
-        attachments: vec![Attachment {
-            filename: "rendez-vous.ics".into(),
-            content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
-            content: calendar::invite(appointment, settings, &title),
-        }],
+        attachments: vec![ics(
+            "REQUEST",
+            calendar::invite(appointment, settings, &title),
+        )],
         ..appointment_email(
             "confirmation",
             MessageKind::Confirmation,
@@ -142,20 +158,63 @@ pub fn confirmation_email(
     }
 }
 
+/// The .ics that takes a cancelled appointment out of the patient's calendar.
+fn cancelled_in_calendar(appointment: &Appointment, settings: &PractitionerSettings) -> Attachment {
+    let title = calendar_title(appointment, settings);
+    ics(
+        "CANCEL",
+        calendar::cancellation(appointment, settings, &title),
+    )
+}
+
 /// The e-mail confirming a cancellation made by the patient (SPEC §4.2).
 pub fn cancellation_ack_email(
     appointment: &Appointment,
     settings: &PractitionerSettings,
     to: Email,
 ) -> OutgoingEmail {
-    appointment_email(
-        "cancellation_ack",
-        MessageKind::CancellationAck,
-        appointment,
-        settings,
+    OutgoingEmail {
+        attachments: vec![cancelled_in_calendar(appointment, settings)],
+        ..appointment_email(
+            "cancellation_ack",
+            MessageKind::CancellationAck,
+            appointment,
+            settings,
+            to,
+            None,
+        )
+    }
+}
+
+/// The e-mail telling a patient the practice cancelled (SPEC §4.4): the
+/// rebooking link, or the secretariat's phone, and the calendar entry dropped.
+pub fn practitioner_cancellation_email(
+    appointment: &Appointment,
+    settings: &PractitionerSettings,
+    to: Email,
+    rebook_link: Option<&str>,
+) -> OutgoingEmail {
+    let language = appointment.language(settings);
+    let context = AppointmentContext {
+        first_name: appointment.patient.first_name.as_str(),
+        last_name: appointment.patient.last_name.as_str(),
+        when: dates::long_date_time(appointment.start, settings.timezone, language),
+        practitioner: PractitionerCard::of(settings),
+        links: None,
+        rebook_link,
+    };
+    let rendered = templates::render_email("practitioner_cancellation", language, &context);
+    OutgoingEmail {
         to,
-        None,
-    )
+        sender_name: settings.name.clone(),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        attachments: vec![cancelled_in_calendar(appointment, settings)],
+        kind: MessageKind::PractitionerCancellation,
+        appointment_id: appointment.id,
+        links: rebook_link.map(str::to_string).into_iter().collect(),
+    }
 }
 
 #[cfg(test)]

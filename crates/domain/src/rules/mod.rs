@@ -30,6 +30,8 @@ pub enum SkipReason {
     AppointmentAlreadyStarted,
     /// Quiet hours last from before the reminder time until the appointment.
     QuietHoursUntilAppointment,
+    /// The practice cancelled after the appointment had begun (SPEC §4.4).
+    CancelledAfterStart,
 }
 
 impl SkipReason {
@@ -51,6 +53,7 @@ impl SkipReason {
             Self::PractitionerUnknown => "practitioner_unknown",
             Self::AppointmentAlreadyStarted => "appointment_already_started",
             Self::QuietHoursUntilAppointment => "quiet_hours_until_appointment",
+            Self::CancelledAfterStart => "appointment_had_started",
         }
     }
 
@@ -114,6 +117,8 @@ impl SkipReason {
             (Self::QuietHoursUntilAppointment, En) => {
                 "SMS quiet hours last until the appointment, no reminder sent"
             }
+            (Self::CancelledAfterStart, Fr) => "le rendez-vous avait déjà commencé",
+            (Self::CancelledAfterStart, En) => "the appointment had already started",
         }
     }
 }

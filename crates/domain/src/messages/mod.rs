@@ -93,6 +93,18 @@ pub(crate) fn appointment_email(
     to: Email,
     links: Option<&ChangeLinks>,
 ) -> OutgoingEmail {
+    render_appointment_email(template, kind, appointment, settings, to, links, None)
+}
+
+fn render_appointment_email(
+    template: &str,
+    kind: MessageKind,
+    appointment: &Appointment,
+    settings: &PractitionerSettings,
+    to: Email,
+    links: Option<&ChangeLinks>,
+    rebook_link: Option<&str>,
+) -> OutgoingEmail {
     let language = appointment.language(settings);
     let context = AppointmentContext {
         first_name: appointment.patient.first_name.as_str(),
@@ -100,7 +112,7 @@ pub(crate) fn appointment_email(
         when: dates::long_date_time(appointment.start, settings.timezone, language),
         practitioner: PractitionerCard::of(settings),
         links,
-        rebook_link: None,
+        rebook_link,
     };
     let rendered = templates::render_email(template, language, &context);
     OutgoingEmail {
@@ -114,7 +126,10 @@ pub(crate) fn appointment_email(
         appointment_id: appointment.id,
         links: links
             .map(|l| vec![l.modify.clone(), l.cancel.clone()])
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into_iter()
+            .chain(rebook_link.map(str::to_string))
+            .collect(),
     }
 }
 
@@ -194,26 +209,17 @@ pub fn practitioner_cancellation_email(
     to: Email,
     rebook_link: Option<&str>,
 ) -> OutgoingEmail {
-    let language = appointment.language(settings);
-    let context = AppointmentContext {
-        first_name: appointment.patient.first_name.as_str(),
-        last_name: appointment.patient.last_name.as_str(),
-        when: dates::long_date_time(appointment.start, settings.timezone, language),
-        practitioner: PractitionerCard::of(settings),
-        links: None,
-        rebook_link,
-    };
-    let rendered = templates::render_email("practitioner_cancellation", language, &context);
     OutgoingEmail {
-        to,
-        sender_name: settings.name.clone(),
-        subject: rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
         attachments: vec![cancelled_in_calendar(appointment, settings)],
-        kind: MessageKind::PractitionerCancellation,
-        appointment_id: appointment.id,
-        links: rebook_link.map(str::to_string).into_iter().collect(),
+        ..render_appointment_email(
+            "practitioner_cancellation",
+            MessageKind::PractitionerCancellation,
+            appointment,
+            settings,
+            to,
+            None,
+            rebook_link,
+        )
     }
 }
 

@@ -89,12 +89,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
     ) -> Result<AppointmentDetails, PracticeError> {
         let settings = self.booking.settings(practitioner).await?;
         for _ in 0..ATTEMPTS {
-            let current = self
-                .store
-                .appointment(id)
-                .await?
-                .filter(|a| &a.practitioner_id == practitioner)
-                .ok_or(BookingError::AppointmentNotFound)?;
+            let current = self.practitioners_appointment(practitioner, id).await?;
             let next = match transition(
                 current.status,
                 request.status,
@@ -134,12 +129,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
     ) -> Result<AppointmentDetails, PracticeError> {
         let settings = self.booking.settings(practitioner).await?;
         for _ in 0..ATTEMPTS {
-            let current = self
-                .store
-                .appointment(id)
-                .await?
-                .filter(|a| &a.practitioner_id == practitioner)
-                .ok_or(BookingError::AppointmentNotFound)?;
+            let current = self.practitioners_appointment(practitioner, id).await?;
             if !current.status.is_booked() {
                 return Err(PracticeError::NotBooked(current.status));
             }
@@ -235,6 +225,20 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
             }
         }
         Err(StoreError::Contention.into())
+    }
+
+    /// The appointment `id` of `practitioner`; another's is not found.
+    async fn practitioners_appointment(
+        &self,
+        practitioner: &PractitionerId,
+        id: &AppointmentId,
+    ) -> Result<Appointment, PracticeError> {
+        Ok(self
+            .store
+            .appointment(id)
+            .await?
+            .filter(|a| &a.practitioner_id == practitioner)
+            .ok_or(BookingError::AppointmentNotFound)?)
     }
 
     fn next_version(&self, current: &Appointment, status: Status, change: Change) -> Appointment {

@@ -85,6 +85,9 @@ pub struct OnlineBooking {
     pub modify_cancel_deadline_hours: u32,
     #[serde(default = "default_horizon_days")]
     pub booking_horizon_days: u32,
+    /// How soon at the earliest a slot may be taken online (SPEC §2, §6.3).
+    #[serde(default = "default_min_notice_hours")]
+    pub min_notice_hours: u32,
 }
 
 fn default_deadline_hours() -> u32 {
@@ -93,6 +96,9 @@ fn default_deadline_hours() -> u32 {
 fn default_horizon_days() -> u32 {
     60
 }
+fn default_min_notice_hours() -> u32 {
+    2
+}
 
 impl Default for OnlineBooking {
     fn default() -> Self {
@@ -100,6 +106,7 @@ impl Default for OnlineBooking {
             enabled: false,
             modify_cancel_deadline_hours: default_deadline_hours(),
             booking_horizon_days: default_horizon_days(),
+            min_notice_hours: default_min_notice_hours(),
         }
     }
 }
@@ -224,6 +231,12 @@ impl PractitionerSettings {
                 format!("must be between 0 and {MAX_REMINDER_HOURS}"),
             );
         }
+        if self.online_booking.min_notice_hours > MAX_REMINDER_HOURS {
+            errors.add(
+                "online_booking.min_notice_hours",
+                format!("must be between 0 and {MAX_REMINDER_HOURS}"),
+            );
+        }
         if !(1..=MAX_HORIZON_DAYS).contains(&self.online_booking.booking_horizon_days) {
             errors.add(
                 "online_booking.booking_horizon_days",
@@ -271,6 +284,24 @@ mod tests {
         assert_eq!(answered["opening_hours"]["monday"][1]["end"], "18:00");
         assert_eq!(answered["sms_service"]["reminder_hours_before"], 24);
         assert_eq!(answered["secretariat_phone"], "+33140000000");
+        assert_eq!(answered["online_booking"]["min_notice_hours"], 2);
+    }
+
+    #[test]
+    fn min_notice_defaults_to_two_hours_and_stays_within_a_month() {
+        let mut doc = sample_json();
+        doc["online_booking"]
+            .as_object_mut()
+            .unwrap()
+            .remove("min_notice_hours");
+        let settings: PractitionerSettings = serde_json::from_value(doc.clone()).unwrap();
+        assert_eq!(settings.online_booking.min_notice_hours, 2);
+        doc["online_booking"]["min_notice_hours"] = (MAX_REMINDER_HOURS + 1).into();
+        let settings: PractitionerSettings = serde_json::from_value(doc).unwrap();
+        let errors = settings
+            .validated(PractitionerId::parse("dr-martin").unwrap())
+            .unwrap_err();
+        assert_eq!(errors[0].field, "online_booking.min_notice_hours");
     }
 
     #[test]

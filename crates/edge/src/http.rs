@@ -23,7 +23,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct Problem {
     #[serde(rename = "type")]
     pub problem_type: &'static str,
-    pub title: String,
+    /// The status's reason phrase (RFC 9457 §3.1.4: the same for every
+    /// problem of a type).
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,17 +33,22 @@ pub struct Problem {
     /// For patients refused an action: whom to call instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secretariat_phone: Option<String>,
+    /// RFC 9457 extension members at the top level, e.g. the `appointments`
+    /// of a refused absence (SPEC §6.2). Boxed: most problems have none.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
             problem_type: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
             errors: None,
             secretariat_phone: None,
+            extensions: None,
         }
     }
     /// 422 with every invalid field.
@@ -53,6 +60,13 @@ impl Problem {
                 "Some fields are invalid; see errors.",
             )
         }
+    }
+    /// Adds the extension member `name` (RFC 9457 §3.2).
+    pub fn with_member(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.extensions
+            .get_or_insert_with(Default::default)
+            .insert(name.to_string(), value);
+        self
     }
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, detail)

@@ -71,6 +71,8 @@ pub fn skip_reason(reason: SkipReason, language: Language) -> &'static str {
         (QuietHoursUntilAppointment, En) => {
             "SMS quiet hours last until the appointment, no reminder sent"
         }
+        (CancelledAfterStart, Fr) => "le rendez-vous avait déjà commencé",
+        (CancelledAfterStart, En) => "the appointment had already started",
     }
 }
 
@@ -356,7 +358,8 @@ mod tests {
             Some(UnknownReason) => Some(PractitionerUnknown),
             Some(PractitionerUnknown) => Some(AppointmentAlreadyStarted),
             Some(AppointmentAlreadyStarted) => Some(QuietHoursUntilAppointment),
-            Some(QuietHoursUntilAppointment) => None,
+            Some(QuietHoursUntilAppointment) => Some(CancelledAfterStart),
+            Some(CancelledAfterStart) => None,
         };
         std::iter::successors(after(None), |r| after(Some(*r))).collect()
     }

@@ -31,6 +31,8 @@ pub enum SkipReason {
     AppointmentAlreadyStarted,
     /// Quiet hours last from before the reminder time until the appointment.
     QuietHoursUntilAppointment,
+    /// The practice cancelled after the appointment had begun (SPEC §4.4).
+    CancelledAfterStart,
 }
 
 impl SkipReason {
@@ -52,6 +54,7 @@ impl SkipReason {
             Self::PractitionerUnknown => "practitioner_unknown",
             Self::AppointmentAlreadyStarted => "appointment_already_started",
             Self::QuietHoursUntilAppointment => "quiet_hours_until_appointment",
+            Self::CancelledAfterStart => "appointment_had_started",
         }
     }
 }

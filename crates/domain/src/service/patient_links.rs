@@ -121,7 +121,7 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
             appointment,
             settings,
         };
-        if linked.appointment.version != linked.grant.version {
+        if linked.appointment.links_version() != linked.grant.version {
             return Err(LinkError::Gone(Box::new(linked), Gone::Superseded));
         }
         if self.now() >= linked.grant.expires_at {
@@ -229,12 +229,10 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
             last_change: Change::Created,
             created_at: now,
             updated_at: now,
+            links_version: None,
         };
-        let mut rebooked = old.clone();
+        let mut rebooked = old.next_version(Change::Rebooked, now);
         rebooked.status = Status::Rebooked;
-        rebooked.version += 1;
-        rebooked.last_change = Change::Rebooked;
-        rebooked.updated_at = now;
         match self
             .store
             .rebook(old.version, &rebooked, &replacement)
@@ -334,12 +332,15 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
     async fn write(
         &self,
         linked: Linked,
-        mut next: Appointment,
+        next: Appointment,
         change: Change,
     ) -> Result<Linked, ActionError> {
-        next.version = linked.appointment.version + 1;
-        next.last_change = change;
-        next.updated_at = self.now();
+        let next = Appointment {
+            start: next.start,
+            end: next.end,
+            status: next.status,
+            ..linked.appointment.next_version(change, self.now())
+        };
         match self
             .store
             .update_appointment(linked.appointment.version, &next)

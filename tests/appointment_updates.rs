@@ -139,6 +139,8 @@ async fn dynamodb_moves_cancels_and_refuses_stale_changes() {
     moving_frees_the_old_time_and_takes_the_new(dynamo().await.as_ref()).await;
 }
 
+/// Needs moto's requests served one at a time, as AWS applies transactions
+/// (docs/decisions.md, "Moto runs one request at a time").
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs moto: run through `make test`"]
 async fn dynamodb_lets_one_of_racing_changes_through() {

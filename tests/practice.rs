@@ -365,6 +365,8 @@ async fn online_booking_offers_only_free_slots_and_books_only_those(app: TestApp
     assert_eq!(problem["errors"][0]["field"], "reason_id");
 }
 
+/// On moto, with its requests served one at a time as AWS applies transactions
+/// (docs/decisions.md, "Moto runs one request at a time").
 async fn two_patients_racing_for_one_slot_one_wins(app: TestApp) {
     let app = std::sync::Arc::new(app);
     let day = monday();

@@ -196,6 +196,13 @@ async fn the_secretariats_phone_instead_of_links_when_changes_online_are_not_all
     }
 }
 
+/// SPEC §3. The ten bookers race for real: they read the agenda day before any
+/// of them writes, and the adapter's conditions pick the winner. On moto this
+/// needs what AWS gives and `moto_server` does not: each TransactWriteItems
+/// applied atomically. On `moto_server`'s threads a losing transaction puts
+/// back its copy of the table, erasing the winner, and a second booker wins;
+/// `with-moto.sh` runs moto one request at a time (docs/decisions.md, "Moto
+/// runs one request at a time").
 async fn racing_bookings_of_one_slot_over_http_one_wins(app: TestApp) {
     let start = next_week_at(16, 0);
     let attempts = (0..10).map(|i| {

@@ -5,7 +5,14 @@
 # MOTO_ENDPOINT and dummy AWS credentials in its environment, then stops the
 # server whether the command succeeded or not. Exits with the command's status.
 #
-# MOTO_SERVER and MOTO_PYTHON override the executables (default: the repo's .venv);
+# The server is moto's, run by moto_serialized.py beside this script: it handles
+# one request at a time, because moto's DynamoDB transactions are not atomic
+# under concurrent requests and AWS's are (docs/decisions.md, "Moto runs one
+# request at a time").
+#
+# MOTO_PYTHON overrides the Python (default: the repo's .venv); MOTO_SERVER, a
+# server executable taking -H and -p, replaces the serialized server (e.g.
+# .venv/bin/moto_server, to see the races it lets through);
 # MOTO_START_TIMEOUT (seconds, default 30) bounds the wait for the server.
 set -euo pipefail
 
@@ -15,12 +22,16 @@ if [ "$#" -eq 0 ]; then
 fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-moto_server="${MOTO_SERVER:-$root/.venv/bin/moto_server}"
 python="${MOTO_PYTHON:-$root/.venv/bin/python}"
 timeout="${MOTO_START_TIMEOUT:-30}"
+if [ -n "${MOTO_SERVER:-}" ]; then
+    moto_server=("$MOTO_SERVER")
+else
+    moto_server=("$python" "$root/infra/tools/moto_serialized.py")
+fi
 
-if [ ! -x "$moto_server" ]; then
-    echo "with-moto: $moto_server not found (run 'make venv' first)" >&2
+if [ ! -x "${moto_server[0]}" ]; then
+    echo "with-moto: ${moto_server[0]} not found (run 'make venv' first)" >&2
     exit 2
 fi
 
@@ -28,7 +39,7 @@ port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0
 endpoint="http://127.0.0.1:$port"
 log="$(mktemp "${TMPDIR:-/tmp}/moto-server.XXXXXX.log")"
 
-"$moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+"${moto_server[@]}" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
 
 stop_moto() {

@@ -74,8 +74,15 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_on(Backend::Embedded).await
 }
 
-/// The local server with its handlers on `backend`.
+/// The local server with its handlers on `backend`. On moto, with local
+/// mode's conveniences switched on (local tokens, `/dev/*`, the demo
+/// practitioner): the tests drive it as a developer would.
 pub async fn spawn_app_on(backend: Backend) -> TestApp {
+    spawn_app_with(backend, true).await
+}
+
+/// The same, with `insecure` as `AGENDA_INSECURE_LOCAL` would set it.
+pub async fn spawn_app_with(backend: Backend, insecure: bool) -> TestApp {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let mut config = LocalConfig::on(addr);
     let (sent, aws) = match backend {
@@ -103,6 +110,7 @@ pub async fn spawn_app_on(backend: Backend) -> TestApp {
     };
     if let Some(aws) = aws {
         config.backend = local::backend::Backend::Aws(Box::new(aws));
+        config.insecure = insecure;
     }
     let app = LocalApp::start(config).await.expect("local mode starts");
     TestApp {
@@ -227,6 +235,7 @@ impl TestApp {
         };
         let mut config = LocalConfig::on("127.0.0.1:0".parse().unwrap());
         config.backend = local::backend::Backend::Aws(aws.clone());
+        config.insecure = true;
         let other = LocalApp::start(config).await.expect("local mode starts");
         self.others.push(other);
     }

@@ -27,6 +27,9 @@ const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 
 pub struct Gateway {
     routes: Vec<(HttpRoute, HttpFunction)>,
+    /// Whether `local-<practitionerId>` tokens stand for a JWT (SPEC §6.1):
+    /// never against real AWS resources without the explicit switch.
+    local_tokens: bool,
 }
 
 /// Literal segments win over `{param}` ones, as in API Gateway.
@@ -57,6 +60,7 @@ impl Gateway {
     pub fn new(
         routes: Vec<HttpRoute>,
         functions: &HashMap<String, HttpFunction>,
+        local_tokens: bool,
     ) -> Result<Self, String> {
         let mut wired = Vec::new();
         for route in routes {
@@ -69,7 +73,10 @@ impl Gateway {
             wired.push((route, function.clone()));
         }
         wired.sort_by_key(|(r, _)| std::cmp::Reverse(specificity(&r.path)));
-        Ok(Self { routes: wired })
+        Ok(Self {
+            routes: wired,
+            local_tokens,
+        })
     }
 
     pub async fn serve(&self, request: axum::extract::Request) -> Response {
@@ -100,7 +107,19 @@ impl Gateway {
                 );
             }
         };
-        let event = api_gateway_event(&parts.method, &parts.uri, &parts.headers, &body, route);
+        let claims = if self.local_tokens {
+            local_claims(&parts.headers)
+        } else {
+            None
+        };
+        let event = api_gateway_event(
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &body,
+            route,
+            claims,
+        );
         let request = match lambda_http::request::from_str(&event.to_string()) {
             Ok(r) => r,
             Err(e) => {
@@ -139,6 +158,7 @@ fn api_gateway_event(
     headers: &HeaderMap,
     body: &[u8],
     route: &HttpRoute,
+    claims: Option<Value>,
 ) -> Value {
     let mut header_map = Map::new();
     for (name, value) in headers {
@@ -178,7 +198,7 @@ fn api_gateway_event(
         "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
         "timeEpoch": now.timestamp_millis(),
     });
-    if let Some(claims) = local_claims(headers) {
+    if let Some(claims) = claims {
         context["authorizer"] = json!({"jwt": {"claims": claims, "scopes": null}});
     }
     let mut event = json!({

@@ -53,6 +53,9 @@ pub struct LocalConfig {
     pub backend: Backend,
     /// Where the local clock starts (default: the real time).
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
+    /// `AGENDA_INSECURE_LOCAL=1`: the conveniences of local mode (`local-`
+    /// tokens, `/dev/*`, the demo practitioner) even against AWS resources.
+    pub insecure: bool,
 }
 
 impl LocalConfig {
@@ -63,9 +66,21 @@ impl LocalConfig {
             seed_demo: true,
             backend: Backend::Embedded,
             clock_start: None,
+            insecure: false,
         }
     }
+
+    /// Local tokens, `/dev/*` and seeding act for anyone on whatever the
+    /// server is pointed at: fine on the embedded store, refused against AWS
+    /// (a real table, real SES) unless asked for explicitly.
+    pub fn local_conveniences(&self) -> bool {
+        !self.backend.is_aws() || self.insecure
+    }
 }
+
+/// The switch that allows local mode's conveniences against AWS and on a
+/// non-loopback address.
+pub const AGENDA_INSECURE_LOCAL: &str = "AGENDA_INSECURE_LOCAL";
 
 /// What the local-only routes reach.
 pub struct LocalState {
@@ -148,6 +163,7 @@ async fn seed_demo(store: &dyn Store) -> Result<(), domain::ports::StoreError> {
 
 impl LocalApp {
     pub async fn start(config: LocalConfig) -> Result<Self, StartError> {
+        let conveniences = config.local_conveniences();
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -170,7 +186,7 @@ impl LocalApp {
         let events = Arc::new(RecordedEvents::new());
         let wiring = Wiring::new(&config.backend, outbox.clone(), events.clone());
         let store = wiring.store.clone();
-        if config.seed_demo {
+        if config.seed_demo && conveniences {
             seed_demo(store.as_ref())
                 .await
                 .map_err(|e| StartError::Wiring(e.to_string()))?;
@@ -306,7 +322,8 @@ impl LocalApp {
             stream_pumps.push(stream::spawn(source, function, records));
         }
 
-        let gateway = Gateway::new(template.routes, &http).map_err(StartError::Wiring)?;
+        let gateway =
+            Gateway::new(template.routes, &http, conveniences).map_err(StartError::Wiring)?;
         let functions = invoke::Functions { http, streams };
         let state = Arc::new(LocalState {
             store,
@@ -319,11 +336,17 @@ impl LocalApp {
             reminder_sweeper,
             stream_pending: stream_pending.clone(),
         });
-        let router = Router::new()
+        let dev_routes = Router::new()
             .route("/dev/outbox", get(dev::outbox))
             .route("/dev/outbox.html", get(dev::outbox_html))
             .route("/dev/clock", post(dev::move_clock).get(dev::now))
-            .route("/dev/sweep", post(dev::sweep))
+            .route("/dev/sweep", post(dev::sweep));
+        let router = if conveniences {
+            dev_routes
+        } else {
+            Router::new()
+        };
+        let router = router
             .fallback(
                 |axum::extract::State(state): axum::extract::State<Arc<LocalState>>,
                  request: axum::extract::Request| async move {

@@ -21,7 +21,17 @@ async fn main() -> std::process::ExitCode {
         .ok()
         .and_then(|h| h.parse().ok())
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let insecure = std::env::var(local::AGENDA_INSECURE_LOCAL).as_deref() == Ok("1");
+    if !host.is_loopback() && !insecure {
+        eprintln!(
+            "HOST={host} would let anyone on the network act for any practitioner with a \
+             local- token; set {}=1 to allow it",
+            local::AGENDA_INSECURE_LOCAL
+        );
+        return std::process::ExitCode::FAILURE;
+    }
     let mut config = LocalConfig::on(SocketAddr::new(host, port));
+    config.insecure = insecure;
     config.public_base_url = std::env::var("PUBLIC_BASE_URL").ok();
     config.backend = match local::backend::Backend::from_env().await {
         Ok(backend) => backend,
@@ -31,6 +41,13 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let uses_aws = config.backend.is_aws();
+    if uses_aws && !config.local_conveniences() {
+        eprintln!(
+            "AGENDA_BACKEND=aws: local- tokens, /dev/* and the demo practitioner are off \
+             ({}=1 turns them on, for an emulator or a test account only)",
+            local::AGENDA_INSECURE_LOCAL
+        );
+    }
     if let local::backend::Backend::Aws(aws) = &config.backend {
         let create = std::env::var(local::provision::AGENDA_CREATE_RESOURCES).as_deref() == Ok("1");
         if create {

@@ -1,0 +1,61 @@
+//! Local mode pointed at AWS resources (SPEC §8, issue "trust"): its
+//! conveniences act for anyone, so without `AGENDA_INSECURE_LOCAL=1` they are
+//! off — no `local-` token becomes a practitioner, `/dev/*` does not exist,
+//! nothing is seeded into the table.
+
+use acceptance::{Backend, DEMO, spawn_app_with};
+use domain::ids::PractitionerId;
+use domain::ports::capabilities::*;
+use reqwest::{Method, StatusCode};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run through `make test`"]
+async fn on_aws_without_the_switch_local_tokens_dev_routes_and_seeding_are_off() {
+    // Given local mode on (moto's) AWS, without the insecure switch
+    let app = spawn_app_with(Backend::Moto, false).await;
+
+    // Then a local token is no practitioner's
+    let settings = app
+        .as_practitioner(Method::GET, DEMO, &format!("/practitioners/{DEMO}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settings.status(), StatusCode::UNAUTHORIZED);
+    // and the local-only routes do not exist
+    for path in ["/dev/outbox", "/dev/outbox.html", "/dev/clock"] {
+        let answer = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let sweep = app.client.post(app.url("/dev/sweep")).send().await.unwrap();
+    assert_eq!(sweep.status(), StatusCode::NOT_FOUND);
+    // and the demo practitioner was not written into the table
+    let demo = PractitionerId::parse(DEMO).unwrap();
+    assert!(app.app.state.store.settings(&demo).await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run through `make test`"]
+async fn on_aws_with_the_switch_local_mode_works_as_on_the_embedded_store() {
+    // Given local mode on (moto's) AWS with AGENDA_INSECURE_LOCAL=1
+    let app = spawn_app_with(Backend::Moto, true).await;
+    // Then the demo practitioner is there and a local token reads it
+    let settings = app
+        .as_practitioner(Method::GET, DEMO, &format!("/practitioners/{DEMO}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settings.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_embedded_store_local_mode_needs_no_switch() {
+    let app = spawn_app_with(Backend::Embedded, false).await;
+    let outbox = app.client.get(app.url("/dev/outbox")).send().await.unwrap();
+    assert_eq!(outbox.status(), StatusCode::OK);
+    let settings = app
+        .as_practitioner(Method::GET, DEMO, &format!("/practitioners/{DEMO}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settings.status(), StatusCode::OK);
+}

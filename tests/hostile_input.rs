@@ -726,46 +726,23 @@ fn corpus(id: &str, link: &str, rebook: &str, start: &str) -> Vec<Case> {
             .form(&format!("start={}", "a".repeat(1 << 20)))
             .problem(413, None),
         );
-        cases.push(
-            page(case(
-                format!("{what} posted from another site"),
-                Method::POST,
-                &path,
-            ))
-            .form(&format!("start={}", start))
-            .header("sec-fetch-site", "cross-site")
-            .page(403, "depuis un autre site"),
-        );
-        cases.push(
-            page(case(
-                format!("{what} posted from a same-site sibling"),
-                Method::POST,
-                &path,
-            ))
-            .form(&format!("start={}", start))
-            .header("sec-fetch-site", "same-site")
-            .page(403, "depuis un autre site"),
-        );
-        cases.push(
-            page(case(
-                format!("{what} with a foreign Origin"),
-                Method::POST,
-                &path,
-            ))
-            .form(&format!("start={}", start))
-            .header("origin", "https://evil.example")
-            .page(403, "depuis un autre site"),
-        );
-        cases.push(
-            page(case(
-                format!("{what} with Origin null"),
-                Method::POST,
-                &path,
-            ))
-            .form(&format!("start={}", start))
-            .header("origin", "null")
-            .page(403, "depuis un autre site"),
-        );
+        for (how, header, value) in [
+            ("posted from another site", "sec-fetch-site", "cross-site"),
+            (
+                "posted from a same-site sibling",
+                "sec-fetch-site",
+                "same-site",
+            ),
+            ("with a foreign Origin", "origin", "https://evil.example"),
+            ("with Origin null", "origin", "null"),
+        ] {
+            cases.push(
+                page(case(format!("{what} {how}"), Method::POST, &path))
+                    .form(&format!("start={start}"))
+                    .header(header, value)
+                    .page(403, "depuis un autre site"),
+            );
+        }
         cases.push(
             page(case(
                 format!("{what} from another site, as JSON"),

@@ -344,6 +344,16 @@ pub fn unavailable_page(language: Language) -> String {
             "We cannot show your appointment right now. Please try again in a few minutes.",
         ),
     };
+    plain_notice_page(language, heading, explanation)
+}
+
+/// A page that says what happened and to call the practice, for a reader we
+/// know nothing about.
+fn plain_notice_page(
+    language: Language,
+    heading: &'static str,
+    explanation: &'static str,
+) -> String {
     let page = LinkErrorPage {
         lang: language.code(),
         heading,
@@ -366,14 +376,7 @@ pub fn cross_site_page(language: Language) -> String {
             "This form was sent from another site: nothing was changed. To cancel or move your appointment, open the link in the e-mail or SMS you received and use the buttons on that page.",
         ),
     };
-    let page = LinkErrorPage {
-        lang: language.code(),
-        heading,
-        explanation,
-        practitioner: None,
-        phone_e164: None,
-    };
-    templates::render_page("link_error", language, &page)
+    plain_notice_page(language, heading, explanation)
 }
 
 /// Percent-encodes a query value (RFC 3339 times carry `+` and `:`).

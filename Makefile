@@ -9,6 +9,7 @@
 #   make package         sam build (cargo-lambda, arm64) into .aws-sam/
 #   make lock            re-resolve infra/tools/requirements.txt into requirements.lock
 #   make deploy          package, then sam deploy --guided
+#   make bench-coldstart release builds, then init / first invoke / RSS / sizes against a fake Lambda runtime (docs/benchmarks.md)
 #
 # Cargo's target directory: an existing CARGO_TARGET_DIR in the environment is
 # used as is (cargo reads it itself); this Makefile never sets it.
@@ -53,7 +54,7 @@ PYTEST := $(VENV)/bin/pytest tests/browser tests/docs
 # The Lambda binaries of the template (BuildProperties: Binary), for `make package`.
 LAMBDA_BINARIES = $(shell sed -n 's/^ *Binary: *//p' $(TEMPLATE))
 
-.PHONY: help venv build-deps browser-deps lint-template test test-browser run package deploy fmt clean run-moto lock
+.PHONY: help venv build-deps browser-deps lint-template test test-browser run package deploy fmt clean run-moto lock bench-coldstart
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -147,6 +148,19 @@ package: venv build-deps
 
 deploy: package
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam deploy --guided
+
+# Cold start (issue 14): every function and a hello-world lambda_runtime binary
+# in the release profile for this machine (native, not arm64), then
+# infra/bench/coldstart.py. The build runs at a low priority (shared machine);
+# BENCH_FUNCTIONS=booking narrows both, BENCH_RUNS sets the runs (>= 11).
+BENCH_RUNS      ?= 21
+BENCH_FUNCTIONS ?= booking confirmation-sender patient-links cancellation-sender status-change reminder-scheduler reminder-sweeper
+BENCH_NICE      ?= nice -n 15
+
+bench-coldstart: build-deps
+	$(BENCH_NICE) cargo build --release -p bench-hello $(addprefix -p ,$(BENCH_FUNCTIONS))
+	target_dir=$$(cargo metadata --format-version 1 --no-deps | $(PYTHON) -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'); \
+	$(PYTHON) infra/bench/coldstart.py --bin-dir "$$target_dir/release" --runs $(BENCH_RUNS) --only "$(BENCH_FUNCTIONS)"
 
 fmt:
 	cargo fmt --all

@@ -8,7 +8,7 @@ use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use domain::clock::SystemClock;
 use domain::contact::Language;
 use domain::links::{LinkPurpose, LinkToken, PublicUrls};
-use domain::messages::dates;
+use domain::messages::wording;
 use domain::ports::{Clock, Store, StoreError};
 use domain::rules::confirmation::{self, Confirmation};
 use domain::service::patient_links::{ActionError, LinkError, Linked, PatientLinks, Refusal};
@@ -168,7 +168,7 @@ impl PatientLinksApi {
                 let mut view = SlotsView::new(&offer.slots, &linked.settings);
                 view.why_not = offer
                     .not_allowed
-                    .map(|w| w.describe(linked.settings.timezone, linked.language()));
+                    .map(|w| wording::why_not(&w, linked.settings.timezone, linked.language()));
                 json(StatusCode::OK, &view)
             }
             Reader::Person(_) => html(
@@ -194,10 +194,7 @@ impl PatientLinksApi {
         Ok(match reader {
             Reader::Program => json(StatusCode::OK, &self.link_view(&cancelled)),
             Reader::Person(_) => {
-                let notice = match cancelled.language() {
-                    Language::Fr => "Votre rendez-vous est annulé.",
-                    Language::En => "Your appointment is cancelled.",
-                };
+                let notice = wording::cancelled_notice(cancelled.language());
                 html(
                     StatusCode::OK,
                     pages::appointment_page(
@@ -246,12 +243,11 @@ impl PatientLinksApi {
         Ok(match reader {
             Reader::Program => json(StatusCode::OK, &self.link_view(&moved)),
             Reader::Person(_) => {
-                let zone = moved.settings.timezone;
-                let when = dates::long_date_time(moved.appointment.start, zone, moved.language());
-                let notice = match moved.language() {
-                    Language::Fr => format!("Votre rendez-vous est déplacé au {when}."),
-                    Language::En => format!("Your appointment is moved to {when}."),
-                };
+                let notice = wording::moved_notice(
+                    moved.appointment.start,
+                    moved.settings.timezone,
+                    moved.language(),
+                );
                 let follow_up = self.confirmation_follow_up(&moved);
                 html(
                     StatusCode::OK,
@@ -296,7 +292,7 @@ impl PatientLinksApi {
                     token,
                     &self.urls,
                     &offer,
-                    Some(Notice::refused(why.describe(&linked))),
+                    Some(Notice::refused(refusal_text(&why, &linked))),
                 ),
             ),
             Err(e) => action_error(e, reader, &self.urls, token),
@@ -318,9 +314,9 @@ impl PatientLinksApi {
             .map_err(|e| action_error(e, reader, &self.urls, token))?;
         Ok(match reader {
             Reader::Program => {
-                let why_not = offer
-                    .not_allowed
-                    .map(|w| w.describe_rebooking(linked.settings.timezone, linked.language()));
+                let why_not = offer.not_allowed.map(|w| {
+                    wording::why_not_rebooking(&w, linked.settings.timezone, linked.language())
+                });
                 json(
                     StatusCode::OK,
                     &RebookView::new(&linked.appointment, &linked.settings, &offer.slots, why_not),
@@ -367,7 +363,7 @@ impl PatientLinksApi {
                         token,
                         &self.urls,
                         &offer,
-                        Some(Notice::refused(why.describe(&linked))),
+                        Some(Notice::refused(refusal_text(&why, &linked))),
                     ),
                 ));
             }
@@ -389,11 +385,8 @@ impl PatientLinksApi {
                     appointment: replacement,
                     ..old
                 };
-                let when = dates::long_date_time(booked.appointment.start, zone, booked.language());
-                let notice = match booked.language() {
-                    Language::Fr => format!("Votre nouveau rendez-vous est réservé : {when}."),
-                    Language::En => format!("Your new appointment is booked: {when}."),
-                };
+                let notice =
+                    wording::rebooked_notice(booked.appointment.start, zone, booked.language());
                 let follow_up = self.confirmation_follow_up(&booked);
                 html(
                     StatusCode::CREATED,
@@ -416,10 +409,7 @@ impl PatientLinksApi {
             confirmation::decide(&linked.settings, &linked.appointment, self.service.now()),
             Confirmation::Send { .. }
         );
-        confirmed.then(|| match linked.language() {
-            Language::Fr => "Un e-mail de confirmation vous est envoyé, avec de nouveaux liens ; ceux des messages précédents ne fonctionnent plus.".to_string(),
-            Language::En => "A confirmation e-mail is on its way, with new links; the links of earlier messages no longer work.".to_string(),
-        })
+        confirmed.then(|| wording::confirmation_follow_up(linked.language()).to_string())
     }
 
     fn link_view(&self, linked: &Linked) -> PatientLinkView {
@@ -427,7 +417,7 @@ impl PatientLinksApi {
             .service
             .may_change(linked)
             .err()
-            .map(|w| w.describe(linked.settings.timezone, linked.language()));
+            .map(|w| wording::why_not(&w, linked.settings.timezone, linked.language()));
         PatientLinkView::new(&linked.appointment, &linked.settings, why_not)
     }
 }
@@ -435,6 +425,16 @@ impl PatientLinksApi {
 /// The `from` / `to` of a slots request; 422 when unreadable.
 fn window(request: &Request, _reader: Reader) -> Result<WindowRequest, HttpResponse> {
     edge::http::window(request).map_err(Problem::into_response)
+}
+
+/// Why the action was refused, in the patient's words and language.
+fn refusal_text(why: &Refusal, linked: &Linked) -> String {
+    wording::refusal(
+        why,
+        linked.grant.purpose,
+        linked.settings.timezone,
+        linked.language(),
+    )
 }
 
 fn refusal_status(why: &Refusal) -> StatusCode {
@@ -517,7 +517,7 @@ fn action_error(
             let status = refusal_status(&why);
             match reader {
                 Reader::Program => {
-                    let mut problem = Problem::new(status, why.describe(&linked));
+                    let mut problem = Problem::new(status, refusal_text(&why, &linked));
                     if status == StatusCode::UNPROCESSABLE_ENTITY {
                         problem.errors = Some(vec![domain::validation::FieldError {
                             field: "start".into(),
@@ -533,7 +533,7 @@ fn action_error(
                         Refusal::NotAllowed(w) => Some(*w),
                         _ => None,
                     };
-                    let notice = Notice::refused(why.describe(&linked));
+                    let notice = Notice::refused(refusal_text(&why, &linked));
                     let still_valid = why_not.is_none().then_some(token);
                     html(
                         status,

@@ -68,7 +68,10 @@ impl StatusChangeApi {
                     .place_absence(&pid, &body)
                     .await
                     .map_err(problem)?;
-                Ok(json(StatusCode::CREATED, &absence))
+                Ok(json(
+                    StatusCode::CREATED,
+                    &edge::views::AbsenceView::new(&absence),
+                ))
             }
             (_, ["appointments", _, "status"] | ["absences"]) => Err(Problem::method_not_allowed()),
             _ => Err(Problem::not_found("No such resource.")),

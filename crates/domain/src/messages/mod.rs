@@ -8,10 +8,11 @@ pub mod practitioner_cancellation;
 pub mod reminder;
 pub mod sms;
 pub mod templates;
+pub mod wording;
 
 use crate::appointment::Appointment;
 use crate::communications::MessageKind;
-use crate::contact::{Email, Language};
+use crate::contact::Email;
 use crate::ids::AppointmentId;
 use crate::settings::PractitionerSettings;
 use serde::Serialize;
@@ -121,10 +122,7 @@ pub fn confirmation_email(
     to: Email,
     links: Option<&ChangeLinks>,
 ) -> OutgoingEmail {
-    let title = match appointment.language(settings) {
-        Language::Fr => format!("Rendez-vous avec {}", settings.name),
-        Language::En => format!("Appointment with {}", settings.name),
-    };
+    let title = wording::calendar_title(&settings.name, appointment.language(settings));
     OutgoingEmail {
         attachments: vec![Attachment {
             filename: "rendez-vous.ics".into(),
@@ -161,7 +159,7 @@ pub fn cancellation_ack_email(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contact::PersonName;
+    use crate::contact::{Language, PersonName};
     use crate::fixtures::dr_martin as sample;
 
     fn appointment(language: Option<Language>) -> Appointment {

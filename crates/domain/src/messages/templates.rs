@@ -12,7 +12,7 @@ macro_rules! templates {
     };
 }
 
-const TEMPLATES: &[(&str, &str)] = templates![
+pub(crate) const TEMPLATES: &[(&str, &str)] = templates![
     "email/layout.html",
     "email/confirmation.fr.subject.txt",
     "email/confirmation.fr.txt",

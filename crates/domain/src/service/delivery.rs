@@ -10,7 +10,7 @@ use crate::appointment::Appointment;
 use crate::communications::{CommunicationEntry, CommunicationEvent, DeliveryState, MessageKey};
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::links::{LinkGrant, TokenHash};
-use crate::messages::{OutgoingEmail, OutgoingSms};
+use crate::messages::{OutgoingEmail, OutgoingSms, wording};
 use crate::ports::{
     AgendaStore, Claim, Clock, EventPublisher, LinkStore, Mailer, MessageLog, SendError,
     SettingsStore, SmsSender, Store, StoreError,
@@ -194,7 +194,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                 kind: key.kind,
                 channel: key.channel,
                 state: DeliveryState::Skipped,
-                reason: Some(reason.describe(language).to_string()),
+                reason: Some(wording::skip_reason(reason, language).to_string()),
                 reason_code: Some(reason.code().to_string()),
                 at: now,
             },
@@ -213,7 +213,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                         kind: key.kind,
                         channel: key.channel,
                         state: DeliveryState::Failed,
-                        reason: Some(refused(language).to_string()),
+                        reason: Some(wording::refused_by_provider(language).to_string()),
                         reason_code: Some("refused_by_provider".into()),
                         at: self.clock.now(),
                     }
@@ -261,16 +261,5 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         self.events.publish(&event).await?;
         self.store.mark_published(key).await?;
         Ok(())
-    }
-}
-
-fn refused(language: crate::contact::Language) -> &'static str {
-    match language {
-        crate::contact::Language::Fr => {
-            "refusé par le service d'envoi (adresse ou numéro invalide ?)"
-        }
-        crate::contact::Language::En => {
-            "refused by the sending service (invalid address or number?)"
-        }
     }
 }

@@ -8,8 +8,7 @@ use crate::appointment::{Appointment, Change, Status};
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::ports::{AgendaStore, Clock, InsertError, MessageLog, SettingsStore, Store, StoreError};
 use crate::rules::status::{PractitionerStatus, Transition, transition};
-use crate::settings::PractitionerSettings;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 
 /// How many times a change re-reads and retries when the appointment changed
@@ -43,14 +42,14 @@ impl From<StoreError> for PracticeError {
     }
 }
 
-/// `{id, start, end, label, affected_appointments}` (SPEC §6.5).
-#[derive(Debug, Clone, Serialize)]
-pub struct AbsenceView {
-    pub id: String,
-    pub start: String,
-    pub end: String,
-    pub label: Option<String>,
-    pub affected_appointments: Vec<String>,
+/// An absence now in the agenda, and the booked appointments it set to
+/// reschedule on its way in.
+#[derive(Debug, Clone)]
+pub struct PlacedAbsence {
+    pub absence: Absence,
+    pub affected: Vec<AppointmentId>,
+    /// The practitioner's zone, to show the absence's times in.
+    pub zone: crate::time::Zone,
 }
 
 pub struct PracticeService<S: ?Sized = dyn Store> {
@@ -130,7 +129,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         &self,
         practitioner: &PractitionerId,
         request: &AbsenceRequest,
-    ) -> Result<AbsenceView, PracticeError> {
+    ) -> Result<PlacedAbsence, PracticeError> {
         let settings = self.booking.settings(practitioner).await?;
         let absence = request
             .validate(&settings, self.clock.now())
@@ -145,7 +144,11 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                         moved = affected.len(),
                         "absence placed"
                     );
-                    return Ok(view(&absence, &settings, &affected));
+                    return Ok(PlacedAbsence {
+                        absence,
+                        affected,
+                        zone: settings.timezone,
+                    });
                 }
                 Err(InsertError::Overlap(covered)) => {
                     if request.appointments == CoveredAppointments::Refuse {
@@ -195,19 +198,5 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         next.last_change = change;
         next.updated_at = self.clock.now();
         next
-    }
-}
-
-fn view(
-    absence: &Absence,
-    settings: &PractitionerSettings,
-    affected: &[AppointmentId],
-) -> AbsenceView {
-    AbsenceView {
-        id: absence.id.to_string(),
-        start: settings.timezone.rfc3339(absence.start),
-        end: settings.timezone.rfc3339(absence.end),
-        label: absence.label.clone(),
-        affected_appointments: affected.iter().map(ToString::to_string).collect(),
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::contact::{Language, Phone};
 use crate::ids::{PractitionerId, ReasonId};
+use crate::text;
 use crate::time::{LocalTime, Zone};
 use crate::validation::{FieldError, FieldErrors};
 use chrono::Weekday;
@@ -187,18 +188,30 @@ impl PractitionerSettings {
     /// Checks what the types alone cannot: ranges, unique reason ids, ordered periods.
     pub fn validated(mut self, id: PractitionerId) -> Result<Self, Vec<FieldError>> {
         self.id = id;
-        self.name = self.name.trim().to_string();
         let mut errors = FieldErrors::new();
-        if self.name.is_empty() {
-            errors.add("name", "is required");
+        // Clean text (SPEC §5): each reaches messages, pages or calendars.
+        if let Some(name) = errors.check("name", text::clean(&self.name, text::LABEL_CHARS)) {
+            self.name = name;
+        }
+        if let Some(profession) = errors.check(
+            "profession",
+            text::clean_optional(self.profession.as_deref(), text::LABEL_CHARS),
+        ) {
+            self.profession = profession;
+        }
+        if let Some(address) = errors.check(
+            "address",
+            text::clean_optional(self.address.as_deref(), text::ADDRESS_CHARS),
+        ) {
+            self.address = address;
         }
         for (i, reason) in self.reasons.iter().enumerate() {
             let field = |f: &str| format!("reasons[{i}].{f}");
             if self.reasons[..i].iter().any(|r| r.id == reason.id) {
                 errors.add(field("id"), "is used by another reason");
             }
-            if reason.label.trim().is_empty() {
-                errors.add(field("label"), "is required");
+            if let Err(e) = text::clean(&reason.label, text::LABEL_CHARS) {
+                errors.add(field("label"), e);
             }
             if !(1..=MAX_DURATION_MINUTES).contains(&reason.duration_minutes) {
                 errors.add(
@@ -257,6 +270,9 @@ impl PractitionerSettings {
             if sorted.windows(2).any(|w| w[1].start < w[0].end) {
                 errors.add(format!("opening_hours.{day}"), "periods overlap");
             }
+        }
+        for reason in &mut self.reasons {
+            reason.label = reason.label.trim().to_string();
         }
         if self.quiet_hours.start == self.quiet_hours.end {
             errors.add("quiet_hours", "must start and end at different times");

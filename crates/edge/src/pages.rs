@@ -281,6 +281,28 @@ pub fn unavailable_page(language: Language) -> String {
     templates::render_page("link_error", language, &page)
 }
 
+/// A form posted from another site: nothing was done; use the link itself.
+pub fn cross_site_page(language: Language) -> String {
+    let (heading, explanation) = match language {
+        Language::Fr => (
+            "Demande refusée",
+            "Ce formulaire a été envoyé depuis un autre site : rien n'a été modifié. Pour annuler ou déplacer votre rendez-vous, ouvrez le lien de l'e-mail ou du SMS que vous avez reçu et utilisez les boutons de cette page.",
+        ),
+        Language::En => (
+            "Request refused",
+            "This form was sent from another site: nothing was changed. To cancel or move your appointment, open the link in the e-mail or SMS you received and use the buttons on that page.",
+        ),
+    };
+    let page = LinkErrorPage {
+        lang: language.code(),
+        heading,
+        explanation,
+        practitioner: None,
+        phone_e164: None,
+    };
+    templates::render_page("link_error", language, &page)
+}
+
 /// Percent-encodes a query value (RFC 3339 times carry `+` and `:`).
 fn encode_query(value: &str) -> String {
     serde_urlencoded::to_string([("v", value)])

@@ -40,6 +40,7 @@ impl BookingApi {
     }
 
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
+        edge::http::refuse_oversized(request)?;
         let path = request.uri().path().to_string();
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let method = request.method();

@@ -28,6 +28,8 @@ use std::sync::Arc;
 pub struct PatientLinksApi {
     service: PatientLinks,
     urls: PublicUrls,
+    /// `Origin` of the pages' own forms (the public base URL's).
+    own_origin: String,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +59,7 @@ impl PatientLinksApi {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, urls: PublicUrls) -> Self {
         Self {
             service: PatientLinks::new(store, clock),
+            own_origin: edge::http::origin_of(urls.base()),
             urls,
         }
     }
@@ -68,6 +71,9 @@ impl PatientLinksApi {
         } else {
             Reader::Person(preferred_language(&request))
         };
+        if let Err(too_large) = edge::http::refuse_oversized(&request) {
+            return Ok(too_large.into_response());
+        }
         let path = request.uri().path().to_string();
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let (route, raw_token) = match (request.method(), segments.as_slice()) {
@@ -82,6 +88,12 @@ impl PatientLinksApi {
             }
             _ => return Ok(Problem::not_found("No such resource.").into_response()),
         };
+        // A form posted from another site changes nothing (issue 10, CSRF).
+        if matches!(route, Route::Cancel | Route::Move | Route::Rebook)
+            && edge::http::is_cross_site(&request, &self.own_origin)
+        {
+            return Ok(cross_site(reader));
+        }
         // The token is read once, here; everything past this line is typed.
         let Some(token) = LinkToken::parse(raw_token) else {
             return Ok(link_error(LinkError::Unknown, reader));
@@ -442,6 +454,18 @@ fn unavailable(e: &StoreError, reader: Reader) -> HttpResponse {
             StatusCode::SERVICE_UNAVAILABLE,
             pages::unavailable_page(language),
         ),
+    }
+}
+
+/// A form posted from another site: 403, nothing done, and what to do instead.
+fn cross_site(reader: Reader) -> HttpResponse {
+    match reader {
+        Reader::Program => Problem::new(
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site; nothing was changed. Open the link of your e-mail or SMS and use the buttons of that page.",
+        )
+        .into_response(),
+        Reader::Person(language) => html(StatusCode::FORBIDDEN, pages::cross_site_page(language)),
     }
 }
 

@@ -39,6 +39,7 @@ impl StatusChangeApi {
     }
 
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
+        edge::http::refuse_oversized(request)?;
         let path = request.uri().path().to_string();
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let ["practitioners", pid, rest @ ..] = segments.as_slice() else {

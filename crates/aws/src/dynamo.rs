@@ -575,14 +575,11 @@ impl MessageLog for DynamoStore {
             .collect::<Result<_, _>>()
             .await
             .map_err(unavailable)?;
-        let mut entries = Vec::new();
-        for item in items {
-            if let Some(entry) = from_sdk::<MessageItem>(item)?.entry {
-                entries.push(entry);
-            }
-        }
-        entries.sort_by_key(|e| e.at);
-        Ok(entries)
+        let messages = items
+            .into_iter()
+            .map(from_sdk::<MessageItem>)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(log_entries(messages))
     }
 }
 

@@ -223,6 +223,14 @@ pub struct MessageItem {
     pub published: bool,
 }
 
+/// The communications log out of an appointment's message items, oldest first:
+/// claims not yet decided hold no entry.
+pub fn log_entries(items: impl IntoIterator<Item = MessageItem>) -> Vec<CommunicationEntry> {
+    let mut entries: Vec<CommunicationEntry> = items.into_iter().filter_map(|i| i.entry).collect();
+    entries.sort_by_key(|e| e.at);
+    entries
+}
+
 impl MessageItem {
     pub fn claimed(key: &MessageKey, now: DateTime<Utc>) -> Self {
         Self {

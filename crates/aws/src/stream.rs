@@ -116,3 +116,34 @@ pub fn table_change(record: &EventRecord) -> Result<Option<TableChange>, serde_d
         _ => Ok(None),
     }
 }
+
+/// A Lambda fed the table's stream that hands each appointment change, in
+/// stream order, to its sender (the confirmation and cancellation senders).
+pub struct ChangeFunction<S: ?Sized> {
+    sender: std::sync::Arc<S>,
+}
+
+impl<S: ?Sized> Clone for ChangeFunction<S> {
+    fn clone(&self) -> Self {
+        Self {
+            sender: self.sender.clone(),
+        }
+    }
+}
+
+impl<S: domain::service::OnAppointmentChange> ChangeFunction<S> {
+    pub fn new(sender: S) -> Self {
+        Self {
+            sender: std::sync::Arc::new(sender),
+        }
+    }
+
+    /// Reports the records to retry (partial batch failure), never fails the
+    /// whole batch.
+    pub async fn handle(
+        &self,
+        event: lambda_runtime::LambdaEvent<Event>,
+    ) -> Result<DynamoDbEventResponse, std::convert::Infallible> {
+        Ok(process_in_order(event.payload, |change| self.sender.on_change(change)).await)
+    }
+}

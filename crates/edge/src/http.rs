@@ -204,6 +204,20 @@ pub fn authorize(request: &Request, practitioner: &str) -> Result<(), Problem> {
     }
 }
 
+/// Every outcome of a route, refusals included, as an HTTP answer: what an
+/// API function's handler returns to `lambda_http`.
+pub async fn answer(
+    route: impl Future<Output = Result<HttpResponse, Problem>>,
+) -> Result<HttpResponse, std::convert::Infallible> {
+    Ok(route.await.unwrap_or_else(Problem::into_response))
+}
+
+/// The segments of the request's path: `/practitioners/p/appointments` →
+/// `["practitioners", "p", "appointments"]`.
+pub fn segments(request: &Request) -> Vec<&str> {
+    request.uri().path().trim_matches('/').split('/').collect()
+}
+
 /// One query parameter, when given and not blank.
 pub fn query_param(request: &Request, name: &str) -> Option<String> {
     request

@@ -140,8 +140,18 @@ struct SlotsPageKind {
     why_not: Option<String>,
 }
 
-/// The free slots to move to, a week at a time, as one form of radio buttons.
-pub fn move_page(
+/// Which page of free slots: moving a booked appointment (SPEC §4.2), or
+/// booking a replacement for one the practice cancelled (SPEC §4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotsPurpose {
+    Move,
+    Rebook,
+}
+
+/// The free slots, a week at a time, as one form of radio buttons; or why
+/// none may be taken, and the secretariat's phone.
+pub fn slots_page(
+    purpose: SlotsPurpose,
     linked: &Linked,
     token: &LinkToken,
     urls: &PublicUrls,
@@ -149,43 +159,28 @@ pub fn move_page(
     notice: Option<Notice>,
 ) -> String {
     let language = linked.language();
-    let kind = SlotsPageKind {
-        words: wording::move_page_words(language),
-        page_url: urls.modify_page(token),
-        submit_url: urls.move_action(token),
-        back_url: Some(urls.appointment_page(token)),
-        why_not: offer
-            .not_allowed
-            .as_ref()
-            .map(|w| wording::why_not(w, linked.settings.timezone, language)),
+    let zone = linked.settings.timezone;
+    let not_allowed = offer.not_allowed.as_ref();
+    let kind = match purpose {
+        SlotsPurpose::Move => SlotsPageKind {
+            words: wording::move_page_words(language),
+            page_url: urls.modify_page(token),
+            submit_url: urls.move_action(token),
+            back_url: Some(urls.appointment_page(token)),
+            why_not: not_allowed.map(|w| wording::why_not(w, zone, language)),
+        },
+        SlotsPurpose::Rebook => SlotsPageKind {
+            words: wording::rebook_page_words(language),
+            page_url: urls.rebook_page(token),
+            submit_url: urls.rebook_page(token),
+            back_url: None,
+            why_not: not_allowed.map(|w| wording::why_not_rebooking(w, zone, language)),
+        },
     };
-    slots_page(linked, offer, kind, notice)
+    render_slots_page(linked, offer, kind, notice)
 }
 
-/// The rebooking page of a cancellation SMS: free slots for the same reason,
-/// or why none and the secretariat's phone (SPEC §4.4).
-pub fn rebook_page(
-    linked: &Linked,
-    token: &LinkToken,
-    urls: &PublicUrls,
-    offer: &MoveOffer,
-    notice: Option<Notice>,
-) -> String {
-    let language = linked.language();
-    let kind = SlotsPageKind {
-        words: wording::rebook_page_words(language),
-        page_url: urls.rebook_page(token),
-        submit_url: urls.rebook_page(token),
-        back_url: None,
-        why_not: offer
-            .not_allowed
-            .as_ref()
-            .map(|w| wording::why_not_rebooking(w, linked.settings.timezone, language)),
-    };
-    slots_page(linked, offer, kind, notice)
-}
-
-fn slots_page(
+fn render_slots_page(
     linked: &Linked,
     offer: &MoveOffer,
     kind: SlotsPageKind,

@@ -33,16 +33,12 @@ impl BookingApi {
 
     /// The Lambda handler: every outcome, errors included, is an HTTP answer.
     pub async fn handle(&self, request: Request) -> Result<Response<Body>, Infallible> {
-        Ok(self
-            .route(&request)
-            .await
-            .unwrap_or_else(Problem::into_response))
+        edge::http::answer(self.route(&request)).await
     }
 
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
         edge::http::refuse_oversized(request)?;
-        let path = request.uri().path().to_string();
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let segments = edge::http::segments(request);
         let method = request.method();
         match segments.as_slice() {
             ["practitioners", pid, rest @ ..] => {

@@ -4,36 +4,20 @@
 
 use aws_adapters::config::ConfigError;
 use aws_adapters::config::PUBLIC_BASE_URL;
-use aws_adapters::stream::process_in_order;
+use aws_adapters::stream::ChangeFunction;
 use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
-use aws_lambda_events::event::dynamodb::Event;
-use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use domain::links::PublicUrls;
 use domain::service::cancellation::CancellationSender;
 use domain::service::delivery::Delivery;
-use lambda_runtime::LambdaEvent;
-use std::convert::Infallible;
-use std::sync::Arc;
 
-#[derive(Clone)]
-pub struct CancellationFunction {
-    sender: Arc<CancellationSender>,
-}
+/// The handler: each appointment change of a stream batch, in order, to the
+/// cancellation sender.
+pub type CancellationFunction = ChangeFunction<CancellationSender>;
 
-impl CancellationFunction {
-    pub fn new(delivery: Delivery, urls: PublicUrls) -> Self {
-        Self {
-            sender: Arc::new(CancellationSender::new(delivery, urls)),
-        }
-    }
-
-    /// Reports the records to retry (partial batch failure), never fails the whole batch.
-    pub async fn handle(
-        &self,
-        event: LambdaEvent<Event>,
-    ) -> Result<DynamoDbEventResponse, Infallible> {
-        Ok(process_in_order(event.payload, |change| self.sender.on_change(change)).await)
-    }
+/// The function, from what it sends through: local mode calls it with its own
+/// adapters, `from_env` with AWS's.
+pub fn compose(delivery: Delivery, urls: PublicUrls) -> CancellationFunction {
+    ChangeFunction::new(CancellationSender::new(delivery, urls))
 }
 
 /// What the function is built from on AWS (checked against `template.yaml`).
@@ -53,8 +37,5 @@ pub const NEEDS: Needs = Needs {
 /// constructor local mode calls with its own.
 pub async fn from_env() -> Result<CancellationFunction, ConfigError> {
     let aws = AwsAdapters::load(&NEEDS).await;
-    Ok(CancellationFunction::new(
-        aws.delivery()?,
-        aws.public_urls()?,
-    ))
+    Ok(compose(aws.delivery()?, aws.public_urls()?))
 }

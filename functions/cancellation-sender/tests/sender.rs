@@ -2,7 +2,7 @@
 //! e-mail, sent once however often the record is delivered (SPEC §4.2, §5, §7).
 
 use aws_lambda_events::event::dynamodb::Event;
-use cancellation_sender::CancellationFunction;
+use cancellation_sender::{CancellationFunction, compose};
 use domain::communications::{DeliveryState, MessageKind};
 use domain::fixtures::{at, dr_martin};
 use domain::ports::SendError;
@@ -41,7 +41,7 @@ async fn world() -> (World, Event) {
         .update_appointment(before.version, change.new.as_ref().unwrap())
         .await
         .unwrap();
-    let sender = CancellationFunction::new(
+    let sender = compose(
         Delivery {
             store: store.clone(),
             mailer: outbox.clone(),

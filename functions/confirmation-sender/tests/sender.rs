@@ -3,7 +3,7 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use chrono::{DateTime, Duration, Utc};
-use confirmation_sender::ConfirmationFunction;
+use confirmation_sender::{ConfirmationFunction, compose};
 use domain::appointment::{Appointment, AppointmentRequest, PatientRequest, Source};
 use domain::communications::DeliveryState;
 use domain::ids::PractitionerId;
@@ -68,7 +68,7 @@ async fn world() -> World {
         events: events.clone(),
         clock,
     };
-    let sender = ConfirmationFunction::new(delivery, PublicUrls::new("https://rdv.example.org"));
+    let sender = compose(delivery, PublicUrls::new("https://rdv.example.org"));
     World {
         store,
         outbox,

@@ -16,7 +16,7 @@ use domain::time::{RequestedTime, WindowRequest};
 use edge::http::{
     HttpResponse, Problem, html, json, parse_form_or_json, preferred_language, wants_json,
 };
-use edge::pages::{self, Notice};
+use edge::pages::{self, Notice, SlotsPurpose};
 use edge::views::{PatientLinkView, RebookView, ReplacementView, SlotsView};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -157,7 +157,7 @@ impl PatientLinksApi {
         let linked = self
             .open(token, LinkPurpose::ManageAppointment, reader)
             .await?;
-        let window = window(request, reader)?;
+        let window = edge::http::window(request).map_err(Problem::into_response)?;
         let offer = self
             .service
             .move_offer(&linked, window)
@@ -173,7 +173,7 @@ impl PatientLinksApi {
             }
             Reader::Person(_) => html(
                 StatusCode::OK,
-                pages::move_page(&linked, token, &self.urls, &offer, None),
+                pages::slots_page(SlotsPurpose::Move, &linked, token, &self.urls, &offer, None),
             ),
         })
     }
@@ -287,7 +287,8 @@ impl PatientLinksApi {
         {
             Ok(offer) => html(
                 status,
-                pages::move_page(
+                pages::slots_page(
+                    SlotsPurpose::Move,
                     &linked,
                     token,
                     &self.urls,
@@ -306,7 +307,7 @@ impl PatientLinksApi {
         reader: Reader,
     ) -> Result<HttpResponse, HttpResponse> {
         let linked = self.open(token, LinkPurpose::Rebook, reader).await?;
-        let window = window(request, reader)?;
+        let window = edge::http::window(request).map_err(Problem::into_response)?;
         let offer = self
             .service
             .rebook_offer(&linked, window)
@@ -324,7 +325,14 @@ impl PatientLinksApi {
             }
             Reader::Person(_) => html(
                 StatusCode::OK,
-                pages::rebook_page(&linked, token, &self.urls, &offer, None),
+                pages::slots_page(
+                    SlotsPurpose::Rebook,
+                    &linked,
+                    token,
+                    &self.urls,
+                    &offer,
+                    None,
+                ),
             ),
         })
     }
@@ -358,7 +366,8 @@ impl PatientLinksApi {
                     .map_err(|e| action_error(e, reader, &self.urls, token))?;
                 return Err(html(
                     refusal_status(&why),
-                    pages::rebook_page(
+                    pages::slots_page(
+                        SlotsPurpose::Rebook,
                         &linked,
                         token,
                         &self.urls,
@@ -420,11 +429,6 @@ impl PatientLinksApi {
             .map(|w| wording::why_not(&w, linked.settings.timezone, linked.language()));
         PatientLinkView::new(&linked.appointment, &linked.settings, why_not)
     }
-}
-
-/// The `from` / `to` of a slots request; 422 when unreadable.
-fn window(request: &Request, _reader: Reader) -> Result<WindowRequest, HttpResponse> {
-    edge::http::window(request).map_err(Problem::into_response)
 }
 
 /// Why the action was refused, in the patient's words and language.

@@ -32,16 +32,12 @@ impl StatusChangeApi {
 
     /// The Lambda handler: every outcome, errors included, is an HTTP answer.
     pub async fn handle(&self, request: Request) -> Result<Response<Body>, Infallible> {
-        Ok(self
-            .route(&request)
-            .await
-            .unwrap_or_else(Problem::into_response))
+        edge::http::answer(self.route(&request)).await
     }
 
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
         edge::http::refuse_oversized(request)?;
-        let path = request.uri().path().to_string();
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let segments = edge::http::segments(request);
         let ["practitioners", pid, rest @ ..] = segments.as_slice() else {
             return Err(Problem::not_found("No such resource."));
         };

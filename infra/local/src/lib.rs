@@ -233,8 +233,7 @@ impl LocalApp {
             }),
         );
         let mut streams: HashMap<String, StreamFunction> = HashMap::new();
-        let confirmation =
-            confirmation_sender::ConfirmationFunction::new(delivery.clone(), urls.clone());
+        let confirmation = confirmation_sender::compose(delivery.clone(), urls.clone());
         streams.insert(
             "ConfirmationSenderFunction".into(),
             stream_function(move |event| {
@@ -242,8 +241,7 @@ impl LocalApp {
                 async move { confirmation.handle(event).await }
             }),
         );
-        let cancellation =
-            cancellation_sender::CancellationFunction::new(delivery.clone(), urls.clone());
+        let cancellation = cancellation_sender::compose(delivery.clone(), urls.clone());
         streams.insert(
             "CancellationSenderFunction".into(),
             stream_function(move |event| {

@@ -21,8 +21,11 @@ impl CancellationSender {
     pub fn new(delivery: Delivery, urls: PublicUrls) -> Self {
         Self { delivery, urls }
     }
+}
 
-    pub async fn on_change(&self, change: AppointmentChange) -> Result<(), DeliveryError> {
+#[async_trait::async_trait]
+impl super::OnAppointmentChange for CancellationSender {
+    async fn on_change(&self, change: AppointmentChange) -> Result<(), DeliveryError> {
         let Some(appointment) = change.new_version() else {
             return Ok(());
         };
@@ -63,7 +66,9 @@ impl CancellationSender {
         }
         Ok(())
     }
+}
 
+impl CancellationSender {
     /// The practice's cancellation notice on `channel` (SPEC §4.4). Each
     /// channel's link is a grant of its own for the same appointment version:
     /// the first rebooking moves the appointment to `rebooked`, a new version,

@@ -18,8 +18,11 @@ impl ConfirmationSender {
     pub fn new(delivery: Delivery, urls: PublicUrls) -> Self {
         Self { delivery, urls }
     }
+}
 
-    pub async fn on_change(&self, change: AppointmentChange) -> Result<(), DeliveryError> {
+#[async_trait::async_trait]
+impl super::OnAppointmentChange for ConfirmationSender {
+    async fn on_change(&self, change: AppointmentChange) -> Result<(), DeliveryError> {
         let Some(appointment) = change.new_version() else {
             return Ok(());
         };

@@ -10,3 +10,14 @@ pub mod online_booking;
 pub mod patient_links;
 pub mod practice;
 pub mod reminders;
+
+/// A sender fed appointment changes in stream order (the confirmation and
+/// cancellation senders): the stream function that calls it is the same for
+/// both.
+#[async_trait::async_trait]
+pub trait OnAppointmentChange: Send + Sync {
+    async fn on_change(
+        &self,
+        change: crate::appointment::AppointmentChange,
+    ) -> Result<(), delivery::DeliveryError>;
+}

@@ -252,14 +252,7 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
                     replacement,
                 ))
             }
-            Err(InsertError::Overlap(_) | InsertError::Absent) => Err(ActionError::Refused {
-                linked: Box::new(linked),
-                why: Refusal::SlotTaken,
-            }),
-            Err(InsertError::Stale) => {
-                Err(LinkError::Gone(Box::new(linked), Gone::Superseded).into())
-            }
-            Err(InsertError::Store(e)) => Err(e.into()),
+            Err(refused) => Err(write_refused(linked, refused)),
         }
     }
 
@@ -358,15 +351,19 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
                     ..linked
                 })
             }
-            Err(InsertError::Overlap(_) | InsertError::Absent) => Err(ActionError::Refused {
-                linked: Box::new(linked),
-                why: Refusal::SlotTaken,
-            }),
-            // Changed between our read and our write: this link is now stale.
-            Err(InsertError::Stale) => {
-                Err(LinkError::Gone(Box::new(linked), Gone::Superseded).into())
-            }
-            Err(InsertError::Store(e)) => Err(e.into()),
+            Err(refused) => Err(write_refused(linked, refused)),
         }
+    }
+}
+/// What a refused write of a patient's action means for the patient.
+fn write_refused(linked: Linked, refused: InsertError) -> ActionError {
+    match refused {
+        InsertError::Overlap(_) | InsertError::Absent => ActionError::Refused {
+            linked: Box::new(linked),
+            why: Refusal::SlotTaken,
+        },
+        // Changed between our read and our write: this link is now stale.
+        InsertError::Stale => LinkError::Gone(Box::new(linked), Gone::Superseded).into(),
+        InsertError::Store(e) => e.into(),
     }
 }

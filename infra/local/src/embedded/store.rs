@@ -453,14 +453,11 @@ impl MessageLog for MemoryStore {
             .map(|(_, i)| i.clone())
             .collect();
         self.count_reads(items.len());
-        let mut entries = Vec::new();
-        for i in items {
-            if let Some(entry) = decode::<MessageItem>(i)?.entry {
-                entries.push(entry);
-            }
-        }
-        entries.sort_by_key(|e| e.at);
-        Ok(entries)
+        let messages = items
+            .into_iter()
+            .map(decode::<MessageItem>)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(item::log_entries(messages))
     }
 }
 

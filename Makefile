@@ -4,6 +4,7 @@
 #   make run             local mode on http://$(HOST):$(PORT) (no AWS, no venv needed)
 #   make run-moto        local mode on emulated AWS: DynamoDB, SES, EventBridge on a moto server
 #   make lint-template   cfn-lint + sam validate --lint
+#   make prove-delivery  the fault-injection proof over 1,000 appointments (docs/reliability.md)
 #   make package         sam build (cargo-lambda, arm64) into .aws-sam/
 #   make deploy          package, then sam deploy --guided
 #
@@ -40,7 +41,7 @@ SAM_BUILD_ENV := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 # Debian packages the Rust build needs: command -> package.
 BUILD_DEPS := cc:gcc make:make
 
-.PHONY: help venv build-deps lint-template test run package deploy fmt clean run-moto
+.PHONY: help venv build-deps lint-template test run package deploy fmt clean run-moto prove-delivery
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -79,6 +80,11 @@ lint-template: venv
 
 test: venv lint-template build-deps
 	infra/tools/with-moto.sh $(CARGO_TEST)
+
+# The same test `make test` runs over 120 appointments, here over 1,000.
+prove-delivery: build-deps
+	DELIVERY_PROOF_APPOINTMENTS=1000 DELIVERY_PROOF_SEED=2026 \
+		cargo test -p reminder-sweeper --test delivery_under_faults -- --nocapture
 
 run: build-deps
 	PORT=$(PORT) HOST=$(HOST) cargo run -p local --bin agenda-local

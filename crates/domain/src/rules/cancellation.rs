@@ -5,6 +5,7 @@
 use super::SkipReason;
 use crate::appointment::{Appointment, Change};
 use crate::settings::PractitionerSettings;
+use chrono::{DateTime, Utc};
 
 /// Changes that call for a cancellation acknowledgement.
 pub fn ack_is_called_for(change: Change) -> bool {
@@ -42,16 +43,30 @@ pub enum CancellationSms {
     WithPhone,
 }
 
-/// SPEC §4.4: the SMS service on with `cancellation_sms`, the patient has a
-/// mobile, and the practice asked for it; a link when the patient may rebook
-/// online, the phone otherwise.
+/// SPEC §4.4: never about an appointment that has already started (its
+/// status may change, the patient is not told), whatever the channel.
+pub fn practice_cancellation_too_late(
+    appointment: &Appointment,
+    now: DateTime<Utc>,
+) -> Result<(), SkipReason> {
+    if appointment.start <= now {
+        return Err(SkipReason::CancelledAppointmentAlreadyStarted);
+    }
+    Ok(())
+}
+
+/// SPEC §4.4: the practice asked for it, the appointment has not started, the
+/// SMS service on with `cancellation_sms`, the patient has a mobile; a link
+/// when the patient may rebook online, the phone otherwise.
 pub fn decide_sms(
     settings: &PractitionerSettings,
     appointment: &Appointment,
+    now: DateTime<Utc>,
 ) -> Result<CancellationSms, SkipReason> {
     if appointment.last_change != Change::SetToReschedule {
         return Err(SkipReason::CancellationSmsNotRequested);
     }
+    practice_cancellation_too_late(appointment, now)?;
     if !settings.sms_service.enabled {
         return Err(SkipReason::SmsServiceDisabled);
     }
@@ -96,36 +111,55 @@ mod tests {
         appointment.status = crate::appointment::Status::ToReschedule;
         appointment.last_change = Change::SetToReschedule;
         appointment.patient.mobile = Some(crate::contact::Mobile::parse("0612345678").unwrap());
+        let before = at("2026-12-03T12:00:00Z");
         assert_eq!(
-            decide_sms(&settings, &appointment),
+            decide_sms(&settings, &appointment, before),
             Ok(CancellationSms::WithRebookingLink)
         );
         settings.reasons[0].online_booking = false;
         assert_eq!(
-            decide_sms(&settings, &appointment),
+            decide_sms(&settings, &appointment, before),
             Ok(CancellationSms::WithPhone)
         );
         settings.sms_service.cancellation_sms = false;
         assert_eq!(
-            decide_sms(&settings, &appointment),
+            decide_sms(&settings, &appointment, before),
             Err(SkipReason::CancellationSmsDisabled)
         );
         settings.sms_service.enabled = false;
         assert_eq!(
-            decide_sms(&settings, &appointment),
+            decide_sms(&settings, &appointment, before),
             Err(SkipReason::SmsServiceDisabled)
         );
         appointment.last_change = Change::SetToRescheduleWithoutSms;
         assert_eq!(
-            decide_sms(&dr_martin(), &appointment),
+            decide_sms(&dr_martin(), &appointment, before),
             Err(SkipReason::CancellationSmsNotRequested)
         );
         appointment.last_change = Change::SetToReschedule;
         appointment.patient.mobile = None;
         assert_eq!(
-            decide_sms(&dr_martin(), &appointment),
+            decide_sms(&dr_martin(), &appointment, before),
             Err(SkipReason::NoMobile)
         );
+    }
+
+    #[test]
+    fn no_sms_once_the_appointment_has_started() {
+        // Given a morning appointment set to reschedule with the SMS ticked
+        let mut appointment = booked(at("2026-12-03T08:30:00Z"), 20);
+        appointment.status = crate::appointment::Status::ToReschedule;
+        appointment.last_change = Change::SetToReschedule;
+        appointment.patient.mobile = Some(crate::contact::Mobile::parse("0612345678").unwrap());
+        // When it is decided at noon, or the minute it starts, then nothing is sent
+        for now in [at("2026-12-03T12:00:00Z"), at("2026-12-03T08:30:00Z")] {
+            assert_eq!(
+                decide_sms(&dr_martin(), &appointment, now),
+                Err(SkipReason::CancelledAppointmentAlreadyStarted)
+            );
+        }
+        // and a minute before, it is
+        assert!(decide_sms(&dr_martin(), &appointment, at("2026-12-03T08:29:00Z")).is_ok());
     }
 
     #[test]

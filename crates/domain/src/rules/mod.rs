@@ -28,6 +28,8 @@ pub enum SkipReason {
     // Reminders (SPEC §4.3)
     /// The sweep came after the appointment had begun (it did not run for a while).
     AppointmentAlreadyStarted,
+    /// SPEC §4.4: the practice cancelled an appointment that had already started.
+    CancelledAppointmentAlreadyStarted,
     /// Quiet hours last from before the reminder time until the appointment.
     QuietHoursUntilAppointment,
 }
@@ -51,6 +53,7 @@ impl SkipReason {
             Self::PractitionerUnknown => "practitioner_unknown",
             Self::AppointmentAlreadyStarted => "appointment_already_started",
             Self::QuietHoursUntilAppointment => "quiet_hours_until_appointment",
+            Self::CancelledAppointmentAlreadyStarted => "appointment_already_started",
         }
     }
 
@@ -108,6 +111,8 @@ impl SkipReason {
             (Self::AppointmentAlreadyStarted, En) => {
                 "the appointment had already begun when the reminder could be sent"
             }
+            (Self::CancelledAppointmentAlreadyStarted, Fr) => "le rendez-vous avait déjà commencé",
+            (Self::CancelledAppointmentAlreadyStarted, En) => "the appointment had already started",
             (Self::QuietHoursUntilAppointment, Fr) => {
                 "heures de silence SMS jusqu'au rendez-vous, rappel non envoyé"
             }

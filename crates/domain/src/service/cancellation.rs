@@ -66,7 +66,7 @@ impl CancellationSender {
             return self
                 .delivery
                 .deliver(key, appointment, |settings, current, now| {
-                    let offer = match cancellation::decide_sms(settings, current) {
+                    let offer = match cancellation::decide_sms(settings, current, now) {
                         Err(reason) => return Outcome::Skip(reason),
                         Ok(offer) => offer,
                     };

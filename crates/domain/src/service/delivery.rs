@@ -25,6 +25,13 @@ use std::sync::Arc;
 /// live worker is never overtaken.
 pub const CLAIM_LEASE: Duration = Duration::minutes(2);
 
+/// A message called for by a change and still refused for a passing reason
+/// (throttling, an outage) this long after the change is logged `failed`
+/// instead of retried: the secretariat learns the patient was not told while
+/// it can still phone. The stream event sources retry until a record is an
+/// hour old (template.yaml), so this attempt always comes (docs/decisions.md).
+pub const GIVE_UP_AFTER: Duration = Duration::minutes(30);
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error("another worker is sending this message")]
@@ -106,7 +113,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
             key,
             &appointment.practitioner_id,
             appointment.id,
-            Some(appointment.version),
+            Some((appointment.version, appointment.updated_at)),
             compose,
         )
         .await
@@ -131,18 +138,21 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
             .await
     }
 
+    /// `called_for`: the version the message is about and when that change
+    /// was made; `None` for messages that are not about one change.
     async fn deliver_inner<F>(
         &self,
         key: MessageKey,
         practitioner: &PractitionerId,
         appointment_id: AppointmentId,
-        expected_version: Option<u32>,
+        called_for: Option<(u32, DateTime<Utc>)>,
         compose: F,
     ) -> Result<Delivered, DeliveryError>
     where
         F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
     {
         let now = self.clock.now();
+        let expected_version = called_for.map(|(version, _)| version);
         match self.store.claim_message(&key, now, CLAIM_LEASE).await? {
             Claim::Granted => {}
             Claim::Settled {
@@ -219,8 +229,20 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                     }
                 }
                 Err(SendError::Unavailable(detail)) => {
-                    self.store.release_message(&key).await?;
-                    return Err(DeliveryError::SendLater(detail));
+                    let now = self.clock.now();
+                    if !called_for.is_some_and(|(_, at)| gives_up(at, now)) {
+                        self.store.release_message(&key).await?;
+                        return Err(DeliveryError::SendLater(detail));
+                    }
+                    tracing::error!(appointment = %key.appointment_id, message = %key, %detail, "sending service unavailable for too long: message failed");
+                    CommunicationEntry {
+                        kind: key.kind,
+                        channel: key.channel,
+                        state: DeliveryState::Failed,
+                        reason: Some(unavailable_too_long(language, key.channel).to_string()),
+                        reason_code: Some("service_unavailable_too_long".into()),
+                        at: now,
+                    }
                 }
             },
         };
@@ -261,6 +283,26 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         self.events.publish(&event).await?;
         self.store.mark_published(key).await?;
         Ok(())
+    }
+}
+
+/// Whether a message called for at `called_for` and still not sendable at
+/// `now` is given up (logged `failed`) rather than retried.
+pub fn gives_up(called_for: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - called_for >= GIVE_UP_AFTER
+}
+
+fn unavailable_too_long(
+    language: crate::contact::Language,
+    channel: crate::communications::Channel,
+) -> &'static str {
+    use crate::communications::Channel::{Email, Sms};
+    use crate::contact::Language::{En, Fr};
+    match (language, channel) {
+        (Fr, Email) => "le service d'envoi des e-mails est resté indisponible trop longtemps",
+        (Fr, Sms) => "le service d'envoi des SMS est resté indisponible trop longtemps",
+        (En, Email) => "the e-mail service was unavailable for too long",
+        (En, Sms) => "the SMS service was unavailable for too long",
     }
 }
 

@@ -5,7 +5,6 @@
 
 use acceptance::{Backend, DEMO, spawn_app_with};
 use domain::ids::PractitionerId;
-use domain::ports::capabilities::*;
 use reqwest::{Method, StatusCode};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -169,25 +169,20 @@ async fn an_absence_over_booked_appointments_is_refused_by_default_and_lists_the
     )
     .await;
 
+    // Then the refusal lists them in `appointments`, for the front end to show
     assert_eq!(status, 409, "{problem}");
-    let mut listed: Vec<String> = problem["errors"]
+    let mut listed: Vec<String> = problem["appointments"]
         .as_array()
-        .unwrap()
+        .unwrap_or_else(|| panic!("no appointments member: {problem}"))
         .iter()
-        .map(|e| {
-            e["message"]
-                .as_str()
-                .unwrap()
-                .split(' ')
-                .nth(2)
-                .unwrap()
-                .to_string()
-        })
+        .map(|id| id.as_str().unwrap().to_string())
         .collect();
     listed.sort();
     let mut expected = ids.clone();
     expected.sort();
     assert_eq!(listed, expected);
+    // and in words
+    assert_eq!(problem["errors"].as_array().unwrap().len(), ids.len());
     for id in ids.iter().chain([&outside]) {
         assert_eq!(status_of(&app, id).await, "booked");
     }

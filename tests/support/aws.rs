@@ -27,6 +27,33 @@ pub async fn create_table_from_template(client: &aws_sdk_dynamodb::Client, name:
         .expect("moto creates the table");
 }
 
+/// Every item of `table`, as JSON, in key order (tests compare whole tables).
+pub async fn scan(sdk: &aws_config::SdkConfig, table: &str) -> Vec<serde_json::Value> {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    let mut items: Vec<serde_json::Value> = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("moto scans the table");
+        for item in page.items() {
+            items.push(serde_dynamo::from_item(item.clone()).expect("an item reads as JSON"));
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            break;
+        }
+    }
+    let key = |v: &serde_json::Value| (v["pk"].to_string(), v["sk"].to_string());
+    items.sort_by_key(key);
+    items
+}
+
 /// Names of one test's own resources on the shared moto server, so that tests
 /// run in parallel without seeing each other's items, e-mails or events.
 pub struct MotoRun {

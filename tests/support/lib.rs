@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod mime;
+pub mod recording;
 
 use aws::MotoRun;
 use local::backend::AwsBackend;
@@ -238,6 +239,43 @@ impl TestApp {
         config.insecure = true;
         let other = LocalApp::start(config).await.expect("local mode starts");
         self.others.push(other);
+    }
+
+    /// Every item of the store, once the senders caught up: the embedded
+    /// store's own items, or a scan of the table on moto.
+    pub async fn dump_store(&self) -> Value {
+        self.senders_done().await;
+        match &self.sent {
+            Sent::Outbox => {
+                let memory = self.app.state.memory.as_ref().expect("the embedded store");
+                let items: Vec<Value> = memory
+                    .dump()
+                    .into_iter()
+                    .map(|((pk, sk), item)| serde_json::json!({"pk": pk, "sk": sk, "item": item}))
+                    .collect();
+                Value::Array(items)
+            }
+            Sent::Moto { run, aws } => Value::Array(aws::scan(&aws.sdk, &run.table).await),
+        }
+    }
+
+    /// Every message sent (outbox, or what moto's SES and SNS received for
+    /// this test) and every event published, once the senders caught up.
+    pub async fn dump_sent(&self) -> Value {
+        self.senders_done().await;
+        match &self.sent {
+            Sent::Outbox => {
+                let outbox = serde_json::to_value(self.app.state.outbox.messages()).unwrap();
+                let events = serde_json::to_value(self.app.state.events.events()).unwrap();
+                serde_json::json!({"messages": outbox, "events": events})
+            }
+            Sent::Moto { run, .. } => {
+                let data = MotoRun::moto_data(&self.client).await;
+                let mut messages = run.emails(&data);
+                messages.extend(run.sms(&data, &self.phones.lock().unwrap()));
+                serde_json::json!({"messages": messages, "events": run.events(&data)})
+            }
+        }
     }
 
     /// The events published on the bus (their `detail`), oldest first.

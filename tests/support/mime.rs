@@ -43,8 +43,22 @@ pub fn outbox_shape(raw: &str) -> Value {
                     .and_then(|uid| uid.trim().split('@').next().map(str::to_string))
             })
     });
+    let attachments: Vec<Value> = message
+        .attachments()
+        .map(|a| {
+            json!({
+                "filename": a.attachment_name(),
+                "content_type": a.content_type().map(|c| match c.subtype() {
+                    Some(sub) => format!("{}/{sub}", c.ctype()),
+                    None => c.ctype().to_string(),
+                }),
+                "content": String::from_utf8_lossy(a.contents()),
+            })
+        })
+        .collect();
     json!({
         "channel": "email",
+        "attachments": attachments,
         "to": message.to().and_then(|to| to.first()).and_then(|a| a.address()),
         "subject": message.subject(),
         "links": links(&text),

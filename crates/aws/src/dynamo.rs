@@ -40,8 +40,9 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     /// What the adapter calls, as IAM actions (a transaction is authorised by
-    /// the actions of its parts). `tests/consistency.rs` checks this list
-    /// against the calls below and against the template's policies.
+    /// the actions of its parts). `tests/consistency.rs` records the calls
+    /// of every operation below on moto against this list, and checks the
+    /// template's policies against it.
     pub const IAM_ACTIONS: &[&str] = &[
         "dynamodb:GetItem",
         "dynamodb:PutItem",

@@ -7,6 +7,8 @@ pub mod config;
 pub mod due_index;
 pub mod dynamo;
 pub mod eventbridge;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod item;
 pub mod ses;
 pub mod sns;

@@ -1,7 +1,16 @@
 //! Logs through `tracing`: JSON lines on Lambda (CloudWatch), readable lines locally.
 //! Log fields carry ids and states only: never an e-mail address or a phone number.
 
+use crate::config::Variable;
 use tracing_subscriber::EnvFilter;
+
+/// Read by every function's `main` (through [`init`]), so `template.yaml` sets
+/// it in its Globals rather than in each function's `NEEDS`.
+pub const LOG_FILTER: Variable = Variable {
+    name: "RUST_LOG",
+    why: "which log lines are written (tracing's EnvFilter syntax)",
+    required: false,
+};
 
 pub enum LogFormat {
     Json,
@@ -9,7 +18,7 @@ pub enum LogFormat {
 }
 
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("RUST_LOG")
+    let filter = EnvFilter::try_from_env(LOG_FILTER.name)
         .or_else(|_| EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL"))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);

@@ -13,7 +13,8 @@ use crate::dynamo::DynamoStore;
 use crate::eventbridge::EventBridgePublisher;
 use crate::ses::SesMailer;
 use crate::sns::{NoSms, SnsSmsSender};
-use aws_config::SdkConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use domain::clock::SystemClock;
 use domain::links::PublicUrls;
 use domain::ports::SmsSender;
@@ -110,6 +111,36 @@ impl Needs {
     }
 }
 
+/// The SDK's configuration for a Lambda: region and credentials from the
+/// environment, and the HTTPS client of [`https_client`].
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
+        .load()
+        .await
+}
+
+/// The roots of Amazon Trust Services, which issue the certificates of the AWS
+/// endpoints these functions call (DynamoDB, SES, SNS, EventBridge): Amazon
+/// Root CA 1–4 and the Starfield Services root that cross-signs them.
+const AWS_ROOTS: &str = include_str!("aws_roots.pem");
+
+/// The SDK's default HTTPS client (hyper 1, rustls on aws-lc) trusting the
+/// roots above instead of the machine's store: reading and parsing a system
+/// store (146 files and a bundle on the benchmark machine) was half of a
+/// function's init (docs/benchmarks.md). An endpoint certified by another
+/// root would fail the TLS handshake: checked on the first deploy (README).
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    let tls = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(AWS_ROOTS))
+        .build()
+        .expect("a TLS context of compiled-in roots");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(tls)
+        .build_https()
+}
+
 /// The AWS adapters of one function, built once per Lambda instance from the
 /// environment `template.yaml` sets. Asking for an adapter or a variable the
 /// function did not declare is an error, found by each function's own test.
@@ -121,7 +152,7 @@ pub struct AwsAdapters {
 impl AwsAdapters {
     pub async fn load(needs: &'static Needs) -> Self {
         Self {
-            sdk: aws_config::load_from_env().await,
+            sdk: sdk_config().await,
             needs,
         }
     }

@@ -3,6 +3,7 @@
 
 use crate::ids::PractitionerId;
 use crate::settings::PractitionerSettings;
+use crate::text;
 use crate::time::{TimeRange, parse_instant};
 use crate::validation::FieldErrors;
 use chrono::{DateTime, Duration, Utc};
@@ -13,7 +14,6 @@ use std::fmt;
 /// An absence lasts at most this long (longer ones are placed in parts); it
 /// bounds how far back the agenda must look for absences overlapping a time.
 pub const MAX_ABSENCE_DAYS: i64 = 92;
-const MAX_LABEL_CHARS: usize = 200;
 
 /// Derived from the practitioner and the time span, so posting the same absence
 /// again (a retry) names the same absence instead of placing a second one.
@@ -89,21 +89,12 @@ impl AbsenceRequest {
         let mut errors = FieldErrors::new();
         let start = errors.check("start", parse_instant(&self.start, settings.timezone));
         let end = errors.check("end", parse_instant(&self.end, settings.timezone));
-        let label = self
-            .label
-            .as_deref()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string);
-        if label
-            .as_ref()
-            .is_some_and(|l| l.chars().count() > MAX_LABEL_CHARS)
-        {
-            errors.add(
+        let label = errors
+            .check(
                 "label",
-                format!("is longer than {MAX_LABEL_CHARS} characters"),
-            );
-        }
+                text::clean_optional(self.label.as_deref(), text::LABEL_CHARS),
+            )
+            .flatten();
         if let (Some(start), Some(end)) = (start, end) {
             if end <= start {
                 errors.add("end", "must be after start");

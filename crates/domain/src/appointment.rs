@@ -51,6 +51,20 @@ pub enum Change {
     SetToRescheduleWithoutSms,
     Cancelled,
     Rebooked,
+    /// The secretariat changed the time, the reason or the e-mail address
+    /// (SPEC §4.5): a new confirmation with new links.
+    ChangedByPractice,
+    /// The secretariat changed the names, mobile or language only: nothing is
+    /// sent, the patient's links keep working, reminders are decided again.
+    ContactChangedByPractice,
+}
+
+impl Change {
+    /// Whether the patient's links outlive this change: only a contact fix
+    /// that sends no new confirmation leaves them working.
+    pub fn keeps_links(self) -> bool {
+        self == Change::ContactChangedByPractice
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +84,10 @@ pub struct Appointment {
     pub last_change: Change,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The version the patient's links were issued for, when a later change
+    /// kept them ([`Change::keeps_links`]); `None`: this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links_version: Option<u32>,
 }
 
 impl Appointment {
@@ -78,6 +96,21 @@ impl Appointment {
             start: self.start,
             end: self.end,
         }
+    }
+    /// The version links must be bound to for them to work now.
+    pub fn links_version(&self) -> u32 {
+        self.links_version.unwrap_or(self.version)
+    }
+    /// The next version of the appointment, produced by `change` at `now`:
+    /// every writer goes through here, so links follow the rule of
+    /// [`Change::keeps_links`].
+    pub fn next_version(&self, change: Change, now: DateTime<Utc>) -> Appointment {
+        let mut next = self.clone();
+        next.version = self.version + 1;
+        next.last_change = change;
+        next.updated_at = now;
+        next.links_version = change.keeps_links().then(|| self.links_version());
+        next
     }
     /// The patient's language, else the practitioner's (SPEC §5).
     pub fn language(&self, settings: &PractitionerSettings) -> Language {
@@ -142,13 +175,7 @@ impl AppointmentRequest {
         let email = given(&p.email).and_then(|e| errors.check("patient.email", Email::parse(e)));
         let mobile =
             given(&p.mobile).and_then(|m| errors.check("patient.mobile", Mobile::parse(m)));
-        let language = given(&p.language).and_then(|l| {
-            let parsed = Language::parse(l);
-            if parsed.is_none() {
-                errors.add("patient.language", "must be \"fr\" or \"en\"");
-            }
-            parsed
-        });
+        let language = given(&p.language).and_then(|l| parse_language(&mut errors, l));
         match (reason, start, first_name, last_name) {
             (Some(reason), Some(start), Some(first_name), Some(last_name)) if errors.is_empty() => {
                 let end = start + Duration::minutes(i64::from(reason.duration_minutes));
@@ -191,7 +218,135 @@ impl ValidBooking {
             last_change: Change::Created,
             created_at: now,
             updated_at: now,
+            links_version: None,
         }
+    }
+}
+
+/// The body of `PATCH .../appointments/{id}` (SPEC §4.5, §6.2): any of the
+/// time, the reason and the patient's contact. A field left out is kept; an
+/// optional contact field sent as `null` or blank is removed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AppointmentPatch {
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub reason_id: Option<String>,
+    #[serde(default)]
+    pub patient: Option<PatientPatch>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PatientPatch {
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub mobile: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub language: Option<Option<String>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`: remove it) from a field left
+/// out (`None`, by `#[serde(default)]`: keep it).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+fn parse_language(errors: &mut FieldErrors, value: &str) -> Option<Language> {
+    let parsed = Language::parse(value);
+    if parsed.is_none() {
+        errors.add("patient.language", "must be \"fr\" or \"en\"");
+    }
+    parsed
+}
+
+impl AppointmentPatch {
+    /// The next version of `current` this request makes, checked in full
+    /// (every invalid field reported together), or `None` when it changes
+    /// nothing. Which [`Change`] it is decides what the patient is sent
+    /// (SPEC §4.5): a new time, reason or e-mail address calls for a new
+    /// confirmation with new links; names, mobile or language alone do not.
+    pub fn apply(
+        &self,
+        current: &Appointment,
+        settings: &PractitionerSettings,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Appointment>, Vec<FieldError>> {
+        let mut errors = FieldErrors::new();
+        let reason = match &self.reason_id {
+            None => settings.reason(&current.reason_id),
+            Some(id) => {
+                let reason = ReasonId::parse(id.trim())
+                    .ok()
+                    .and_then(|id| settings.reason(&id));
+                if reason.is_none() {
+                    errors.add("reason_id", "is not one of the practitioner's reasons");
+                }
+                reason
+            }
+        };
+        let start = match &self.start {
+            None => Some(current.start),
+            Some(text) => {
+                let start = errors.check("start", parse_instant(text, settings.timezone));
+                if start.is_some_and(|s| s < now) {
+                    errors.add("start", "is in the past");
+                }
+                start
+            }
+        };
+        let mut patient = current.patient.clone();
+        if let Some(p) = &self.patient {
+            if let Some(name) = &p.first_name {
+                if let Some(name) = errors.check("patient.first_name", PersonName::parse(name)) {
+                    patient.first_name = name;
+                }
+            }
+            if let Some(name) = &p.last_name {
+                if let Some(name) = errors.check("patient.last_name", PersonName::parse(name)) {
+                    patient.last_name = name;
+                }
+            }
+            if let Some(email) = &p.email {
+                patient.email =
+                    given(email).and_then(|e| errors.check("patient.email", Email::parse(e)));
+            }
+            if let Some(mobile) = &p.mobile {
+                patient.mobile =
+                    given(mobile).and_then(|m| errors.check("patient.mobile", Mobile::parse(m)));
+            }
+            if let Some(language) = &p.language {
+                patient.language = given(language).and_then(|l| parse_language(&mut errors, l));
+            }
+        }
+        let (Some(reason), Some(start)) = (reason, start) else {
+            return Err(errors.into_vec());
+        };
+        if !errors.is_empty() {
+            return Err(errors.into_vec());
+        }
+        let end = start + Duration::minutes(i64::from(reason.duration_minutes));
+        let terms_changed = start != current.start
+            || end != current.end
+            || reason.id != current.reason_id
+            || patient.email != current.patient.email;
+        let change = if terms_changed {
+            Change::ChangedByPractice
+        } else if patient != current.patient {
+            Change::ContactChangedByPractice
+        } else {
+            return Ok(None);
+        };
+        let mut next = current.next_version(change, now);
+        next.reason_id = reason.id.clone();
+        next.start = start;
+        next.end = end;
+        next.patient = patient;
+        Ok(Some(next))
     }
 }
 

@@ -24,7 +24,7 @@ pub fn settings_json() -> serde_json::Value {
         ],
         "email_service": {"enabled": true, "reminder_hours_before": 48},
         "sms_service": {"enabled": true, "reminder_hours_before": 24, "cancellation_sms": true},
-        "online_booking": {"enabled": true, "modify_cancel_deadline_hours": 24, "booking_horizon_days": 60},
+        "online_booking": {"enabled": true, "modify_cancel_deadline_hours": 24, "booking_horizon_days": 60, "min_notice_hours": 2},
         "opening_hours": {"monday": [{"start": "09:00", "end": "12:00"}, {"start": "14:00", "end": "18:00"}],
                           "tuesday": []},
         "quiet_hours": {"start": "21:00", "end": "08:00"}
@@ -65,5 +65,6 @@ pub fn booked(start: DateTime<Utc>, minutes: i64) -> Appointment {
         last_change: Change::Created,
         created_at: start,
         updated_at: start,
+        links_version: None,
     }
 }

@@ -24,5 +24,6 @@ pub mod rules;
 pub mod service;
 pub mod settings;
 pub mod slots;
+pub mod text;
 pub mod time;
 pub mod validation;

@@ -59,6 +59,15 @@ pub enum LinkPurpose {
     Rebook,
 }
 
+/// Why a real link no longer leads anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// The appointment is over.
+    Expired,
+    /// The appointment changed since the link was sent.
+    Superseded,
+}
+
 /// What a token allows, stored under its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkGrant {

@@ -2,6 +2,7 @@
 
 use crate::contact::{Language, Phone};
 use crate::ids::{PractitionerId, ReasonId};
+use crate::text;
 use crate::time::{LocalTime, Zone};
 use crate::validation::{FieldError, FieldErrors};
 use chrono::Weekday;
@@ -85,6 +86,9 @@ pub struct OnlineBooking {
     pub modify_cancel_deadline_hours: u32,
     #[serde(default = "default_horizon_days")]
     pub booking_horizon_days: u32,
+    /// How soon at the earliest a slot may be taken online (SPEC §2, §6.3).
+    #[serde(default = "default_min_notice_hours")]
+    pub min_notice_hours: u32,
 }
 
 fn default_deadline_hours() -> u32 {
@@ -93,6 +97,9 @@ fn default_deadline_hours() -> u32 {
 fn default_horizon_days() -> u32 {
     60
 }
+fn default_min_notice_hours() -> u32 {
+    2
+}
 
 impl Default for OnlineBooking {
     fn default() -> Self {
@@ -100,6 +107,7 @@ impl Default for OnlineBooking {
             enabled: false,
             modify_cancel_deadline_hours: default_deadline_hours(),
             booking_horizon_days: default_horizon_days(),
+            min_notice_hours: default_min_notice_hours(),
         }
     }
 }
@@ -180,18 +188,30 @@ impl PractitionerSettings {
     /// Checks what the types alone cannot: ranges, unique reason ids, ordered periods.
     pub fn validated(mut self, id: PractitionerId) -> Result<Self, Vec<FieldError>> {
         self.id = id;
-        self.name = self.name.trim().to_string();
         let mut errors = FieldErrors::new();
-        if self.name.is_empty() {
-            errors.add("name", "is required");
+        // Clean text (SPEC §5): each reaches messages, pages or calendars.
+        if let Some(name) = errors.check("name", text::clean(&self.name, text::LABEL_CHARS)) {
+            self.name = name;
+        }
+        if let Some(profession) = errors.check(
+            "profession",
+            text::clean_optional(self.profession.as_deref(), text::LABEL_CHARS),
+        ) {
+            self.profession = profession;
+        }
+        if let Some(address) = errors.check(
+            "address",
+            text::clean_optional(self.address.as_deref(), text::ADDRESS_CHARS),
+        ) {
+            self.address = address;
         }
         for (i, reason) in self.reasons.iter().enumerate() {
             let field = |f: &str| format!("reasons[{i}].{f}");
             if self.reasons[..i].iter().any(|r| r.id == reason.id) {
                 errors.add(field("id"), "is used by another reason");
             }
-            if reason.label.trim().is_empty() {
-                errors.add(field("label"), "is required");
+            if let Err(e) = text::clean(&reason.label, text::LABEL_CHARS) {
+                errors.add(field("label"), e);
             }
             if !(1..=MAX_DURATION_MINUTES).contains(&reason.duration_minutes) {
                 errors.add(
@@ -224,6 +244,12 @@ impl PractitionerSettings {
                 format!("must be between 0 and {MAX_REMINDER_HOURS}"),
             );
         }
+        if self.online_booking.min_notice_hours > MAX_REMINDER_HOURS {
+            errors.add(
+                "online_booking.min_notice_hours",
+                format!("must be between 0 and {MAX_REMINDER_HOURS}"),
+            );
+        }
         if !(1..=MAX_HORIZON_DAYS).contains(&self.online_booking.booking_horizon_days) {
             errors.add(
                 "online_booking.booking_horizon_days",
@@ -244,6 +270,9 @@ impl PractitionerSettings {
             if sorted.windows(2).any(|w| w[1].start < w[0].end) {
                 errors.add(format!("opening_hours.{day}"), "periods overlap");
             }
+        }
+        for reason in &mut self.reasons {
+            reason.label = reason.label.trim().to_string();
         }
         if self.quiet_hours.start == self.quiet_hours.end {
             errors.add("quiet_hours", "must start and end at different times");
@@ -271,6 +300,24 @@ mod tests {
         assert_eq!(answered["opening_hours"]["monday"][1]["end"], "18:00");
         assert_eq!(answered["sms_service"]["reminder_hours_before"], 24);
         assert_eq!(answered["secretariat_phone"], "+33140000000");
+        assert_eq!(answered["online_booking"]["min_notice_hours"], 2);
+    }
+
+    #[test]
+    fn min_notice_defaults_to_two_hours_and_stays_within_a_month() {
+        let mut doc = sample_json();
+        doc["online_booking"]
+            .as_object_mut()
+            .unwrap()
+            .remove("min_notice_hours");
+        let settings: PractitionerSettings = serde_json::from_value(doc.clone()).unwrap();
+        assert_eq!(settings.online_booking.min_notice_hours, 2);
+        doc["online_booking"]["min_notice_hours"] = (MAX_REMINDER_HOURS + 1).into();
+        let settings: PractitionerSettings = serde_json::from_value(doc).unwrap();
+        let errors = settings
+            .validated(PractitionerId::parse("dr-martin").unwrap())
+            .unwrap_err();
+        assert_eq!(errors[0].field, "online_booking.min_notice_hours");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! A slot lies inside the practitioner's opening hours (local time, in the
 //! practitioner's zone), lasts the reason's duration, overlaps no booked
-//! appointment and no absence, starts after now and before the booking horizon.
+//! appointment and no absence, starts no sooner than the minimum notice from
+//! now and before the booking horizon.
 //! Slots follow each other from the start of each opening period, one duration
 //! apart, so a patient sees the same grid the secretariat would offer.
 
@@ -14,10 +15,12 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 /// What stands in the way of a slot: booked appointments and absences.
 pub type Busy = [TimeRange];
 
-/// The span in which slots may be offered: from now to the booking horizon.
+/// The span in which slots may be offered (SPEC §2, §6.3): from the minimum
+/// notice after now to the booking horizon. Online booking, patient moves and
+/// rebooking all go through here.
 pub fn bookable_span(settings: &PractitionerSettings, now: DateTime<Utc>) -> TimeRange {
     TimeRange {
-        start: now,
+        start: now + Duration::hours(i64::from(settings.online_booking.min_notice_hours)),
         end: now + Duration::days(i64::from(settings.online_booking.booking_horizon_days)),
     }
 }
@@ -132,6 +135,24 @@ mod tests {
         assert_eq!(slots.first().unwrap().start, at("2026-12-07T08:00:00Z"));
         assert_eq!(slots.last().unwrap().end, at("2026-12-07T17:00:00Z"));
         assert_eq!(slots.len(), 9 + 12);
+    }
+
+    #[test]
+    fn no_slot_starts_sooner_than_the_minimum_notice() {
+        // Given Dr Martin with 2 hours' notice, and now Monday 8:50 in Paris
+        let mut settings = dr_martin();
+        let reason = settings.reasons[0].clone();
+        let now = at("2026-12-07T07:50:00Z");
+        let monday = range("2026-12-07T08:00:00Z", "2026-12-07T17:00:00Z");
+        // When a patient looks at the day's slots
+        let slots = free_slots(&settings, &reason, &[], monday, now);
+        // Then the first starts at 11:00 local, the first on the grid two hours from now
+        assert_eq!(slots.first().unwrap().start, at("2026-12-07T10:00:00Z"));
+        assert!(offered_slot(&settings, &reason, &[], at("2026-12-07T09:40:00Z"), now).is_none());
+        // And with no notice the 9:00 slot is offered
+        settings.online_booking.min_notice_hours = 0;
+        let slots = free_slots(&settings, &reason, &[], monday, now);
+        assert_eq!(slots.first().unwrap().start, at("2026-12-07T08:00:00Z"));
     }
 
     #[test]

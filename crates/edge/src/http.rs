@@ -23,7 +23,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct Problem {
     #[serde(rename = "type")]
     pub problem_type: &'static str,
-    pub title: String,
+    /// The status's reason phrase (RFC 9457 §3.1.4: the same for every
+    /// problem of a type).
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,17 +33,22 @@ pub struct Problem {
     /// For patients refused an action: whom to call instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secretariat_phone: Option<String>,
+    /// RFC 9457 extension members at the top level, e.g. the `appointments`
+    /// of a refused absence (SPEC §6.2). Boxed: most problems have none.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
             problem_type: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
             errors: None,
             secretariat_phone: None,
+            extensions: None,
         }
     }
     /// 422 with every invalid field.
@@ -53,6 +60,13 @@ impl Problem {
                 "Some fields are invalid; see errors.",
             )
         }
+    }
+    /// Adds the extension member `name` (RFC 9457 §3.2).
+    pub fn with_member(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.extensions
+            .get_or_insert_with(Default::default)
+            .insert(name.to_string(), value);
+        self
     }
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, detail)
@@ -84,13 +98,25 @@ impl Problem {
 fn respond(status: StatusCode, content_type: &'static str, body: String) -> HttpResponse {
     let mut response = Response::new(Body::Text(body));
     *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Every answer is read as the type it says, never sniffed into a page.
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+}
+
+/// The patients' pages use no script and one inline stylesheet (allowed by
+/// its hash); forms post only to this site; no site may frame them.
+pub fn page_security_policy() -> String {
+    format!(
+        "default-src 'none'; style-src 'sha256-{}'; form-action 'self'; \
+         base-uri 'none'; frame-ancestors 'none'",
+        domain::messages::templates::page_style_sha256()
+    )
 }
 
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
@@ -101,8 +127,54 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
     )
 }
 
+/// A patient page, with the headers of [`page_security_policy`]; links carry
+/// secrets, so no referrer leaves with them.
 pub fn html(status: StatusCode, page: String) -> HttpResponse {
-    respond(status, "text/html; charset=utf-8", page)
+    let mut response = respond(status, "text/html; charset=utf-8", page);
+    let headers = response.headers_mut();
+    if let Ok(policy) = HeaderValue::from_str(&page_security_policy()) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// Whether a form post comes from another site (SPEC §6.4, issue 10): the
+/// browser says so (`Sec-Fetch-Site` other than `same-origin` or `none`), or
+/// its `Origin` is not `own_origin`. Programs that send neither header are
+/// not browsers carrying a patient's visit, and are let through.
+pub fn is_cross_site(request: &Request, own_origin: &str) -> bool {
+    let header_text = |name| {
+        request.headers().get(name).map(|v| {
+            v.to_str()
+                .unwrap_or("<unreadable>")
+                .trim()
+                .to_ascii_lowercase()
+        })
+    };
+    let fetch_site = header_text("sec-fetch-site");
+    if fetch_site.is_some_and(|site| site != "same-origin" && site != "none") {
+        return true;
+    }
+    header_text("origin").is_some_and(|origin| origin != own_origin.to_ascii_lowercase())
+}
+
+/// `scheme://host[:port]` of a base URL, as browsers write `Origin`.
+pub fn origin_of(base_url: &str) -> String {
+    let after_scheme = base_url.find("://").map_or(0, |i| i + 3);
+    let end = base_url[after_scheme..]
+        .find('/')
+        .map_or(base_url.len(), |i| after_scheme + i);
+    base_url[..end].to_ascii_lowercase()
+}
+
+/// SPEC §6: a body over 64 KiB is refused (413) on every route, whether the
+/// route reads its body or not, before anything else is done.
+pub fn refuse_oversized(request: &Request) -> Result<(), Problem> {
+    body_bytes(request).map(|_| ())
 }
 
 /// The practitioner ids the caller may act for, as the API Gateway JWT
@@ -292,6 +364,15 @@ fn field_error(path: &str, message: &str) -> FieldError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_are_scheme_host_and_port() {
+        assert_eq!(origin_of("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
+        assert_eq!(
+            origin_of("https://RDV.example.org/prod/"),
+            "https://rdv.example.org"
+        );
+    }
 
     #[test]
     fn missing_fields_are_named_by_their_own_path() {

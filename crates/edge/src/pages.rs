@@ -3,9 +3,9 @@
 //! language. The reason of the appointment never appears on them.
 
 use chrono::Duration;
-use domain::appointment::Status;
 use domain::contact::Language;
 use domain::links::{LinkToken, PublicUrls};
+use domain::messages::wording::{self, SlotsPageWords};
 use domain::messages::{PractitionerCard, dates, templates};
 use domain::rules::online_change::{self, WhyNot};
 use domain::service::patient_links::{Gone, Linked, MoveOffer};
@@ -54,15 +54,6 @@ struct AppointmentPage {
     follow_up: Option<String>,
 }
 
-fn heading(status: Status, language: Language) -> &'static str {
-    match (status, language) {
-        (Status::Booked, Language::Fr) => "Votre rendez-vous",
-        (Status::Booked, Language::En) => "Your appointment",
-        (_, Language::Fr) => "Rendez-vous annulé",
-        (_, Language::En) => "Cancelled appointment",
-    }
-}
-
 /// The appointment as the link shows it. `token` is `Some` while the link still
 /// works, so the page offers the actions the patient may take.
 pub fn appointment_page(
@@ -90,13 +81,13 @@ pub fn appointment_page(
     };
     let page = AppointmentPage {
         lang: language.code(),
-        heading: heading(appointment.status, language),
+        heading: wording::appointment_heading(appointment.status, language),
         when: dates::long_date_time(appointment.start, settings.timezone, language),
         practitioner: PractitionerCard::of(settings),
         phone_e164: settings.secretariat_phone.e164().to_string(),
         notice,
         actions,
-        why_not: why_not.map(|w| w.describe(settings.timezone, language)),
+        why_not: why_not.map(|w| wording::why_not(w, settings.timezone, language)),
         follow_up,
     };
     templates::render_page("appointment", language, &page)
@@ -141,9 +132,7 @@ struct SlotsPage {
 
 /// Where a slots page posts and navigates, and what it says.
 struct SlotsPageKind {
-    heading: &'static str,
-    current_label: &'static str,
-    submit_label: &'static str,
+    words: SlotsPageWords,
     /// The page itself, without query: earlier / later weeks add `from` and `to`.
     page_url: String,
     submit_url: String,
@@ -160,29 +149,15 @@ pub fn move_page(
     notice: Option<Notice>,
 ) -> String {
     let language = linked.language();
-    let (heading, current_label, submit_label) = match language {
-        Language::Fr => (
-            "Choisir un autre horaire",
-            "Rendez-vous actuel",
-            "Déplacer mon rendez-vous",
-        ),
-        Language::En => (
-            "Choose another time",
-            "Current appointment",
-            "Move my appointment",
-        ),
-    };
     let kind = SlotsPageKind {
-        heading,
-        current_label,
-        submit_label,
+        words: wording::move_page_words(language),
         page_url: urls.modify_page(token),
         submit_url: urls.move_action(token),
         back_url: Some(urls.appointment_page(token)),
         why_not: offer
             .not_allowed
             .as_ref()
-            .map(|w| w.describe(linked.settings.timezone, language)),
+            .map(|w| wording::why_not(w, linked.settings.timezone, language)),
     };
     slots_page(linked, offer, kind, notice)
 }
@@ -197,29 +172,15 @@ pub fn rebook_page(
     notice: Option<Notice>,
 ) -> String {
     let language = linked.language();
-    let (heading, current_label, submit_label) = match language {
-        Language::Fr => (
-            "Reprendre un rendez-vous",
-            "Rendez-vous annulé par le cabinet",
-            "Réserver ce créneau",
-        ),
-        Language::En => (
-            "Book a new appointment",
-            "Appointment cancelled by the practice",
-            "Book this slot",
-        ),
-    };
     let kind = SlotsPageKind {
-        heading,
-        current_label,
-        submit_label,
+        words: wording::rebook_page_words(language),
         page_url: urls.rebook_page(token),
         submit_url: urls.rebook_page(token),
         back_url: None,
         why_not: offer
             .not_allowed
             .as_ref()
-            .map(|w| w.describe_rebooking(linked.settings.timezone, language)),
+            .map(|w| wording::why_not_rebooking(w, linked.settings.timezone, language)),
     };
     slots_page(linked, offer, kind, notice)
 }
@@ -266,8 +227,8 @@ fn slots_page(
     };
     let page = SlotsPage {
         lang: language.code(),
-        heading: kind.heading,
-        current_label: kind.current_label,
+        heading: kind.words.heading,
+        current_label: kind.words.current_label,
         when: dates::long_date_time(linked.appointment.start, zone, language),
         practitioner: PractitionerCard::of(settings),
         phone_e164: settings.secretariat_phone.e164().to_string(),
@@ -276,7 +237,7 @@ fn slots_page(
         days,
         window,
         submit_url: kind.submit_url,
-        submit_label: kind.submit_label,
+        submit_label: kind.words.submit_label,
         back_url: kind.back_url,
     };
     templates::render_page("slots", language, &page)
@@ -295,37 +256,12 @@ struct LinkErrorPage {
 /// for, when it is a real link that no longer works.
 pub fn link_error_page(known: Option<(&Linked, Gone)>, fallback_language: Language) -> String {
     let language = known.map_or(fallback_language, |(l, _)| l.language());
-    let (heading, explanation) = match (known.map(|(_, g)| g), language) {
-        (Some(Gone::Superseded), Language::Fr) => (
-            "Ce lien n'est plus valable",
-            "Votre rendez-vous a changé depuis l'envoi de ce lien. Utilisez les liens du dernier e-mail reçu.",
-        ),
-        (Some(Gone::Superseded), Language::En) => (
-            "This link is no longer valid",
-            "Your appointment has changed since this link was sent. Use the links of the latest e-mail you received.",
-        ),
-        (Some(Gone::Expired), Language::Fr) => (
-            "Ce lien a expiré",
-            "Le rendez-vous auquel il se rapporte est passé.",
-        ),
-        (Some(Gone::Expired), Language::En) => (
-            "This link has expired",
-            "The appointment it was for is over.",
-        ),
-        (None, Language::Fr) => (
-            "Lien introuvable",
-            "Ce lien n'existe pas ou a été mal recopié. Vérifiez qu'il est complet.",
-        ),
-        (None, Language::En) => (
-            "Link not found",
-            "This link does not exist or was copied incompletely. Check that it is complete.",
-        ),
-    };
+    let words = wording::link_error(known.map(|(_, g)| g), language);
     let settings: Option<&PractitionerSettings> = known.map(|(l, _)| &l.settings);
     let page = LinkErrorPage {
         lang: language.code(),
-        heading,
-        explanation,
+        heading: words.heading,
+        explanation: words.explanation,
         practitioner: settings.map(PractitionerCard::of),
         phone_e164: settings.map(|s| s.secretariat_phone.e164().to_string()),
     };
@@ -334,14 +270,27 @@ pub fn link_error_page(known: Option<(&Linked, Gone)>, fallback_language: Langua
 
 /// When the service cannot answer: try again, or call.
 pub fn unavailable_page(language: Language) -> String {
+    let words = wording::unavailable(language);
+    let page = LinkErrorPage {
+        lang: language.code(),
+        heading: words.heading,
+        explanation: words.explanation,
+        practitioner: None,
+        phone_e164: None,
+    };
+    templates::render_page("link_error", language, &page)
+}
+
+/// A form posted from another site: nothing was done; use the link itself.
+pub fn cross_site_page(language: Language) -> String {
     let (heading, explanation) = match language {
         Language::Fr => (
-            "Service momentanément indisponible",
-            "Nous ne pouvons pas afficher votre rendez-vous pour l'instant. Réessayez dans quelques minutes.",
+            "Demande refusée",
+            "Ce formulaire a été envoyé depuis un autre site : rien n'a été modifié. Pour annuler ou déplacer votre rendez-vous, ouvrez le lien de l'e-mail ou du SMS que vous avez reçu et utilisez les boutons de cette page.",
         ),
         Language::En => (
-            "Service temporarily unavailable",
-            "We cannot show your appointment right now. Please try again in a few minutes.",
+            "Request refused",
+            "This form was sent from another site: nothing was changed. To cancel or move your appointment, open the link in the e-mail or SMS you received and use the buttons on that page.",
         ),
     };
     let page = LinkErrorPage {

@@ -5,18 +5,16 @@ use domain::appointment::{Appointment, Source, Status};
 use domain::communications::{Channel, DeliveryState, MessageKind};
 use domain::reminder::ReminderOutlook;
 use domain::service::booking::AppointmentDetails;
+use domain::service::practice::PlacedAbsence;
 use domain::settings::PractitionerSettings;
+use domain::time::Zone;
 use serde::Serialize;
 
+/// The appointment as the practice sees it: the summary, then everything else.
 #[derive(Debug, Clone, Serialize)]
 pub struct AppointmentView {
-    pub id: String,
-    pub practitioner_id: String,
-    pub reason_id: String,
-    pub start: String,
-    pub end: String,
-    pub status: Status,
-    pub source: Source,
+    #[serde(flatten)]
+    pub summary: AppointmentSummary,
     pub version: u32,
     pub replaces: Option<String>,
     pub patient: PatientView,
@@ -69,13 +67,7 @@ impl AppointmentView {
             })
         };
         Self {
-            id: appointment.id.to_string(),
-            practitioner_id: appointment.practitioner_id.to_string(),
-            reason_id: appointment.reason_id.to_string(),
-            start: zone.rfc3339(appointment.start),
-            end: zone.rfc3339(appointment.end),
-            status: appointment.status,
-            source: appointment.source,
+            summary: AppointmentSummary::new(appointment, zone),
             version: appointment.version,
             replaces: appointment.replaces.map(|id| id.to_string()),
             patient: PatientView {
@@ -220,6 +212,56 @@ impl RebookView {
             slots: SlotsView::new(slots, settings).slots,
             secretariat_phone: settings.secretariat_phone.e164().to_string(),
             why_not,
+        }
+    }
+}
+
+/// What anyone may see of an appointment: no patient, no log. An online
+/// booking answers 201 with it (SPEC §6.3); [`AppointmentView`] begins with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppointmentSummary {
+    pub id: String,
+    pub practitioner_id: String,
+    pub reason_id: String,
+    pub start: String,
+    pub end: String,
+    pub status: Status,
+    pub source: Source,
+}
+
+impl AppointmentSummary {
+    pub fn new(appointment: &Appointment, zone: Zone) -> Self {
+        Self {
+            id: appointment.id.to_string(),
+            practitioner_id: appointment.practitioner_id.to_string(),
+            reason_id: appointment.reason_id.to_string(),
+            start: zone.rfc3339(appointment.start),
+            end: zone.rfc3339(appointment.end),
+            status: appointment.status,
+            source: appointment.source,
+        }
+    }
+}
+
+/// `{id, start, end, label, affected_appointments}` (SPEC §6.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct AbsenceView {
+    pub id: String,
+    pub start: String,
+    pub end: String,
+    pub label: Option<String>,
+    pub affected_appointments: Vec<String>,
+}
+
+impl AbsenceView {
+    pub fn new(placed: &PlacedAbsence) -> Self {
+        let absence = &placed.absence;
+        Self {
+            id: absence.id.to_string(),
+            start: placed.zone.rfc3339(absence.start),
+            end: placed.zone.rfc3339(absence.end),
+            label: absence.label.clone(),
+            affected_appointments: placed.affected.iter().map(ToString::to_string).collect(),
         }
     }
 }

@@ -11,7 +11,7 @@ use domain::service::booking::BookingService;
 use domain::service::online_booking::{OnlineBooking, OnlineError};
 use domain::settings::PractitionerSettings;
 use edge::http::{HttpResponse, Problem, authorize, json, parse_json, query_param, window};
-use edge::views::{AppointmentView, SlotsView};
+use edge::views::{AppointmentSummary, AppointmentView, SlotsView};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
@@ -40,6 +40,7 @@ impl BookingApi {
     }
 
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
+        edge::http::refuse_oversized(request)?;
         let path = request.uri().path().to_string();
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let method = request.method();
@@ -102,8 +103,11 @@ impl BookingApi {
         pid: &PractitionerId,
     ) -> Result<HttpResponse, Problem> {
         let body: AppointmentRequest = parse_json(request)?;
-        let booked = self.online.book(pid, &body).await.map_err(online_problem)?;
-        Ok(json(StatusCode::CREATED, &booked))
+        let (settings, booked) = self.online.book(pid, &body).await.map_err(online_problem)?;
+        Ok(json(
+            StatusCode::CREATED,
+            &AppointmentSummary::new(&booked, settings.timezone),
+        ))
     }
 
     async fn put_settings(

@@ -8,7 +8,7 @@ use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use domain::clock::SystemClock;
 use domain::contact::Language;
 use domain::links::{LinkPurpose, LinkToken, PublicUrls};
-use domain::messages::dates;
+use domain::messages::wording;
 use domain::ports::{Clock, Store, StoreError};
 use domain::rules::confirmation::{self, Confirmation};
 use domain::service::patient_links::{ActionError, LinkError, Linked, PatientLinks, Refusal};
@@ -28,6 +28,8 @@ use std::sync::Arc;
 pub struct PatientLinksApi {
     service: PatientLinks,
     urls: PublicUrls,
+    /// `Origin` of the pages' own forms (the public base URL's).
+    own_origin: String,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +59,7 @@ impl PatientLinksApi {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, urls: PublicUrls) -> Self {
         Self {
             service: PatientLinks::new(store, clock),
+            own_origin: edge::http::origin_of(urls.base()),
             urls,
         }
     }
@@ -68,6 +71,9 @@ impl PatientLinksApi {
         } else {
             Reader::Person(preferred_language(&request))
         };
+        if let Err(too_large) = edge::http::refuse_oversized(&request) {
+            return Ok(too_large.into_response());
+        }
         let path = request.uri().path().to_string();
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let (route, raw_token) = match (request.method(), segments.as_slice()) {
@@ -82,6 +88,12 @@ impl PatientLinksApi {
             }
             _ => return Ok(Problem::not_found("No such resource.").into_response()),
         };
+        // A form posted from another site changes nothing (issue 10, CSRF).
+        if matches!(route, Route::Cancel | Route::Move | Route::Rebook)
+            && edge::http::is_cross_site(&request, &self.own_origin)
+        {
+            return Ok(cross_site(reader));
+        }
         // The token is read once, here; everything past this line is typed.
         let Some(token) = LinkToken::parse(raw_token) else {
             return Ok(link_error(LinkError::Unknown, reader));
@@ -156,7 +168,7 @@ impl PatientLinksApi {
                 let mut view = SlotsView::new(&offer.slots, &linked.settings);
                 view.why_not = offer
                     .not_allowed
-                    .map(|w| w.describe(linked.settings.timezone, linked.language()));
+                    .map(|w| wording::why_not(&w, linked.settings.timezone, linked.language()));
                 json(StatusCode::OK, &view)
             }
             Reader::Person(_) => html(
@@ -182,10 +194,7 @@ impl PatientLinksApi {
         Ok(match reader {
             Reader::Program => json(StatusCode::OK, &self.link_view(&cancelled)),
             Reader::Person(_) => {
-                let notice = match cancelled.language() {
-                    Language::Fr => "Votre rendez-vous est annulé.",
-                    Language::En => "Your appointment is cancelled.",
-                };
+                let notice = wording::cancelled_notice(cancelled.language());
                 html(
                     StatusCode::OK,
                     pages::appointment_page(
@@ -234,12 +243,11 @@ impl PatientLinksApi {
         Ok(match reader {
             Reader::Program => json(StatusCode::OK, &self.link_view(&moved)),
             Reader::Person(_) => {
-                let zone = moved.settings.timezone;
-                let when = dates::long_date_time(moved.appointment.start, zone, moved.language());
-                let notice = match moved.language() {
-                    Language::Fr => format!("Votre rendez-vous est déplacé au {when}."),
-                    Language::En => format!("Your appointment is moved to {when}."),
-                };
+                let notice = wording::moved_notice(
+                    moved.appointment.start,
+                    moved.settings.timezone,
+                    moved.language(),
+                );
                 let follow_up = self.confirmation_follow_up(&moved);
                 html(
                     StatusCode::OK,
@@ -284,7 +292,7 @@ impl PatientLinksApi {
                     token,
                     &self.urls,
                     &offer,
-                    Some(Notice::refused(why.describe(&linked))),
+                    Some(Notice::refused(refusal_text(&why, &linked))),
                 ),
             ),
             Err(e) => action_error(e, reader, &self.urls, token),
@@ -306,9 +314,9 @@ impl PatientLinksApi {
             .map_err(|e| action_error(e, reader, &self.urls, token))?;
         Ok(match reader {
             Reader::Program => {
-                let why_not = offer
-                    .not_allowed
-                    .map(|w| w.describe_rebooking(linked.settings.timezone, linked.language()));
+                let why_not = offer.not_allowed.map(|w| {
+                    wording::why_not_rebooking(&w, linked.settings.timezone, linked.language())
+                });
                 json(
                     StatusCode::OK,
                     &RebookView::new(&linked.appointment, &linked.settings, &offer.slots, why_not),
@@ -355,7 +363,7 @@ impl PatientLinksApi {
                         token,
                         &self.urls,
                         &offer,
-                        Some(Notice::refused(why.describe(&linked))),
+                        Some(Notice::refused(refusal_text(&why, &linked))),
                     ),
                 ));
             }
@@ -377,11 +385,8 @@ impl PatientLinksApi {
                     appointment: replacement,
                     ..old
                 };
-                let when = dates::long_date_time(booked.appointment.start, zone, booked.language());
-                let notice = match booked.language() {
-                    Language::Fr => format!("Votre nouveau rendez-vous est réservé : {when}."),
-                    Language::En => format!("Your new appointment is booked: {when}."),
-                };
+                let notice =
+                    wording::rebooked_notice(booked.appointment.start, zone, booked.language());
                 let follow_up = self.confirmation_follow_up(&booked);
                 html(
                     StatusCode::CREATED,
@@ -404,10 +409,7 @@ impl PatientLinksApi {
             confirmation::decide(&linked.settings, &linked.appointment, self.service.now()),
             Confirmation::Send { .. }
         );
-        confirmed.then(|| match linked.language() {
-            Language::Fr => "Un e-mail de confirmation vous est envoyé, avec de nouveaux liens ; ceux des messages précédents ne fonctionnent plus.".to_string(),
-            Language::En => "A confirmation e-mail is on its way, with new links; the links of earlier messages no longer work.".to_string(),
-        })
+        confirmed.then(|| wording::confirmation_follow_up(linked.language()).to_string())
     }
 
     fn link_view(&self, linked: &Linked) -> PatientLinkView {
@@ -415,7 +417,7 @@ impl PatientLinksApi {
             .service
             .may_change(linked)
             .err()
-            .map(|w| w.describe(linked.settings.timezone, linked.language()));
+            .map(|w| wording::why_not(&w, linked.settings.timezone, linked.language()));
         PatientLinkView::new(&linked.appointment, &linked.settings, why_not)
     }
 }
@@ -423,6 +425,16 @@ impl PatientLinksApi {
 /// The `from` / `to` of a slots request; 422 when unreadable.
 fn window(request: &Request, _reader: Reader) -> Result<WindowRequest, HttpResponse> {
     edge::http::window(request).map_err(Problem::into_response)
+}
+
+/// Why the action was refused, in the patient's words and language.
+fn refusal_text(why: &Refusal, linked: &Linked) -> String {
+    wording::refusal(
+        why,
+        linked.grant.purpose,
+        linked.settings.timezone,
+        linked.language(),
+    )
 }
 
 fn refusal_status(why: &Refusal) -> StatusCode {
@@ -442,6 +454,18 @@ fn unavailable(e: &StoreError, reader: Reader) -> HttpResponse {
             StatusCode::SERVICE_UNAVAILABLE,
             pages::unavailable_page(language),
         ),
+    }
+}
+
+/// A form posted from another site: 403, nothing done, and what to do instead.
+fn cross_site(reader: Reader) -> HttpResponse {
+    match reader {
+        Reader::Program => Problem::new(
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site; nothing was changed. Open the link of your e-mail or SMS and use the buttons of that page.",
+        )
+        .into_response(),
+        Reader::Person(language) => html(StatusCode::FORBIDDEN, pages::cross_site_page(language)),
     }
 }
 
@@ -493,7 +517,7 @@ fn action_error(
             let status = refusal_status(&why);
             match reader {
                 Reader::Program => {
-                    let mut problem = Problem::new(status, why.describe(&linked));
+                    let mut problem = Problem::new(status, refusal_text(&why, &linked));
                     if status == StatusCode::UNPROCESSABLE_ENTITY {
                         problem.errors = Some(vec![domain::validation::FieldError {
                             field: "start".into(),
@@ -509,7 +533,7 @@ fn action_error(
                         Refusal::NotAllowed(w) => Some(*w),
                         _ => None,
                     };
-                    let notice = Notice::refused(why.describe(&linked));
+                    let notice = Notice::refused(refusal_text(&why, &linked));
                     let still_valid = why_not.is_none().then_some(token);
                     html(
                         status,

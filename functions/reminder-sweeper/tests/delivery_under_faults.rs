@@ -391,6 +391,11 @@ async fn run(appointments: usize, seed: u64) -> (BTreeMap<String, Row>, Proof) {
                     MessageKind::PractitionerCancellation,
                     Channel::Sms,
                 ));
+                called_for.push((
+                    appointment.id,
+                    MessageKind::PractitionerCancellation,
+                    Channel::Email,
+                ));
                 Change::SetToReschedule
             }
         };
@@ -553,7 +558,8 @@ async fn confirmation_through_throttling(
                 "Throttling: maximum sending rate exceeded".into(),
             )]);
         }
-        if sender.on_change(change.clone()).await.is_ok() {
+        let result = sender.on_change(change.clone()).await;
+        if result.is_ok() {
             break;
         }
     }

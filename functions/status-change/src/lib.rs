@@ -1,10 +1,12 @@
-//! The status-change function: the practitioner side sets an appointment to
-//! « à reporter, à prévenir » or cancels it, and places absences (SPEC §6.2).
+//! The status-change function: the practitioner side's changes to booked
+//! appointments (SPEC §4.5, §6.2): time, reason and contact (`PATCH`), « à
+//! reporter, à prévenir » or cancelled, and absences.
 //! Routing and HTTP only; the rules live in `shared`.
 
 use aws_adapters::config::ConfigError;
 use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use domain::absence::AbsenceRequest;
+use domain::appointment::AppointmentPatch;
 use domain::clock::SystemClock;
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::ports::{Clock, Store};
@@ -37,6 +39,7 @@ impl StatusChangeApi {
     }
 
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
+        edge::http::refuse_oversized(request)?;
         let path = request.uri().path().to_string();
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let ["practitioners", pid, rest @ ..] = segments.as_slice() else {
@@ -60,6 +63,20 @@ impl StatusChangeApi {
                     &edge::views::AppointmentView::new(&appointment),
                 ))
             }
+            (&Method::PATCH, ["appointments", id]) => {
+                let id = AppointmentId::parse(id)
+                    .map_err(|_| Problem::not_found("No such appointment."))?;
+                let body: AppointmentPatch = parse_json(request)?;
+                let appointment = self
+                    .service
+                    .change(&pid, &id, &body)
+                    .await
+                    .map_err(problem)?;
+                Ok(json(
+                    StatusCode::OK,
+                    &edge::views::AppointmentView::new(&appointment),
+                ))
+            }
             (&Method::POST, ["absences"]) => {
                 let body: AbsenceRequest = parse_json(request)?;
                 let absence = self
@@ -67,7 +84,10 @@ impl StatusChangeApi {
                     .place_absence(&pid, &body)
                     .await
                     .map_err(problem)?;
-                Ok(json(StatusCode::CREATED, &absence))
+                Ok(json(
+                    StatusCode::CREATED,
+                    &edge::views::AbsenceView::new(&absence),
+                ))
             }
             (_, ["appointments", _, "status"] | ["absences"]) => Err(Problem::method_not_allowed()),
             _ => Err(Problem::not_found("No such resource.")),
@@ -83,6 +103,10 @@ fn problem(error: PracticeError) -> Problem {
             status_word(from),
             status_word(to)
         )),
+        PracticeError::NotBooked(status) => Problem::conflict(format!(
+            "An appointment that is {} cannot be changed; only booked appointments can.",
+            status_word(status)
+        )),
         PracticeError::Covered(ids) => {
             let mut p = Problem::conflict(
                 "Booked appointments are inside this absence: move them to reschedule, or choose another time.",
@@ -95,7 +119,10 @@ fn problem(error: PracticeError) -> Problem {
                     })
                     .collect(),
             );
-            p
+            p.with_member(
+                "appointments",
+                ids.iter().map(ToString::to_string).collect(),
+            )
         }
     }
 }

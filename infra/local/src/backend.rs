@@ -123,6 +123,10 @@ impl Wiring {
         }
     }
 
+    pub fn memory(&self) -> Option<Arc<MemoryStore>> {
+        self.memory.clone()
+    }
+
     /// One reader per stream function, as each event source mapping reads the
     /// stream on its own.
     pub async fn records(&self, source: &StreamSource) -> Result<Box<dyn RecordSource>, String> {

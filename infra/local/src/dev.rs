@@ -48,7 +48,7 @@ pub async fn outbox_html(State(state): State<Arc<LocalState>>) -> Response {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Local outbox</title><style>\
-         body{font-family:system-ui,sans-serif;margin:0;padding:16px;background:#f4f5f7;color:#1f2933}\
+         body{font-family:system-ui,sans-serif;margin:0;padding:16px;background:#f4f5f7;color:#1f2933;overflow-wrap:anywhere}\
          details{background:#fff;border-radius:8px;margin:0 0 12px;padding:12px}\
          summary{cursor:pointer} .meta{color:#6b7280;font-size:13px}\
          pre{white-space:pre-wrap;font-size:14px} iframe{width:100%;height:480px;border:1px solid #e5e7eb}\

@@ -140,7 +140,11 @@ fn local_claims(headers: &HeaderMap) -> Option<Value> {
         .ok()?
         .strip_prefix("Bearer ")?
         .trim();
-    let practitioner = token.strip_prefix("local-").filter(|p| !p.is_empty())?;
+    // One practitioner id: the claim is space separated, so `local-a b` must
+    // not stand for both `a` and `b`.
+    let practitioner = token
+        .strip_prefix("local-")
+        .filter(|p| domain::ids::PractitionerId::parse(*p).is_ok())?;
     Some(json!({
         "sub": format!("local-user-{practitioner}"),
         "iss": "local",
@@ -268,5 +272,10 @@ mod tests {
         );
         headers.insert("authorization", "Bearer eyJhbGciOi".parse().unwrap());
         assert!(local_claims(&headers).is_none());
+        // Issue 10: one token, one practitioner.
+        for two in ["Bearer local-a b", "Bearer local-a\tb", "Bearer local-"] {
+            headers.insert("authorization", two.parse().unwrap());
+            assert!(local_claims(&headers).is_none(), "{two}");
+        }
     }
 }

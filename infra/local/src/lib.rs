@@ -85,6 +85,8 @@ pub const AGENDA_INSECURE_LOCAL: &str = "AGENDA_INSECURE_LOCAL";
 /// What the local-only routes reach.
 pub struct LocalState {
     pub store: Arc<dyn Store>,
+    /// The embedded store itself, when it is the backend (tests dump it).
+    pub memory: Option<Arc<embedded::MemoryStore>>,
     /// Empty when messages go to SES (`uses_aws`).
     pub outbox: Arc<Outbox>,
     pub uses_aws: bool,
@@ -325,6 +327,7 @@ impl LocalApp {
         let functions = invoke::Functions { http, streams };
         let state = Arc::new(LocalState {
             store,
+            memory: wiring.memory(),
             outbox,
             uses_aws: config.backend.is_aws(),
             events,

@@ -3,15 +3,65 @@
 
 use crate::contact::Language;
 use crate::time::Zone;
-use chrono::{DateTime, Locale, Timelike, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
+// The names of the two languages written here rather than chrono's
+// `unstable-locales`, which links the data of every locale (issue 14).
+const DAYS_FR: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+const DAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const MONTHS_FR: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// "jeudi 3 décembre 2026", "Thursday 3 December 2026".
 pub fn long_date(t: DateTime<Utc>, zone: Zone, language: Language) -> String {
     let local = t.with_timezone(&zone.0);
-    let locale = match language {
-        Language::Fr => Locale::fr_FR,
-        Language::En => Locale::en_GB,
+    let (days, months) = match language {
+        Language::Fr => (&DAYS_FR, &MONTHS_FR),
+        Language::En => (&DAYS_EN, &MONTHS_EN),
     };
-    local.format_localized("%A %-d %B %Y", locale).to_string()
+    format!(
+        "{} {} {} {}",
+        days[local.weekday().num_days_from_monday() as usize],
+        local.day(),
+        months[local.month0() as usize],
+        local.year()
+    )
 }
 
 pub fn time_of_day(t: DateTime<Utc>, zone: Zone, language: Language) -> String {
@@ -78,6 +128,26 @@ mod tests {
             long_date_time(utc("2026-12-04T08:05:00Z"), paris, Language::Fr),
             "vendredi 4 décembre 2026 à 9h05"
         );
+    }
+
+    #[test]
+    fn day_and_month_names_are_those_of_fr_fr_and_en_gb() {
+        // Every day of a year, against chrono's locale data (a dev-only
+        // feature of chrono here: see long_date).
+        let paris = Zone::default();
+        for day in 0..366 {
+            let t = utc("2026-01-01T12:00:00Z") + chrono::Duration::days(day);
+            let local = t.with_timezone(&paris.0);
+            for (language, locale) in [
+                (Language::Fr, chrono::Locale::fr_FR),
+                (Language::En, chrono::Locale::en_GB),
+            ] {
+                assert_eq!(
+                    long_date(t, paris, language),
+                    local.format_localized("%A %-d %B %Y", locale).to_string()
+                );
+            }
+        }
     }
 
     #[test]

@@ -8,10 +8,11 @@ pub mod practitioner_cancellation;
 pub mod reminder;
 pub mod sms;
 pub mod templates;
+pub mod wording;
 
 use crate::appointment::Appointment;
 use crate::communications::MessageKind;
-use crate::contact::{Email, Language};
+use crate::contact::Email;
 use crate::ids::AppointmentId;
 use crate::settings::PractitionerSettings;
 use serde::Serialize;
@@ -79,6 +80,9 @@ struct AppointmentContext<'a> {
     when: String,
     practitioner: PractitionerCard,
     links: Option<&'a ChangeLinks>,
+    /// The `/r/{token}` page of a cancellation by the practice, when the
+    /// patient may rebook online.
+    rebook_link: Option<&'a str>,
 }
 
 /// Renders `email/{template}.*` about `appointment`, in the patient's language.
@@ -90,6 +94,18 @@ pub(crate) fn appointment_email(
     to: Email,
     links: Option<&ChangeLinks>,
 ) -> OutgoingEmail {
+    render_appointment_email(template, kind, appointment, settings, to, links, None)
+}
+
+fn render_appointment_email(
+    template: &str,
+    kind: MessageKind,
+    appointment: &Appointment,
+    settings: &PractitionerSettings,
+    to: Email,
+    links: Option<&ChangeLinks>,
+    rebook_link: Option<&str>,
+) -> OutgoingEmail {
     let language = appointment.language(settings);
     let context = AppointmentContext {
         first_name: appointment.patient.first_name.as_str(),
@@ -97,6 +113,7 @@ pub(crate) fn appointment_email(
         when: dates::long_date_time(appointment.start, settings.timezone, language),
         practitioner: PractitionerCard::of(settings),
         links,
+        rebook_link,
     };
     let rendered = templates::render_email(template, language, &context);
     OutgoingEmail {
@@ -110,7 +127,19 @@ pub(crate) fn appointment_email(
         appointment_id: appointment.id,
         links: links
             .map(|l| vec![l.modify.clone(), l.cancel.clone()])
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into_iter()
+            .chain(rebook_link.map(str::to_string))
+            .collect(),
+    }
+}
+
+/// The title of the appointment in the patient's calendar: never the reason.
+fn ics(method: &str, content: String) -> Attachment {
+    Attachment {
+        filename: "rendez-vous.ics".into(),
+        content_type: format!("text/calendar; charset=utf-8; method={method}"),
+        content,
     }
 }
 
@@ -121,16 +150,12 @@ pub fn confirmation_email(
     to: Email,
     links: Option<&ChangeLinks>,
 ) -> OutgoingEmail {
-    let title = match appointment.language(settings) {
-        Language::Fr => format!("Rendez-vous avec {}", settings.name),
-        Language::En => format!("Appointment with {}", settings.name),
-    };
+    let title = wording::calendar_title(&settings.name, appointment.language(settings));
     OutgoingEmail {
-        attachments: vec![Attachment {
-            filename: "rendez-vous.ics".into(),
-            content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
-            content: calendar::invite(appointment, settings, &title),
-        }],
+        attachments: vec![ics(
+            "REQUEST",
+            calendar::invite(appointment, settings, &title),
+        )],
         ..appointment_email(
             "confirmation",
             MessageKind::Confirmation,
@@ -142,26 +167,60 @@ pub fn confirmation_email(
     }
 }
 
+/// The .ics that takes a cancelled appointment out of the patient's calendar.
+fn cancelled_in_calendar(appointment: &Appointment, settings: &PractitionerSettings) -> Attachment {
+    let title = wording::calendar_title(&settings.name, appointment.language(settings));
+    ics(
+        "CANCEL",
+        calendar::cancellation(appointment, settings, &title),
+    )
+}
+
 /// The e-mail confirming a cancellation made by the patient (SPEC §4.2).
 pub fn cancellation_ack_email(
     appointment: &Appointment,
     settings: &PractitionerSettings,
     to: Email,
 ) -> OutgoingEmail {
-    appointment_email(
-        "cancellation_ack",
-        MessageKind::CancellationAck,
-        appointment,
-        settings,
-        to,
-        None,
-    )
+    OutgoingEmail {
+        attachments: vec![cancelled_in_calendar(appointment, settings)],
+        ..appointment_email(
+            "cancellation_ack",
+            MessageKind::CancellationAck,
+            appointment,
+            settings,
+            to,
+            None,
+        )
+    }
+}
+
+/// The e-mail telling a patient the practice cancelled (SPEC §4.4): the
+/// rebooking link, or the secretariat's phone, and the calendar entry dropped.
+pub fn practitioner_cancellation_email(
+    appointment: &Appointment,
+    settings: &PractitionerSettings,
+    to: Email,
+    rebook_link: Option<&str>,
+) -> OutgoingEmail {
+    OutgoingEmail {
+        attachments: vec![cancelled_in_calendar(appointment, settings)],
+        ..render_appointment_email(
+            "practitioner_cancellation",
+            MessageKind::PractitionerCancellation,
+            appointment,
+            settings,
+            to,
+            None,
+            rebook_link,
+        )
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contact::PersonName;
+    use crate::contact::{Language, PersonName};
     use crate::fixtures::dr_martin as sample;
 
     fn appointment(language: Option<Language>) -> Appointment {

@@ -31,11 +31,14 @@ pub fn practitioner_cancellation_sms(
     let zone = settings.timezone;
     let long = dates::long_date_time(appointment.start, zone, language);
     let short = dates::short_date_time(appointment.start, zone, language);
-    let name = format!(
-        "{} {}",
-        appointment.patient.first_name.as_str(),
-        appointment.patient.last_name.as_str()
-    );
+    let name = [
+        &appointment.patient.first_name,
+        &appointment.patient.last_name,
+    ]
+    .iter()
+    .filter_map(|n| sms::writable_name(n.as_str()))
+    .collect::<Vec<_>>()
+    .join(" ");
     let phone = settings.secretariat_phone.for_display();
     let render = |style, when: &str, practitioner: &str| {
         sms::to_gsm7(&templates::render_sms(
@@ -51,21 +54,22 @@ pub fn practitioner_cancellation_sms(
             },
         ))
     };
-    // From the richest wording to the shortest; then the practitioner's name
-    // is shortened, never the link, the date or the time.
-    let mut text = [(0, &long), (1, &long), (2, &long), (2, &short)]
+    // From the richest wording to the shortest (the greeting only when the
+    // name can be written); then the practitioner's name is shortened, never
+    // the link, the date or the time.
+    let greeting = (!name.is_empty()).then_some((0, &long));
+    let text = greeting
         .into_iter()
+        .chain([(1, &long), (2, &long), (2, &short)])
         .map(|(style, when)| render(style, when, &settings.name))
-        .find(|t| sms::fits_one_segment(t));
-    let mut practitioner: Vec<char> = settings.name.chars().collect();
-    while text.is_none() && !practitioner.is_empty() {
-        practitioner.pop();
-        let shortened: String = practitioner.iter().collect();
-        let candidate = render(2, &short, shortened.trim_end());
-        if sms::fits_one_segment(&candidate) {
-            text = Some(candidate);
-        }
-    }
+        .find(|t| sms::fits_one_segment(t))
+        .or_else(|| {
+            let fits = |shortened: &str| {
+                let candidate = render(2, &short, shortened);
+                sms::fits_one_segment(&candidate).then_some(candidate)
+            };
+            longest_fitting_prefix(&sms::to_gsm7(&settings.name), fits)
+        });
     OutgoingSms {
         to,
         text: text.unwrap_or_else(|| sms::compose([render(2, &short, "")])),
@@ -73,6 +77,27 @@ pub fn practitioner_cancellation_sms(
         appointment_id: appointment.id,
         links: rebook_link.map(str::to_string).into_iter().collect(),
     }
+}
+
+/// The text for the longest prefix of `name` that `fits` accepts, found by
+/// halving (`fits` is monotonic: a longer prefix never takes fewer septets).
+/// A name longer than a segment can never fit whole, so it is cut to one
+/// first: the work stays linear in the name's length (issue 10: a
+/// 19,603-character name took 69 s when cut one character at a time).
+fn longest_fitting_prefix(name: &str, fits: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let chars: Vec<char> = name.chars().take(sms::SEGMENT_SEPTETS).collect();
+    let prefix = |n: usize| chars[..n].iter().collect::<String>().trim_end().to_string();
+    // Invariant: a prefix of `low` characters fits (0 when none is tried yet).
+    let (mut low, mut high) = (0, chars.len());
+    while low < high {
+        let middle = (low + high).div_ceil(2);
+        if fits(&prefix(middle)).is_some() {
+            low = middle;
+        } else {
+            high = middle - 1;
+        }
+    }
+    fits(&prefix(low))
 }
 
 #[cfg(test)]
@@ -129,6 +154,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_very_long_practitioner_name_is_cut_and_the_link_kept_whole() {
+        // Issue 10: 19,603 characters (stored before the length limits).
+        let mut settings = dr_martin();
+        settings.name = "Dr Ézéchiel ".repeat(1634);
+        let sms = practitioner_cancellation_sms(
+            &booked(at("2026-12-03T13:30:00Z"), 20),
+            &settings,
+            Mobile::parse("0612345678").unwrap(),
+            Some(LINK),
+        );
+        assert!(fits_one_segment(&sms.text), "{}", sms.text);
+        assert!(
+            sms.text.ends_with(LINK) && sms.text.contains("Dr Ézéchiel"),
+            "{}",
+            sms.text
+        );
+    }
+
+    #[test]
+    fn a_cyrillic_name_is_greeted_in_latin_letters() {
+        let mut a = booked(at("2026-12-03T13:30:00Z"), 20);
+        a.patient.first_name = PersonName::parse("Жанна").unwrap();
+        a.patient.last_name = PersonName::parse("Дюпон").unwrap();
+        let sms = practitioner_cancellation_sms(
+            &a,
+            &dr_martin(),
+            Mobile::parse("0612345678").unwrap(),
+            None,
+        );
+        assert!(
+            sms.text.starts_with("Bonjour Zhanna Dyupon, "),
+            "{}",
+            sms.text
+        );
+        assert!(!sms.text.contains('?'), "{}", sms.text);
     }
 
     #[test]

@@ -43,11 +43,14 @@ pub fn reminder_sms(
     let when = dates::long_date_time(appointment.start, settings.timezone, language);
     let phone = settings.secretariat_phone.for_display();
     let patient = &appointment.patient;
-    let full_name = format!(
-        "{} {}",
-        patient.first_name.as_str(),
-        patient.last_name.as_str()
-    );
+    // Names as GSM-7 can write them; one that cannot be written is left out.
+    let first = sms::writable_name(patient.first_name.as_str());
+    let last = sms::writable_name(patient.last_name.as_str());
+    let full_name = [first.clone(), last]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
     let context = |with_greeting, name: &str, phone| SmsContext {
         with_greeting,
         name: name.to_string(),
@@ -58,13 +61,18 @@ pub fn reminder_sms(
     // From the richest wording to the shortest: the secretariat's phone goes
     // first, then the last name, then the greeting, so that long names keep
     // what matters (date, time, practitioner) in one segment.
-    let candidates = [
-        context(true, &full_name, Some(phone.as_str())),
-        context(true, &full_name, None),
-        context(true, patient.first_name.as_str(), None),
-        context(false, "", None),
-    ]
-    .map(|c| templates::render_sms("reminder", language, &c));
+    let mut candidates = Vec::new();
+    if !full_name.is_empty() {
+        candidates.push(context(true, &full_name, Some(phone.as_str())));
+        candidates.push(context(true, &full_name, None));
+    }
+    if let Some(first) = &first {
+        candidates.push(context(true, first, None));
+    }
+    candidates.push(context(false, "", None));
+    let candidates = candidates
+        .iter()
+        .map(|c| templates::render_sms("reminder", language, c));
     OutgoingSms {
         to,
         text: sms::compose(candidates),

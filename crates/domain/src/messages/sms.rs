@@ -53,7 +53,9 @@ pub fn fits_one_segment(text: &str) -> bool {
 }
 
 /// What people type that GSM-7 lacks, written the way French SMS write it
-/// ("François" → "Francois", "août" → "aout").
+/// ("François" → "Francois", "août" → "aout"); letters of other scripts in
+/// Latin letters (« Жанна » → « Zhanna », « 王 » → « Wang ») by `any_ascii`;
+/// anything else (emoji, symbols) left out. Never `?` in place of a letter.
 fn transliterate(c: char) -> &'static str {
     match c {
         'á' | 'â' | 'ã' | 'ā' | 'ă' | 'ą' => "a",
@@ -91,7 +93,8 @@ fn transliterate(c: char) -> &'static str {
         '\u{2010}'..='\u{2015}' | '\u{2212}' => "-",
         '\u{2026}' => "...",
         '\t' | '\u{a0}' | '\u{202f}' | '\u{2009}' => " ",
-        _ => "?",
+        c if c.is_alphanumeric() => any_ascii::any_ascii_char(c),
+        _ => "",
     }
 }
 
@@ -102,10 +105,24 @@ pub fn to_gsm7(text: &str) -> String {
         if septets_of(c).is_some() {
             out.push(c);
         } else {
-            out.push_str(transliterate(c));
+            // ASCII is GSM-7 but for the backquote and control characters.
+            let spelled = transliterate(c).chars().filter_map(|t| match t {
+                '`' => Some('\''),
+                t if septets_of(t).is_some() => Some(t),
+                _ => None,
+            });
+            out.extend(spelled);
         }
     }
     out
+}
+
+/// A name as an SMS can write it (transliterated, trimmed); `None` when
+/// nothing of it can be written (emoji only), so the SMS leaves it out.
+pub fn writable_name(name: &str) -> Option<String> {
+    let written = to_gsm7(name);
+    let written = written.trim();
+    (!written.is_empty()).then(|| written.to_string())
 }
 
 /// The first candidate text that fits one GSM-7 segment once transliterated.
@@ -148,6 +165,35 @@ mod tests {
         );
         assert_eq!(to_gsm7("l’été — 10 €"), "l'été - 10 €");
         assert!(is_gsm7(&to_gsm7("Zoë Nguyễn 李")));
+    }
+
+    #[test]
+    fn names_of_other_scripts_are_transliterated_never_shown_as_question_marks() {
+        // Issue 10: « Жанна Дюпон » was `????? ?????`, « 王秀英 李 » `??? ?`.
+        assert_eq!(to_gsm7("Жанна Дюпон"), "Zhanna Dyupon");
+        let chinese = to_gsm7("王秀英 李");
+        assert!(
+            chinese.starts_with("Wang") && chinese.ends_with(" Li"),
+            "{chinese}"
+        );
+        // GSM-7 letters stay as they are; emoji are left out.
+        assert_eq!(to_gsm7("Hélène Müller `x`"), "Hélène Müller 'x'");
+        assert_eq!(to_gsm7("Zoé \u{1F600}"), "Zoé ");
+        assert_eq!(writable_name("\u{1F600}\u{1F600}"), None);
+        for name in [
+            "Жанна Дюпон",
+            "王秀英 李",
+            "Ngọc Ánh",
+            "Αλέξανδρος",
+            "محمد",
+            "Þórr Ægir",
+        ] {
+            let written = to_gsm7(name);
+            assert!(
+                is_gsm7(&written) && !written.contains('?'),
+                "{name} -> {written}"
+            );
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ macro_rules! templates {
     };
 }
 
-const TEMPLATES: &[(&str, &str)] = templates![
+pub(crate) const TEMPLATES: &[(&str, &str)] = templates![
     "email/layout.html",
     "email/confirmation.fr.subject.txt",
     "email/confirmation.fr.txt",
@@ -26,6 +26,12 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "email/cancellation_ack.en.subject.txt",
     "email/cancellation_ack.en.txt",
     "email/cancellation_ack.en.html",
+    "email/practitioner_cancellation.fr.subject.txt",
+    "email/practitioner_cancellation.fr.txt",
+    "email/practitioner_cancellation.fr.html",
+    "email/practitioner_cancellation.en.subject.txt",
+    "email/practitioner_cancellation.en.txt",
+    "email/practitioner_cancellation.en.html",
     "pages/layout.html",
     "pages/appointment.fr.html",
     "pages/appointment.en.html",
@@ -93,4 +99,29 @@ pub fn render_sms(message: &str, language: Language, context: &impl Serialize) -
     render(&format!("sms/{message}.{}.txt", language.code()), context)
         .trim()
         .to_string()
+}
+
+/// The SHA-256 of the patient pages' one `<style>` block, base64, as a
+/// Content-Security-Policy `style-src 'sha256-…'` source names it: the pages
+/// keep their inline stylesheet without allowing any other inline style.
+pub fn page_style_sha256() -> &'static str {
+    static HASH: LazyLock<String> = LazyLock::new(|| {
+        use base64::Engine;
+        use sha2::Digest;
+        let layout = TEMPLATES
+            .iter()
+            .find(|(name, _)| *name == "pages/layout.html")
+            .map(|(_, source)| *source)
+            .expect("the pages' layout is compiled in");
+        let style = inline_style(layout).expect("the pages' layout has one <style> block");
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style.as_bytes()))
+    });
+    &HASH
+}
+
+/// The text between `<style>` and `</style>`, exactly as a browser hashes it.
+pub fn inline_style(html: &str) -> Option<&str> {
+    let start = html.find("<style>")? + "<style>".len();
+    let end = start + html[start..].find("</style>")?;
+    Some(&html[start..end])
 }

@@ -1,6 +1,6 @@
 //! Messages that follow a cancellation: the e-mail confirming a patient's own
-//! cancellation (SPEC §4.2), and the SMS telling a patient the practice
-//! cancelled (SPEC §4.4).
+//! cancellation (SPEC §4.2), and the SMS and e-mail telling a patient the
+//! practice cancelled (SPEC §4.4).
 
 use super::SkipReason;
 use crate::appointment::{Appointment, Change};
@@ -27,61 +27,84 @@ pub fn decide_ack(
     Ok(())
 }
 
-/// Changes that call for the practitioner-side cancellation SMS decision
-/// (logged either way, so the secretariat sees why no SMS went out).
-pub fn sms_is_called_for(change: Change) -> bool {
+/// Changes that call for the practice's cancellation notice decisions (SMS
+/// and e-mail, logged either way, so the secretariat sees why nothing went out).
+pub fn notice_is_called_for(change: Change) -> bool {
     matches!(
         change,
         Change::SetToReschedule | Change::SetToRescheduleWithoutSms
     )
 }
 
-/// What the cancellation SMS offers: a rebooking link, or the secretariat's phone.
+/// What a cancellation notice offers: a rebooking link, or the secretariat's phone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancellationSms {
+pub enum RebookingOffer {
     WithRebookingLink,
     WithPhone,
 }
 
-/// SPEC §4.4: never about an appointment that has already started (its
-/// status may change, the patient is not told), whatever the channel.
-pub fn practice_cancellation_too_late(
-    appointment: &Appointment,
-    now: DateTime<Utc>,
-) -> Result<(), SkipReason> {
-    if appointment.start <= now {
-        return Err(SkipReason::CancelledAppointmentAlreadyStarted);
+/// SPEC §4.4, for both channels: the practice asked to tell the patient, and
+/// the appointment had not started yet when the notice goes.
+fn notice_requested(appointment: &Appointment, now: DateTime<Utc>) -> Result<(), SkipReason> {
+    if appointment.last_change != Change::SetToReschedule {
+        return Err(SkipReason::CancellationSmsNotRequested);
+    }
+    if now >= appointment.start {
+        return Err(SkipReason::CancelledAfterStart);
     }
     Ok(())
 }
 
-/// SPEC §4.4: the practice asked for it, the appointment has not started, the
-/// SMS service on with `cancellation_sms`, the patient has a mobile; a link
-/// when the patient may rebook online, the phone otherwise.
+/// A link when the patient may rebook online, the phone otherwise.
+fn offer(settings: &PractitionerSettings, appointment: &Appointment) -> RebookingOffer {
+    match super::online_change::patient_may_rebook_online(settings, appointment) {
+        Ok(()) => RebookingOffer::WithRebookingLink,
+        Err(_) => RebookingOffer::WithPhone,
+    }
+}
+
+/// SPEC §4.4, the SMS, as in the source: the SMS service on with
+/// `cancellation_sms`, the reason ticked for SMS reminders, a mobile. (Quiet
+/// hours, when they come, are decided here too.)
 pub fn decide_sms(
     settings: &PractitionerSettings,
     appointment: &Appointment,
     now: DateTime<Utc>,
-) -> Result<CancellationSms, SkipReason> {
-    if appointment.last_change != Change::SetToReschedule {
-        return Err(SkipReason::CancellationSmsNotRequested);
-    }
-    practice_cancellation_too_late(appointment, now)?;
+) -> Result<RebookingOffer, SkipReason> {
+    notice_requested(appointment, now)?;
     if !settings.sms_service.enabled {
         return Err(SkipReason::SmsServiceDisabled);
     }
     if !settings.sms_service.cancellation_sms {
         return Err(SkipReason::CancellationSmsDisabled);
     }
+    if !settings
+        .reason(&appointment.reason_id)
+        .is_some_and(|r| r.sms_reminder)
+    {
+        return Err(SkipReason::ReasonNotTickedForSmsReminder);
+    }
     if appointment.patient.mobile.is_none() {
         return Err(SkipReason::NoMobile);
     }
-    Ok(
-        match super::online_change::patient_may_rebook_online(settings, appointment) {
-            Ok(()) => CancellationSms::WithRebookingLink,
-            Err(_) => CancellationSms::WithPhone,
-        },
-    )
+    Ok(offer(settings, appointment))
+}
+
+/// SPEC §4.4, the e-mail (beyond the source, so that a patient without a
+/// mobile is told too): the e-mail service on and an address; sent at once.
+pub fn decide_email(
+    settings: &PractitionerSettings,
+    appointment: &Appointment,
+    now: DateTime<Utc>,
+) -> Result<RebookingOffer, SkipReason> {
+    notice_requested(appointment, now)?;
+    if !settings.email_service.enabled {
+        return Err(SkipReason::EmailServiceDisabled);
+    }
+    if appointment.patient.email.is_none() {
+        return Err(SkipReason::NoEmail);
+    }
+    Ok(offer(settings, appointment))
 }
 
 #[cfg(test)]
@@ -104,62 +127,92 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_sms_needs_the_request_the_service_the_switch_and_a_mobile() {
-        let mut settings = dr_martin();
+    fn to_reschedule() -> (PractitionerSettings, Appointment) {
         let mut appointment = booked(at("2026-12-03T13:30:00Z"), 20);
         appointment.status = crate::appointment::Status::ToReschedule;
         appointment.last_change = Change::SetToReschedule;
         appointment.patient.mobile = Some(crate::contact::Mobile::parse("0612345678").unwrap());
-        let before = at("2026-12-03T12:00:00Z");
+        (dr_martin(), appointment)
+    }
+
+    fn before() -> DateTime<Utc> {
+        at("2026-12-01T10:00:00Z")
+    }
+
+    #[test]
+    fn the_sms_needs_the_request_the_service_the_switch_the_reason_and_a_mobile() {
+        let (mut settings, mut appointment) = to_reschedule();
+        let now = before();
         assert_eq!(
-            decide_sms(&settings, &appointment, before),
-            Ok(CancellationSms::WithRebookingLink)
+            decide_sms(&settings, &appointment, now),
+            Ok(RebookingOffer::WithRebookingLink)
         );
         settings.reasons[0].online_booking = false;
         assert_eq!(
-            decide_sms(&settings, &appointment, before),
-            Ok(CancellationSms::WithPhone)
+            decide_sms(&settings, &appointment, now),
+            Ok(RebookingOffer::WithPhone)
+        );
+        settings.reasons[0].sms_reminder = false;
+        assert_eq!(
+            decide_sms(&settings, &appointment, now),
+            Err(SkipReason::ReasonNotTickedForSmsReminder)
         );
         settings.sms_service.cancellation_sms = false;
         assert_eq!(
-            decide_sms(&settings, &appointment, before),
+            decide_sms(&settings, &appointment, now),
             Err(SkipReason::CancellationSmsDisabled)
         );
         settings.sms_service.enabled = false;
         assert_eq!(
-            decide_sms(&settings, &appointment, before),
+            decide_sms(&settings, &appointment, now),
             Err(SkipReason::SmsServiceDisabled)
         );
         appointment.last_change = Change::SetToRescheduleWithoutSms;
         assert_eq!(
-            decide_sms(&dr_martin(), &appointment, before),
+            decide_sms(&dr_martin(), &appointment, now),
             Err(SkipReason::CancellationSmsNotRequested)
         );
         appointment.last_change = Change::SetToReschedule;
         appointment.patient.mobile = None;
         assert_eq!(
-            decide_sms(&dr_martin(), &appointment, before),
+            decide_sms(&dr_martin(), &appointment, now),
             Err(SkipReason::NoMobile)
         );
     }
 
     #[test]
-    fn no_sms_once_the_appointment_has_started() {
-        // Given a morning appointment set to reschedule with the SMS ticked
-        let mut appointment = booked(at("2026-12-03T08:30:00Z"), 20);
-        appointment.status = crate::appointment::Status::ToReschedule;
-        appointment.last_change = Change::SetToReschedule;
-        appointment.patient.mobile = Some(crate::contact::Mobile::parse("0612345678").unwrap());
-        // When it is decided at noon, or the minute it starts, then nothing is sent
-        for now in [at("2026-12-03T12:00:00Z"), at("2026-12-03T08:30:00Z")] {
-            assert_eq!(
-                decide_sms(&dr_martin(), &appointment, now),
-                Err(SkipReason::CancelledAppointmentAlreadyStarted)
-            );
-        }
-        // and a minute before, it is
-        assert!(decide_sms(&dr_martin(), &appointment, at("2026-12-03T08:29:00Z")).is_ok());
+    fn the_email_needs_the_request_the_service_and_an_address() {
+        let (mut settings, mut appointment) = to_reschedule();
+        appointment.patient.mobile = None;
+        let now = before();
+        assert_eq!(
+            decide_email(&settings, &appointment, now),
+            Ok(RebookingOffer::WithRebookingLink)
+        );
+        appointment.patient.email = None;
+        assert_eq!(
+            decide_email(&settings, &appointment, now),
+            Err(SkipReason::NoEmail)
+        );
+        settings.email_service.enabled = false;
+        assert_eq!(
+            decide_email(&settings, &appointment, now),
+            Err(SkipReason::EmailServiceDisabled)
+        );
+    }
+
+    #[test]
+    fn nothing_is_sent_once_the_appointment_has_started() {
+        let (settings, appointment) = to_reschedule();
+        let started = appointment.start + chrono::Duration::minutes(5);
+        assert_eq!(
+            decide_sms(&settings, &appointment, started),
+            Err(SkipReason::CancelledAfterStart)
+        );
+        assert_eq!(
+            decide_email(&settings, &appointment, started),
+            Err(SkipReason::CancelledAfterStart)
+        );
     }
 
     #[test]

@@ -16,9 +16,13 @@ pub enum Confirmation {
 }
 
 /// Changes that call for a confirmation: a new booking (by either side, or as a
-/// replacement) and a move by the patient.
+/// replacement), a move by the patient, and a change of time, reason or
+/// e-mail address by the practice (SPEC §4.5).
 pub fn is_called_for(change: Change) -> bool {
-    matches!(change, Change::Created | Change::MovedByPatient)
+    matches!(
+        change,
+        Change::Created | Change::MovedByPatient | Change::ChangedByPractice
+    )
 }
 
 pub fn decide(

@@ -14,6 +14,18 @@ pub enum WhyNot {
     DeadlinePassed { deadline: DateTime<Utc> },
 }
 
+/// Why an action posted from a link is refused (the page explains; nothing changed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NotAllowed(WhyNot),
+    /// The start is not a time the patient could have been offered.
+    SlotNotOffered,
+    /// The slot was free when shown and was taken before the patient posted.
+    SlotTaken,
+    /// The start could not be read.
+    InvalidStart,
+}
+
 /// The last moment the patient may act: `start - modify_cancel_deadline_hours`.
 pub fn deadline(settings: &PractitionerSettings, appointment: &Appointment) -> DateTime<Utc> {
     appointment.start
@@ -61,74 +73,4 @@ fn online_for(settings: &PractitionerSettings, appointment: &Appointment) -> Res
         return Err(WhyNot::ReasonNotOnline);
     }
     Ok(())
-}
-
-impl WhyNot {
-    /// What the patient's page says, in the patient's language.
-    pub fn describe(&self, zone: crate::time::Zone, language: crate::contact::Language) -> String {
-        use crate::contact::Language::{En, Fr};
-        match (self, language) {
-            (Self::NotBooked(Status::CancelledByPatient), Fr) => {
-                "Ce rendez-vous a été annulé.".into()
-            }
-            (Self::NotBooked(Status::CancelledByPatient), En) => {
-                "This appointment has been cancelled.".into()
-            }
-            (Self::NotBooked(Status::Rebooked), Fr) => {
-                "Ce rendez-vous a été annulé et remplacé par un nouveau rendez-vous.".into()
-            }
-            (Self::NotBooked(Status::Rebooked), En) => {
-                "This appointment was cancelled and replaced by a new one.".into()
-            }
-            (Self::NotBooked(_), Fr) => "Ce rendez-vous a été annulé par le cabinet.".into(),
-            (Self::NotBooked(_), En) => "This appointment was cancelled by the practice.".into(),
-            (Self::OnlineBookingOff | Self::ReasonNotOnline, Fr) => {
-                "Ce rendez-vous ne peut pas être modifié ou annulé en ligne.".into()
-            }
-            (Self::OnlineBookingOff | Self::ReasonNotOnline, En) => {
-                "This appointment cannot be changed or cancelled online.".into()
-            }
-            (Self::DeadlinePassed { deadline }, language) => {
-                let when = crate::messages::dates::long_date_time(*deadline, zone, language);
-                match language {
-                    Fr => format!(
-                        "Le délai pour modifier ou annuler en ligne est passé (il courait jusqu'au {when})."
-                    ),
-                    En => format!(
-                        "The time to change or cancel online is over (it ran until {when})."
-                    ),
-                }
-            }
-        }
-    }
-}
-
-impl WhyNot {
-    /// The same, said on a rebooking page (SPEC §4.4).
-    pub fn describe_rebooking(
-        &self,
-        zone: crate::time::Zone,
-        language: crate::contact::Language,
-    ) -> String {
-        use crate::contact::Language::{En, Fr};
-        match (self, language) {
-            (Self::OnlineBookingOff | Self::ReasonNotOnline, Fr) => {
-                "Ce rendez-vous ne peut pas être repris en ligne.".into()
-            }
-            (Self::OnlineBookingOff | Self::ReasonNotOnline, En) => {
-                "This appointment cannot be booked again online.".into()
-            }
-            (Self::NotBooked(Status::Rebooked), Fr) => {
-                "Un nouveau rendez-vous a déjà été pris à la place de celui-ci.".into()
-            }
-            (Self::NotBooked(Status::Rebooked), En) => {
-                "A new appointment has already been booked in place of this one.".into()
-            }
-            (Self::NotBooked(_), Fr) => "Ce rendez-vous ne peut plus être repris en ligne.".into(),
-            (Self::NotBooked(_), En) => {
-                "This appointment can no longer be booked again online.".into()
-            }
-            _ => self.describe(zone, language),
-        }
-    }
 }

@@ -20,7 +20,7 @@ pub const QUIET_MARGIN: Duration = Duration::minutes(15);
 /// moment was "already past when the appointment was booked".
 pub fn booked_at(appointment: &Appointment) -> DateTime<Utc> {
     match appointment.last_change {
-        Change::MovedByPatient => appointment.updated_at,
+        Change::MovedByPatient | Change::ChangedByPractice => appointment.updated_at,
         _ => appointment.created_at,
     }
 }

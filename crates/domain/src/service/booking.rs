@@ -207,7 +207,13 @@ pub(crate) fn requested_range(
     let from = errors.check("from", window.from.unwrap_or(today).resolve(zone));
     let to = match (window.to, from) {
         (Some(to), _) => errors.check("to", to.resolve(zone)),
-        (None, Some(from)) => Some(from + Duration::days(default_days)),
+        // Checked, though the years 2000–2100 leave room: no request panics.
+        (None, Some(from)) => from
+            .checked_add_signed(Duration::days(default_days))
+            .or_else(|| {
+                errors.add("from", crate::time::InvalidInstant::OutOfRange);
+                None
+            }),
         (None, None) => None,
     };
     if let (Some(from), Some(to)) = (from, to) {

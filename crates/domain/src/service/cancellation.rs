@@ -1,6 +1,6 @@
 //! The cancellation sender: messages that follow a cancellation, fed from the
 //! stream: the e-mail acknowledging a patient's own cancellation (SPEC §4.2),
-//! and the SMS telling a patient the practice cancelled (SPEC §4.4).
+//! and the SMS and e-mail telling a patient the practice cancelled (SPEC §4.4).
 
 use super::delivery::{Delivery, DeliveryError, Outcome};
 use crate::appointment::AppointmentChange;
@@ -8,7 +8,8 @@ use crate::communications::{Channel, MessageKey, MessageKind};
 use crate::links::{LinkGrant, LinkPurpose, LinkToken, PublicUrls};
 use crate::messages;
 use crate::messages::practitioner_cancellation::practitioner_cancellation_sms;
-use crate::rules::cancellation::{self, CancellationSms};
+use crate::messages::practitioner_cancellation_email;
+use crate::rules::cancellation::{self, RebookingOffer};
 use chrono::Duration;
 
 pub struct CancellationSender {
@@ -55,56 +56,87 @@ impl CancellationSender {
                 )
                 .await;
         }
-        if cancellation::sms_is_called_for(appointment.last_change) {
-            let key = MessageKey::for_version(
-                appointment.id,
-                MessageKind::PractitionerCancellation,
-                Channel::Sms,
-                appointment.version,
-            );
-            let urls = &self.urls;
-            return self
-                .delivery
-                .deliver(key, appointment, |settings, current, now| {
-                    let offer = match cancellation::decide_sms(settings, current, now) {
-                        Err(reason) => return Outcome::Skip(reason),
-                        Ok(offer) => offer,
-                    };
-                    let mobile = current
-                        .patient
-                        .mobile
-                        .clone()
-                        .expect("decide_sms() sends only to patients with a mobile");
-                    let mut links = Vec::new();
-                    let link = (offer == CancellationSms::WithRebookingLink).then(|| {
-                        let token = LinkToken::generate();
-                        links.push((
-                            token.hash(),
-                            LinkGrant {
-                                appointment_id: current.id,
-                                purpose: LinkPurpose::Rebook,
-                                version: current.version,
-                                // As long as online booking looks ahead from today.
-                                expires_at: now
-                                    + Duration::days(i64::from(
-                                        settings.online_booking.booking_horizon_days,
-                                    )),
-                            },
-                        ));
-                        urls.rebook_page(&token)
-                    });
-                    Outcome::Sms {
+        if cancellation::notice_is_called_for(appointment.last_change) {
+            // The e-mail first: it goes at once, whatever becomes of the SMS.
+            self.notify(appointment, Channel::Email).await?;
+            self.notify(appointment, Channel::Sms).await?;
+        }
+        Ok(())
+    }
+
+    /// The practice's cancellation notice on `channel` (SPEC §4.4). Each
+    /// channel's link is a grant of its own for the same appointment version:
+    /// the first rebooking moves the appointment to `rebooked`, a new version,
+    /// and the other link is dead.
+    async fn notify(
+        &self,
+        appointment: &crate::appointment::Appointment,
+        channel: Channel,
+    ) -> Result<(), DeliveryError> {
+        let key = MessageKey::for_version(
+            appointment.id,
+            MessageKind::PractitionerCancellation,
+            channel,
+            appointment.version,
+        );
+        let urls = &self.urls;
+        self.delivery
+            .deliver(key, appointment, |settings, current, now| {
+                let decided = match channel {
+                    Channel::Email => cancellation::decide_email(settings, current, now),
+                    Channel::Sms => cancellation::decide_sms(settings, current, now),
+                };
+                let offer = match decided {
+                    Err(reason) => return Outcome::Skip(reason),
+                    Ok(offer) => offer,
+                };
+                let mut links = Vec::new();
+                let link = (offer == RebookingOffer::WithRebookingLink).then(|| {
+                    let token = LinkToken::generate();
+                    links.push((
+                        token.hash(),
+                        LinkGrant {
+                            appointment_id: current.id,
+                            purpose: LinkPurpose::Rebook,
+                            version: current.links_version(),
+                            // As long as online booking looks ahead from today.
+                            expires_at: now
+                                + Duration::days(i64::from(
+                                    settings.online_booking.booking_horizon_days,
+                                )),
+                        },
+                    ));
+                    urls.rebook_page(&token)
+                });
+                match channel {
+                    Channel::Email => {
+                        Outcome::Email {
+                            email: practitioner_cancellation_email(
+                                current,
+                                settings,
+                                current.patient.email.clone().expect(
+                                    "decide_email() sends only to patients with an address",
+                                ),
+                                link.as_deref(),
+                            ),
+                            links,
+                        }
+                    }
+                    Channel::Sms => Outcome::Sms {
                         sms: practitioner_cancellation_sms(
                             current,
                             settings,
-                            mobile,
+                            current
+                                .patient
+                                .mobile
+                                .clone()
+                                .expect("decide_sms() sends only to patients with a mobile"),
                             link.as_deref(),
                         ),
                         links,
-                    }
-                })
-                .await;
-        }
-        Ok(())
+                    },
+                }
+            })
+            .await
     }
 }

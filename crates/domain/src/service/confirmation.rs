@@ -5,6 +5,7 @@ use crate::appointment::AppointmentChange;
 use crate::communications::{Channel, MessageKey, MessageKind};
 use crate::links::{LinkGrant, LinkPurpose, LinkToken, PublicUrls};
 use crate::messages::{self, ChangeLinks, dates};
+use crate::rules::SkipReason;
 use crate::rules::confirmation::{self, Confirmation};
 use crate::rules::online_change;
 
@@ -32,51 +33,64 @@ impl ConfirmationSender {
             appointment.version,
         );
         let urls = &self.urls;
+        let version = appointment.version;
         self.delivery
-            .deliver(key, appointment, |settings, current, now| {
-                match confirmation::decide(settings, current, now) {
-                    Confirmation::Skip(reason) => Outcome::Skip(reason),
-                    Confirmation::Send { with_links } => {
-                        let email_address = current
-                            .patient
-                            .email
-                            .clone()
-                            .expect("decide() sends only to patients with an address");
-                        let mut grants = Vec::new();
-                        let links = with_links.then(|| {
-                            let token = LinkToken::generate();
-                            grants.push((
-                                token.hash(),
-                                LinkGrant {
-                                    appointment_id: current.id,
-                                    purpose: LinkPurpose::ManageAppointment,
-                                    version: current.version,
-                                    // Readable until the appointment is over (SPEC §4.2).
-                                    expires_at: current.end,
-                                },
-                            ));
-                            ChangeLinks {
-                                modify: urls.modify_page(&token),
-                                cancel: urls.appointment_page(&token),
-                                until: dates::long_date_time(
-                                    online_change::deadline(settings, current),
-                                    settings.timezone,
-                                    current.language(settings),
+            .deliver_current(
+                key,
+                &appointment.practitioner_id,
+                Some(appointment.updated_at),
+                |settings, current, now| {
+                    // A later change that kept the links (a name or mobile fixed
+                    // just after a move) does not make this confirmation stale;
+                    // one that issued links of its own does.
+                    if current.links_version() != version {
+                        return Outcome::Skip(SkipReason::SupersededByLaterChange);
+                    }
+                    match confirmation::decide(settings, current, now) {
+                        Confirmation::Skip(reason) => Outcome::Skip(reason),
+                        Confirmation::Send { with_links } => {
+                            let email_address = current
+                                .patient
+                                .email
+                                .clone()
+                                .expect("decide() sends only to patients with an address");
+                            let mut grants = Vec::new();
+                            let links = with_links.then(|| {
+                                let token = LinkToken::generate();
+                                grants.push((
+                                    token.hash(),
+                                    LinkGrant {
+                                        appointment_id: current.id,
+                                        purpose: LinkPurpose::ManageAppointment,
+                                        version: current.links_version(),
+                                        // Readable until the appointment is over (SPEC §4.2).
+                                        expires_at: current.end,
+                                    },
+                                ));
+                                ChangeLinks {
+                                    modify: urls.modify_page(&token),
+                                    cancel: urls.appointment_page(&token),
+                                    until: dates::long_date_time(
+                                        online_change::deadline(settings, current),
+                                        settings.timezone,
+                                        current.language(settings),
+                                    ),
+                                }
+                            });
+                            Outcome::Email {
+                                email: messages::confirmation_email(
+                                    current,
+                                    settings,
+                                    email_address,
+                                    links.as_ref(),
                                 ),
+                                links: grants,
                             }
-                        });
-                        Outcome::Email {
-                            email: messages::confirmation_email(
-                                current,
-                                settings,
-                                email_address,
-                                links.as_ref(),
-                            ),
-                            links: grants,
                         }
                     }
-                }
-            })
+                },
+            )
             .await
+            .map(|_| ())
     }
 }

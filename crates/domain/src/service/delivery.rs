@@ -10,7 +10,7 @@ use crate::appointment::Appointment;
 use crate::communications::{CommunicationEntry, CommunicationEvent, DeliveryState, MessageKey};
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::links::{LinkGrant, TokenHash};
-use crate::messages::{OutgoingEmail, OutgoingSms};
+use crate::messages::{OutgoingEmail, OutgoingSms, wording};
 use crate::ports::{
     AgendaStore, Claim, Clock, EventPublisher, LinkStore, Mailer, MessageLog, SendError,
     SettingsStore, SmsSender, Store, StoreError,
@@ -113,7 +113,8 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
             key,
             &appointment.practitioner_id,
             appointment.id,
-            Some((appointment.version, appointment.updated_at)),
+            Some(appointment.version),
+            Some(appointment.updated_at),
             compose,
         )
         .await
@@ -123,36 +124,38 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
     /// Delivers the message `key` about the appointment as it stands when the
     /// claim is granted, whatever its version: for messages that are not
     /// called for by one change (reminders). `compose` sees the current
-    /// appointment and settings.
+    /// appointment and settings. `called_at`: when the change that called for
+    /// it was made, if one did (then [`GIVE_UP_AFTER`] applies).
     pub async fn deliver_current<F>(
         &self,
         key: MessageKey,
         practitioner: &PractitionerId,
+        called_at: Option<DateTime<Utc>>,
         compose: F,
     ) -> Result<Delivered, DeliveryError>
     where
         F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
     {
         let appointment = key.appointment_id;
-        self.deliver_inner(key, practitioner, appointment, None, compose)
+        self.deliver_inner(key, practitioner, appointment, None, called_at, compose)
             .await
     }
 
-    /// `called_for`: the version the message is about and when that change
-    /// was made; `None` for messages that are not about one change.
+    /// `expected_version`: the version the message is about, if only that one;
+    /// `called_at`: when the change that called for it was made, if one did.
     async fn deliver_inner<F>(
         &self,
         key: MessageKey,
         practitioner: &PractitionerId,
         appointment_id: AppointmentId,
-        called_for: Option<(u32, DateTime<Utc>)>,
+        expected_version: Option<u32>,
+        called_at: Option<DateTime<Utc>>,
         compose: F,
     ) -> Result<Delivered, DeliveryError>
     where
         F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
     {
         let now = self.clock.now();
-        let expected_version = called_for.map(|(version, _)| version);
         match self.store.claim_message(&key, now, CLAIM_LEASE).await? {
             Claim::Granted => {}
             Claim::Settled {
@@ -204,7 +207,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                 kind: key.kind,
                 channel: key.channel,
                 state: DeliveryState::Skipped,
-                reason: Some(reason.describe(language).to_string()),
+                reason: Some(wording::skip_reason(reason, language).to_string()),
                 reason_code: Some(reason.code().to_string()),
                 at: now,
             },
@@ -223,14 +226,14 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                         kind: key.kind,
                         channel: key.channel,
                         state: DeliveryState::Failed,
-                        reason: Some(refused(language).to_string()),
+                        reason: Some(wording::refused_by_provider(language).to_string()),
                         reason_code: Some("refused_by_provider".into()),
                         at: self.clock.now(),
                     }
                 }
                 Err(SendError::Unavailable(detail)) => {
                     let now = self.clock.now();
-                    if !called_for.is_some_and(|(_, at)| gives_up(at, now)) {
+                    if !called_at.is_some_and(|at| gives_up(at, now)) {
                         self.store.release_message(&key).await?;
                         return Err(DeliveryError::SendLater(detail));
                     }
@@ -239,7 +242,9 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                         kind: key.kind,
                         channel: key.channel,
                         state: DeliveryState::Failed,
-                        reason: Some(unavailable_too_long(language, key.channel).to_string()),
+                        reason: Some(
+                            wording::unavailable_too_long(key.channel, language).to_string(),
+                        ),
                         reason_code: Some("service_unavailable_too_long".into()),
                         at: now,
                     }
@@ -290,29 +295,4 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
 /// `now` is given up (logged `failed`) rather than retried.
 pub fn gives_up(called_for: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now - called_for >= GIVE_UP_AFTER
-}
-
-fn unavailable_too_long(
-    language: crate::contact::Language,
-    channel: crate::communications::Channel,
-) -> &'static str {
-    use crate::communications::Channel::{Email, Sms};
-    use crate::contact::Language::{En, Fr};
-    match (language, channel) {
-        (Fr, Email) => "le service d'envoi des e-mails est resté indisponible trop longtemps",
-        (Fr, Sms) => "le service d'envoi des SMS est resté indisponible trop longtemps",
-        (En, Email) => "the e-mail service was unavailable for too long",
-        (En, Sms) => "the SMS service was unavailable for too long",
-    }
-}
-
-fn refused(language: crate::contact::Language) -> &'static str {
-    match language {
-        crate::contact::Language::Fr => {
-            "refusé par le service d'envoi (adresse ou numéro invalide ?)"
-        }
-        crate::contact::Language::En => {
-            "refused by the sending service (invalid address or number?)"
-        }
-    }
 }

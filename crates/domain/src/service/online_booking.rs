@@ -3,14 +3,13 @@
 
 use super::availability;
 use super::booking::{BookingError, requested_range};
-use crate::appointment::{AppointmentRequest, Source, Status};
+use crate::appointment::{Appointment, AppointmentRequest, Source};
 use crate::ids::{PractitionerId, ReasonId};
 use crate::ports::{AgendaStore, Clock, InsertError, SettingsStore, Store};
 use crate::settings::{PractitionerSettings, Reason};
 use crate::slots;
 use crate::time::{TimeRange, WindowRequest};
 use crate::validation::FieldError;
-use serde::Serialize;
 use std::sync::Arc;
 
 const DEFAULT_SLOT_DAYS: i64 = 7;
@@ -30,18 +29,6 @@ pub enum OnlineError {
     Taken,
     #[error(transparent)]
     Booking(#[from] BookingError),
-}
-
-/// What a patient sees of the appointment they booked: no log, no contact data.
-#[derive(Debug, Clone, Serialize)]
-pub struct BookedOnline {
-    pub id: String,
-    pub practitioner_id: String,
-    pub reason_id: String,
-    pub start: String,
-    pub end: String,
-    pub status: Status,
-    pub source: Source,
 }
 
 /// Clones share the store and clock.
@@ -109,12 +96,13 @@ impl<S: SettingsStore + AgendaStore + ?Sized> OnlineBooking<S> {
         Ok((settings, slots))
     }
 
-    /// Books the offered slot the request starts at; source `online`.
+    /// Books the offered slot the request starts at; source `online`. The
+    /// settings come back with it, to show its times in the practitioner's zone.
     pub async fn book(
         &self,
         practitioner: &PractitionerId,
         request: &AppointmentRequest,
-    ) -> Result<BookedOnline, OnlineError> {
+    ) -> Result<(PractitionerSettings, Appointment), OnlineError> {
         let settings = self.offering(practitioner).await?;
         let now = self.clock.now();
         let booking = request
@@ -148,15 +136,6 @@ impl<S: SettingsStore + AgendaStore + ?Sized> OnlineBooking<S> {
             Err(other) => return Err(BookingError::from(other).into()),
         }
         tracing::info!(practitioner = %practitioner, appointment = %appointment.id, "booked online");
-        let zone = settings.timezone;
-        Ok(BookedOnline {
-            id: appointment.id.to_string(),
-            practitioner_id: practitioner.to_string(),
-            reason_id: appointment.reason_id.to_string(),
-            start: zone.rfc3339(appointment.start),
-            end: zone.rfc3339(appointment.end),
-            status: appointment.status,
-            source: appointment.source,
-        })
+        Ok((settings, appointment))
     }
 }

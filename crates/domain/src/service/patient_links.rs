@@ -9,8 +9,10 @@
 use super::availability;
 use crate::appointment::{Appointment, Change, Status};
 use crate::contact::Language;
+pub use crate::links::Gone;
 use crate::links::{LinkGrant, LinkPurpose, LinkToken};
 use crate::ports::{AgendaStore, Clock, InsertError, LinkStore, SettingsStore, Store, StoreError};
+pub use crate::rules::online_change::Refusal;
 use crate::rules::online_change::{WhyNot, patient_may_change_online, patient_may_rebook_online};
 use crate::settings::PractitionerSettings;
 use crate::time::{RequestedTime, TimeRange, WindowRequest};
@@ -35,14 +37,6 @@ impl Linked {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gone {
-    /// The appointment is over.
-    Expired,
-    /// The appointment changed since the link was sent.
-    Superseded,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
     /// Malformed, made up, or for another purpose: nothing to say about it.
@@ -54,45 +48,6 @@ pub enum LinkError {
     Gone(Box<Linked>, Gone),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// Why an action posted from a link is refused (the page explains; nothing changed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    NotAllowed(WhyNot),
-    /// The start is not a time the patient could have been offered.
-    SlotNotOffered,
-    /// The slot was free when shown and was taken before the patient posted.
-    SlotTaken,
-    /// The start could not be read.
-    InvalidStart,
-}
-
-impl Refusal {
-    pub fn describe(&self, linked: &Linked) -> String {
-        let language = linked.language();
-        match (self, language) {
-            (Self::NotAllowed(why), _) if linked.grant.purpose == LinkPurpose::Rebook => {
-                why.describe_rebooking(linked.settings.timezone, language)
-            }
-            (Self::NotAllowed(why), _) => why.describe(linked.settings.timezone, language),
-            (Self::SlotNotOffered, Language::Fr) => {
-                "Cet horaire n'est pas proposé en ligne. Choisissez un des créneaux de la liste."
-                    .into()
-            }
-            (Self::SlotNotOffered, Language::En) => {
-                "This time is not offered online. Choose one of the listed slots.".into()
-            }
-            (Self::SlotTaken, Language::Fr) => {
-                "Ce créneau vient d'être pris. Choisissez-en un autre.".into()
-            }
-            (Self::SlotTaken, Language::En) => {
-                "This slot has just been taken. Please choose another one.".into()
-            }
-            (Self::InvalidStart, Language::Fr) => "Choisissez un créneau dans la liste.".into(),
-            (Self::InvalidStart, Language::En) => "Choose a slot from the list.".into(),
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,7 +121,7 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
             appointment,
             settings,
         };
-        if linked.appointment.version != linked.grant.version {
+        if linked.appointment.links_version() != linked.grant.version {
             return Err(LinkError::Gone(Box::new(linked), Gone::Superseded));
         }
         if self.now() >= linked.grant.expires_at {
@@ -274,12 +229,10 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
             last_change: Change::Created,
             created_at: now,
             updated_at: now,
+            links_version: None,
         };
-        let mut rebooked = old.clone();
+        let mut rebooked = old.next_version(Change::Rebooked, now);
         rebooked.status = Status::Rebooked;
-        rebooked.version += 1;
-        rebooked.last_change = Change::Rebooked;
-        rebooked.updated_at = now;
         match self
             .store
             .rebook(old.version, &rebooked, &replacement)
@@ -379,12 +332,15 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
     async fn write(
         &self,
         linked: Linked,
-        mut next: Appointment,
+        next: Appointment,
         change: Change,
     ) -> Result<Linked, ActionError> {
-        next.version = linked.appointment.version + 1;
-        next.last_change = change;
-        next.updated_at = self.now();
+        let next = Appointment {
+            start: next.start,
+            end: next.end,
+            status: next.status,
+            ..linked.appointment.next_version(change, self.now())
+        };
         match self
             .store
             .update_appointment(linked.appointment.version, &next)

@@ -1,15 +1,14 @@
 //! Changes the practitioner side makes to booked appointments (SPEC §3, §4.4,
-//! §6.2): status changes and absences. The patient is told by the
+//! §4.5, §6.2): time, reason and contact, status changes and absences. The patient is told by the
 //! cancellation sender, from the stream, when the change asks for it.
 
 use super::booking::{AppointmentDetails, BookingError, BookingService};
 use crate::absence::{Absence, AbsenceRequest, CoveredAppointments};
-use crate::appointment::{Appointment, Change, Status};
+use crate::appointment::{Appointment, AppointmentPatch, Change, Status};
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::ports::{AgendaStore, Clock, InsertError, MessageLog, SettingsStore, Store, StoreError};
 use crate::rules::status::{PractitionerStatus, Transition, transition};
-use crate::settings::PractitionerSettings;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 
 /// How many times a change re-reads and retries when the appointment changed
@@ -35,6 +34,8 @@ pub enum PracticeError {
     NotAllowed { from: Status, to: Status },
     #[error("booked appointments are inside the absence")]
     Covered(Vec<AppointmentId>),
+    #[error("an appointment {0:?} cannot be changed")]
+    NotBooked(Status),
 }
 
 impl From<StoreError> for PracticeError {
@@ -43,14 +44,14 @@ impl From<StoreError> for PracticeError {
     }
 }
 
-/// `{id, start, end, label, affected_appointments}` (SPEC §6.5).
-#[derive(Debug, Clone, Serialize)]
-pub struct AbsenceView {
-    pub id: String,
-    pub start: String,
-    pub end: String,
-    pub label: Option<String>,
-    pub affected_appointments: Vec<String>,
+/// An absence now in the agenda, and the booked appointments it set to
+/// reschedule on its way in.
+#[derive(Debug, Clone)]
+pub struct PlacedAbsence {
+    pub absence: Absence,
+    pub affected: Vec<AppointmentId>,
+    /// The practitioner's zone, to show the absence's times in.
+    pub zone: crate::time::Zone,
 }
 
 pub struct PracticeService<S: ?Sized = dyn Store> {
@@ -87,12 +88,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
     ) -> Result<AppointmentDetails, PracticeError> {
         let settings = self.booking.settings(practitioner).await?;
         for _ in 0..ATTEMPTS {
-            let current = self
-                .store
-                .appointment(id)
-                .await?
-                .filter(|a| &a.practitioner_id == practitioner)
-                .ok_or(BookingError::AppointmentNotFound)?;
+            let current = self.practitioners_appointment(practitioner, id).await?;
             let next = match transition(
                 current.status,
                 request.status,
@@ -120,6 +116,48 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         Err(StoreError::Contention.into())
     }
 
+    /// Changes a booked appointment's time, reason or patient contact (SPEC
+    /// §4.5). The new version is written against the one read, and read
+    /// again when someone changed it meanwhile; what the patient is sent
+    /// follows from the stream.
+    pub async fn change(
+        &self,
+        practitioner: &PractitionerId,
+        id: &AppointmentId,
+        patch: &AppointmentPatch,
+    ) -> Result<AppointmentDetails, PracticeError> {
+        let settings = self.booking.settings(practitioner).await?;
+        for _ in 0..ATTEMPTS {
+            let current = self.practitioners_appointment(practitioner, id).await?;
+            if !current.status.is_booked() {
+                return Err(PracticeError::NotBooked(current.status));
+            }
+            let next = match patch
+                .apply(&current, &settings, self.clock.now())
+                .map_err(BookingError::Invalid)?
+            {
+                None => current,
+                Some(next) => match self.store.update_appointment(current.version, &next).await {
+                    Ok(()) => {
+                        tracing::info!(
+                            practitioner = %practitioner,
+                            appointment = %next.id,
+                            version = next.version,
+                            change = ?next.last_change,
+                            "appointment changed by the practice"
+                        );
+                        next
+                    }
+                    Err(InsertError::Stale) => continue,
+                    Err(other) => return Err(BookingError::from(other).into()),
+                },
+            };
+            let communications = self.store.communications(id).await?;
+            return Ok(self.booking.details(&next, &settings, communications));
+        }
+        Err(StoreError::Contention.into())
+    }
+
     /// Places an absence. With `refuse`, booked appointments inside make it a
     /// conflict listing them; with `to_reschedule` they are set to
     /// `to_reschedule` first, then the absence is placed. Each step is one
@@ -130,7 +168,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         &self,
         practitioner: &PractitionerId,
         request: &AbsenceRequest,
-    ) -> Result<AbsenceView, PracticeError> {
+    ) -> Result<PlacedAbsence, PracticeError> {
         let settings = self.booking.settings(practitioner).await?;
         let absence = request
             .validate(&settings, self.clock.now())
@@ -145,7 +183,11 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                         moved = affected.len(),
                         "absence placed"
                     );
-                    return Ok(view(&absence, &settings, &affected));
+                    return Ok(PlacedAbsence {
+                        absence,
+                        affected,
+                        zone: settings.timezone,
+                    });
                 }
                 Err(InsertError::Overlap(covered)) => {
                     if request.appointments == CoveredAppointments::Refuse {
@@ -188,26 +230,23 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         Err(StoreError::Contention.into())
     }
 
-    fn next_version(&self, current: &Appointment, status: Status, change: Change) -> Appointment {
-        let mut next = current.clone();
-        next.status = status;
-        next.version += 1;
-        next.last_change = change;
-        next.updated_at = self.clock.now();
-        next
+    /// The appointment `id` of `practitioner`; another's is not found.
+    async fn practitioners_appointment(
+        &self,
+        practitioner: &PractitionerId,
+        id: &AppointmentId,
+    ) -> Result<Appointment, PracticeError> {
+        Ok(self
+            .store
+            .appointment(id)
+            .await?
+            .filter(|a| &a.practitioner_id == practitioner)
+            .ok_or(BookingError::AppointmentNotFound)?)
     }
-}
 
-fn view(
-    absence: &Absence,
-    settings: &PractitionerSettings,
-    affected: &[AppointmentId],
-) -> AbsenceView {
-    AbsenceView {
-        id: absence.id.to_string(),
-        start: settings.timezone.rfc3339(absence.start),
-        end: settings.timezone.rfc3339(absence.end),
-        label: absence.label.clone(),
-        affected_appointments: affected.iter().map(ToString::to_string).collect(),
+    fn next_version(&self, current: &Appointment, status: Status, change: Change) -> Appointment {
+        let mut next = current.next_version(change, self.clock.now());
+        next.status = status;
+        next
     }
 }

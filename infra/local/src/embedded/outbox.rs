@@ -24,7 +24,16 @@ pub struct OutboxMessage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
     pub links: Vec<String>,
+    /// The e-mail's files (the .ics), their text as `content` (SPEC §8).
+    pub attachments: Vec<OutboxAttachment>,
     pub sent_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: String,
 }
 
 pub struct Outbox {
@@ -85,6 +94,15 @@ impl Mailer for Outbox {
             text: email.text.clone(),
             html: Some(email.html.clone()),
             links: email.links.clone(),
+            attachments: email
+                .attachments
+                .iter()
+                .map(|a| OutboxAttachment {
+                    filename: a.filename.clone(),
+                    content_type: a.content_type.clone(),
+                    content: a.content.clone(),
+                })
+                .collect(),
             sent_at: self.clock.now(),
         });
         Ok(())
@@ -108,6 +126,7 @@ impl SmsSender for Outbox {
             text: sms.text.clone(),
             html: None,
             links: sms.links.clone(),
+            attachments: Vec::new(),
             sent_at: self.clock.now(),
         });
         Ok(())

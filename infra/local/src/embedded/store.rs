@@ -95,6 +95,20 @@ impl MemoryStore {
         StreamSubscription { records, pending }
     }
 
+    /// Every item, by key, as JSON: tests compare the whole store before and
+    /// after a request that must change nothing.
+    pub fn dump(&self) -> BTreeMap<Key, serde_json::Value> {
+        self.lock()
+            .items
+            .iter()
+            .map(|(key, item)| {
+                let json =
+                    serde_dynamo::from_item(item.clone()).expect("a stored item reads as JSON");
+                (key.clone(), json)
+            })
+            .collect()
+    }
+
     pub fn items_read(&self) -> usize {
         self.items_read.load(Ordering::Relaxed)
     }

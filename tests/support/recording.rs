@@ -1,0 +1,110 @@
+//! SDK clients that note every AWS operation they send, as the IAM action that
+//! authorises it, so a test can hold what the adapters really call against the
+//! IAM actions they declare. Test-only: the adapters take already-built
+//! clients, and Lambda binaries build theirs without this interceptor.
+
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+/// The IAM actions the recording clients needed, e.g. `dynamodb:PutItem`.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded(Arc<Mutex<BTreeSet<String>>>);
+
+impl Recorded {
+    pub fn actions(&self) -> BTreeSet<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn note(&self, action: String) {
+        self.0.lock().unwrap().insert(action);
+    }
+
+    pub fn dynamodb(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::config::Builder::from(sdk)
+            .interceptor(self.by("dynamodb"))
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    pub fn ses(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_sesv2::Client {
+        let config = aws_sdk_sesv2::config::Builder::from(sdk)
+            .interceptor(self.by("ses"))
+            .build();
+        aws_sdk_sesv2::Client::from_conf(config)
+    }
+
+    pub fn sns(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_sns::Client {
+        let config = aws_sdk_sns::config::Builder::from(sdk)
+            .interceptor(self.by("sns"))
+            .build();
+        aws_sdk_sns::Client::from_conf(config)
+    }
+
+    pub fn eventbridge(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_eventbridge::Client {
+        let config = aws_sdk_eventbridge::config::Builder::from(sdk)
+            .interceptor(self.by("events"))
+            .build();
+        aws_sdk_eventbridge::Client::from_conf(config)
+    }
+
+    fn by(&self, iam_prefix: &'static str) -> RecordIamActions {
+        RecordIamActions {
+            iam_prefix,
+            recorded: self.clone(),
+        }
+    }
+}
+
+/// Notes `prefix:Operation` before each operation runs (the SDK's own
+/// operation name from the request's [`Metadata`]). A DynamoDB transaction is
+/// authorised per part, so its parts are noted instead of itself.
+#[derive(Debug)]
+struct RecordIamActions {
+    /// The service's IAM prefix (`ses` for SES v2, `events` for EventBridge).
+    iam_prefix: &'static str,
+    recorded: Recorded,
+}
+
+impl Intercept for RecordIamActions {
+    fn name(&self) -> &'static str {
+        "RecordIamActions"
+    }
+
+    // Not `read_before_execution`: client interceptors run that before the
+    // operation's own configuration (and its Metadata) is in the bag.
+    fn read_before_serialization(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg
+            .load::<Metadata>()
+            .ok_or("the SDK put no operation Metadata in the ConfigBag")?
+            .name()
+            .to_string();
+        if let Some(transaction) = context.input().downcast_ref::<TransactWriteItemsInput>() {
+            for part in transaction.transact_items() {
+                let action = if part.put().is_some() {
+                    "PutItem"
+                } else if part.update().is_some() {
+                    "UpdateItem"
+                } else if part.delete().is_some() {
+                    "DeleteItem"
+                } else {
+                    "ConditionCheckItem"
+                };
+                self.recorded.note(format!("{}:{action}", self.iam_prefix));
+            }
+        } else {
+            self.recorded
+                .note(format!("{}:{operation}", self.iam_prefix));
+        }
+        Ok(())
+    }
+}

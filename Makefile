@@ -6,6 +6,7 @@
 #   make run             local mode on http://$(HOST):$(PORT) (no AWS, no venv needed)
 #   make run-moto        local mode on emulated AWS: DynamoDB, SES, EventBridge on a moto server
 #   make lint-template   cfn-lint + sam validate --lint
+#   make prove-delivery  the fault-injection proof over 1,000 appointments (docs/reliability.md)
 #   make package         sam build (cargo-lambda, arm64) into .aws-sam/
 #   make lock            re-resolve infra/tools/requirements.txt into requirements.lock
 #   make deploy          package, then sam deploy --guided
@@ -54,7 +55,7 @@ PYTEST := $(VENV)/bin/pytest tests/browser tests/docs
 # The Lambda binaries of the template (BuildProperties: Binary), for `make package`.
 LAMBDA_BINARIES = $(shell sed -n 's/^ *Binary: *//p' $(TEMPLATE))
 
-.PHONY: help venv build-deps browser-deps lint-template test test-browser run package deploy fmt clean run-moto lock bench-coldstart
+.PHONY: help venv build-deps browser-deps lint-template test test-browser run package deploy fmt clean run-moto lock bench-coldstart prove-delivery
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -124,6 +125,11 @@ test: venv lint-template build-deps browser-deps
 
 test-browser: venv build-deps browser-deps
 	$(PYTEST)
+
+# The same test `make test` runs over 120 appointments, here over 1,000.
+prove-delivery: build-deps
+	DELIVERY_PROOF_APPOINTMENTS=1000 DELIVERY_PROOF_SEED=2026 \
+		cargo test -p reminder-sweeper --test delivery_under_faults -- --nocapture
 
 run: build-deps
 	PORT=$(PORT) HOST=$(HOST) cargo run -p local --bin agenda-local

@@ -2,7 +2,9 @@
 //! embedded store's, or DynamoDB Streams itself: [`RecordSource`]), keeps the
 //! records the template's filters select, invokes the sender in batches of the
 //! template's size, and retries from the first failed record as reported
-//! (ReportBatchItemFailures), up to the template's limit.
+//! (ReportBatchItemFailures), up to the template's limits: attempts, and
+//! record age (measured from the first invocation: locally a record is
+//! handed over as soon as it is written).
 
 use crate::embedded::store::StreamSubscription;
 use crate::template::{StreamSource, matches};
@@ -104,6 +106,7 @@ fn sequence_number(record: &Value) -> Option<&str> {
 async fn invoke_with_retries(source: &StreamSource, function: &StreamFunction, batch: &[Value]) {
     let mut remaining = batch.to_vec();
     let mut retries = 0;
+    let first_invocation = tokio::time::Instant::now();
     loop {
         let event: Event = match serde_json::from_value(json!({ "Records": remaining })) {
             Ok(e) => e,
@@ -120,7 +123,13 @@ async fn invoke_with_retries(source: &StreamSource, function: &StreamFunction, b
         let Some(failure) = response.batch_item_failures.first() else {
             return;
         };
-        if retries >= source.maximum_retry_attempts {
+        let too_many = source
+            .maximum_retry_attempts
+            .is_some_and(|max| retries >= max);
+        let too_old = source
+            .maximum_record_age
+            .is_some_and(|age| first_invocation.elapsed() >= age);
+        if too_many || too_old {
             tracing::error!(
                 function = %source.function,
                 records = remaining.len(),
@@ -180,7 +189,8 @@ mod tests {
         let source = StreamSource {
             function: "Sender".into(),
             batch_size: 3,
-            maximum_retry_attempts: 2,
+            maximum_retry_attempts: Some(2),
+            maximum_record_age: None,
             filters: vec![json!({"dynamodb": {"NewImage": {"type": {"S": ["appointment"]}}}})],
             starting_position: "TRIM_HORIZON".into(),
         };

@@ -18,7 +18,10 @@ pub struct HttpRoute {
 pub struct StreamSource {
     pub function: String,
     pub batch_size: usize,
-    pub maximum_retry_attempts: u32,
+    /// `None`: `-1` in the template, retried until the record is too old.
+    pub maximum_retry_attempts: Option<u32>,
+    /// `None`: `-1` in the template, records never too old.
+    pub maximum_record_age: Option<std::time::Duration>,
     /// Lambda event filter patterns; a record passes when any matches.
     pub filters: Vec<Json>,
     /// `TRIM_HORIZON` or `LATEST`: where a DynamoDB Streams reader starts.
@@ -114,10 +117,21 @@ impl Template {
                         let number = |key: &str, default: u64| {
                             get(props, key).and_then(Value::as_u64).unwrap_or(default)
                         };
+                        // Lambda's limits: -1 means none.
+                        let limit = |key: &str, default: u64| match get(props, key)
+                            .and_then(Value::as_i64)
+                        {
+                            Some(-1) => None,
+                            Some(n) => Some(u64::try_from(n).unwrap_or(default)),
+                            None => Some(default),
+                        };
                         template.streams.push(StreamSource {
                             function: name.clone(),
                             batch_size: number("BatchSize", 100) as usize,
-                            maximum_retry_attempts: number("MaximumRetryAttempts", 10) as u32,
+                            maximum_retry_attempts: limit("MaximumRetryAttempts", 10)
+                                .map(|n| n as u32),
+                            maximum_record_age: limit("MaximumRecordAgeInSeconds", 86400)
+                                .map(std::time::Duration::from_secs),
                             filters,
                             starting_position: get(props, "StartingPosition")
                                 .and_then(Value::as_str)
@@ -245,6 +259,22 @@ mod tests {
             .find(|s| s.function == "ConfirmationSenderFunction")
             .unwrap();
         assert!(!confirmation.filters.is_empty());
+        // The senders' records are retried past the claim lease and the
+        // give-up, so the attempt that logs a message `failed` always comes.
+        use domain::service::delivery::{CLAIM_LEASE, GIVE_UP_AFTER};
+        for sender in ["ConfirmationSenderFunction", "CancellationSenderFunction"] {
+            let source = template
+                .streams
+                .iter()
+                .find(|s| s.function == sender)
+                .unwrap();
+            assert_eq!(source.maximum_retry_attempts, None, "{sender}");
+            let age = source.maximum_record_age.unwrap();
+            assert!(
+                age > (GIVE_UP_AFTER + CLAIM_LEASE).to_std().unwrap(),
+                "{sender}"
+            );
+        }
         let sweeper = template
             .schedules
             .iter()

@@ -84,6 +84,21 @@ pub fn refused_by_provider(language: Language) -> &'static str {
     }
 }
 
+/// A message its sending service kept refusing for passing reasons until
+/// delivery gave up (code `service_unavailable_too_long`).
+pub fn unavailable_too_long(
+    channel: crate::communications::Channel,
+    language: Language,
+) -> &'static str {
+    use crate::communications::Channel::{Email, Sms};
+    match (channel, language) {
+        (Email, Fr) => "le service d'envoi des e-mails est resté indisponible trop longtemps",
+        (Sms, Fr) => "le service d'envoi des SMS est resté indisponible trop longtemps",
+        (Email, En) => "the e-mail service was unavailable for too long",
+        (Sms, En) => "the SMS service was unavailable for too long",
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Messages
 // ---------------------------------------------------------------------------

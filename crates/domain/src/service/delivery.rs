@@ -25,6 +25,13 @@ use std::sync::Arc;
 /// live worker is never overtaken.
 pub const CLAIM_LEASE: Duration = Duration::minutes(2);
 
+/// A message called for by a change and still refused for a passing reason
+/// (throttling, an outage) this long after the change is logged `failed`
+/// instead of retried: the secretariat learns the patient was not told while
+/// it can still phone. The stream event sources retry until a record is an
+/// hour old (template.yaml), so this attempt always comes (docs/decisions.md).
+pub const GIVE_UP_AFTER: Duration = Duration::minutes(30);
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error("another worker is sending this message")]
@@ -107,6 +114,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
             &appointment.practitioner_id,
             appointment.id,
             Some(appointment.version),
+            Some(appointment.updated_at),
             compose,
         )
         .await
@@ -116,27 +124,32 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
     /// Delivers the message `key` about the appointment as it stands when the
     /// claim is granted, whatever its version: for messages that are not
     /// called for by one change (reminders). `compose` sees the current
-    /// appointment and settings.
+    /// appointment and settings. `called_at`: when the change that called for
+    /// it was made, if one did (then [`GIVE_UP_AFTER`] applies).
     pub async fn deliver_current<F>(
         &self,
         key: MessageKey,
         practitioner: &PractitionerId,
+        called_at: Option<DateTime<Utc>>,
         compose: F,
     ) -> Result<Delivered, DeliveryError>
     where
         F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
     {
         let appointment = key.appointment_id;
-        self.deliver_inner(key, practitioner, appointment, None, compose)
+        self.deliver_inner(key, practitioner, appointment, None, called_at, compose)
             .await
     }
 
+    /// `expected_version`: the version the message is about, if only that one;
+    /// `called_at`: when the change that called for it was made, if one did.
     async fn deliver_inner<F>(
         &self,
         key: MessageKey,
         practitioner: &PractitionerId,
         appointment_id: AppointmentId,
         expected_version: Option<u32>,
+        called_at: Option<DateTime<Utc>>,
         compose: F,
     ) -> Result<Delivered, DeliveryError>
     where
@@ -219,8 +232,22 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                     }
                 }
                 Err(SendError::Unavailable(detail)) => {
-                    self.store.release_message(&key).await?;
-                    return Err(DeliveryError::SendLater(detail));
+                    let now = self.clock.now();
+                    if !called_at.is_some_and(|at| gives_up(at, now)) {
+                        self.store.release_message(&key).await?;
+                        return Err(DeliveryError::SendLater(detail));
+                    }
+                    tracing::error!(appointment = %key.appointment_id, message = %key, %detail, "sending service unavailable for too long: message failed");
+                    CommunicationEntry {
+                        kind: key.kind,
+                        channel: key.channel,
+                        state: DeliveryState::Failed,
+                        reason: Some(
+                            wording::unavailable_too_long(key.channel, language).to_string(),
+                        ),
+                        reason_code: Some("service_unavailable_too_long".into()),
+                        at: now,
+                    }
                 }
             },
         };
@@ -262,4 +289,10 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         self.store.mark_published(key).await?;
         Ok(())
     }
+}
+
+/// Whether a message called for at `called_for` and still not sendable at
+/// `now` is given up (logged `failed`) rather than retried.
+pub fn gives_up(called_for: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - called_for >= GIVE_UP_AFTER
 }

@@ -296,6 +296,8 @@ impl ReminderSweeper {
                 .deliver_current(
                     reminder.key(),
                     &reminder.practitioner_id,
+                    // Left for the next sweep until the appointment starts.
+                    None,
                     |settings, current, now| compose(&reminder, settings, current, now, &mut next),
                 )
                 .await;

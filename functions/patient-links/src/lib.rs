@@ -101,13 +101,29 @@ impl PatientLinksApi {
         let token = &token;
         let answer = match route {
             Route::Appointment => self.appointment(token, reader).await,
-            Route::Slots => self.slots(&request, token, reader).await,
+            Route::Slots => {
+                self.offer(&request, token, reader, SlotsPurpose::Move)
+                    .await
+            }
             Route::Cancel => self.cancel(token, reader).await,
             Route::Move => self.move_to(&request, token, reader).await,
-            Route::RebookOffer => self.rebook_offer(&request, token, reader).await,
+            Route::RebookOffer => {
+                self.offer(&request, token, reader, SlotsPurpose::Rebook)
+                    .await
+            }
             Route::Rebook => self.rebook(&request, token, reader).await,
         };
         Ok(answer.unwrap_or_else(|response| response))
+    }
+
+    /// Follows a MODIFY / CANCEL link (SPEC §4.2).
+    async fn open_appointment(
+        &self,
+        token: &LinkToken,
+        reader: Reader,
+    ) -> Result<Linked, HttpResponse> {
+        self.open(token, LinkPurpose::ManageAppointment, reader)
+            .await
     }
 
     /// Follows a link of `purpose`, or answers why it leads nowhere.
@@ -128,9 +144,7 @@ impl PatientLinksApi {
         token: &LinkToken,
         reader: Reader,
     ) -> Result<HttpResponse, HttpResponse> {
-        let linked = self
-            .open(token, LinkPurpose::ManageAppointment, reader)
-            .await?;
+        let linked = self.open_appointment(token, reader).await?;
         let why_not = self.service.may_change(&linked).err();
         Ok(match reader {
             Reader::Program => json(StatusCode::OK, &self.link_view(&linked)),
@@ -148,32 +162,46 @@ impl PatientLinksApi {
         })
     }
 
-    async fn slots(
+    /// The free slots to move to (`/a/{t}/slots`) or to book instead
+    /// (`/r/{t}`): one page, two purposes.
+    async fn offer(
         &self,
         request: &Request,
         token: &LinkToken,
         reader: Reader,
+        purpose: SlotsPurpose,
     ) -> Result<HttpResponse, HttpResponse> {
-        let linked = self
-            .open(token, LinkPurpose::ManageAppointment, reader)
-            .await?;
+        let linked = match purpose {
+            SlotsPurpose::Move => self.open_appointment(token, reader).await?,
+            SlotsPurpose::Rebook => self.open(token, LinkPurpose::Rebook, reader).await?,
+        };
         let window = edge::http::window(request).map_err(Problem::into_response)?;
-        let offer = self
-            .service
-            .move_offer(&linked, window)
-            .await
-            .map_err(|e| action_error(e, reader, &self.urls, token))?;
-        Ok(match reader {
-            Reader::Program => {
+        let offer = match purpose {
+            SlotsPurpose::Move => self.service.move_offer(&linked, window).await,
+            SlotsPurpose::Rebook => self.service.rebook_offer(&linked, window).await,
+        }
+        .map_err(|e| action_error(e, reader, &self.urls, token))?;
+        let (zone, language) = (linked.settings.timezone, linked.language());
+        Ok(match (reader, purpose) {
+            (Reader::Program, SlotsPurpose::Move) => {
                 let mut view = SlotsView::new(&offer.slots, &linked.settings);
                 view.why_not = offer
                     .not_allowed
-                    .map(|w| wording::why_not(&w, linked.settings.timezone, linked.language()));
+                    .map(|w| wording::why_not(&w, zone, language));
                 json(StatusCode::OK, &view)
             }
-            Reader::Person(_) => html(
+            (Reader::Program, SlotsPurpose::Rebook) => {
+                let why_not = offer
+                    .not_allowed
+                    .map(|w| wording::why_not_rebooking(&w, zone, language));
+                json(
+                    StatusCode::OK,
+                    &RebookView::new(&linked.appointment, &linked.settings, &offer.slots, why_not),
+                )
+            }
+            (Reader::Person(_), _) => html(
                 StatusCode::OK,
-                pages::slots_page(SlotsPurpose::Move, &linked, token, &self.urls, &offer, None),
+                pages::slots_page(purpose, &linked, token, &self.urls, &offer, None),
             ),
         })
     }
@@ -183,9 +211,7 @@ impl PatientLinksApi {
         token: &LinkToken,
         reader: Reader,
     ) -> Result<HttpResponse, HttpResponse> {
-        let linked = self
-            .open(token, LinkPurpose::ManageAppointment, reader)
-            .await?;
+        let linked = self.open_appointment(token, reader).await?;
         let cancelled = self
             .service
             .cancel(linked)
@@ -223,9 +249,7 @@ impl PatientLinksApi {
                 Problem::invalid_fields(p.errors.unwrap_or_default()).into_response()
             }
         })?;
-        let linked = self
-            .open(token, LinkPurpose::ManageAppointment, reader)
-            .await?;
+        let linked = self.open_appointment(token, reader).await?;
         let start = match RequestedTime::parse(&body.start) {
             Ok(start) => start,
             Err(_) => {
@@ -298,43 +322,6 @@ impl PatientLinksApi {
             ),
             Err(e) => action_error(e, reader, &self.urls, token),
         }
-    }
-
-    async fn rebook_offer(
-        &self,
-        request: &Request,
-        token: &LinkToken,
-        reader: Reader,
-    ) -> Result<HttpResponse, HttpResponse> {
-        let linked = self.open(token, LinkPurpose::Rebook, reader).await?;
-        let window = edge::http::window(request).map_err(Problem::into_response)?;
-        let offer = self
-            .service
-            .rebook_offer(&linked, window)
-            .await
-            .map_err(|e| action_error(e, reader, &self.urls, token))?;
-        Ok(match reader {
-            Reader::Program => {
-                let why_not = offer.not_allowed.map(|w| {
-                    wording::why_not_rebooking(&w, linked.settings.timezone, linked.language())
-                });
-                json(
-                    StatusCode::OK,
-                    &RebookView::new(&linked.appointment, &linked.settings, &offer.slots, why_not),
-                )
-            }
-            Reader::Person(_) => html(
-                StatusCode::OK,
-                pages::slots_page(
-                    SlotsPurpose::Rebook,
-                    &linked,
-                    token,
-                    &self.urls,
-                    &offer,
-                    None,
-                ),
-            ),
-        })
     }
 
     async fn rebook(

@@ -562,7 +562,10 @@ async fn without_a_mobile_or_with_the_cancellation_sms_off_no_sms_and_the_log_sa
         json!({"status": "to_reschedule", "send_cancellation_sms": false}),
     )
     .await;
-    // The cancellation SMS switched off in the settings
+    // The cancellation SMS switched off in the settings, once the changes
+    // above are told: a message decides on the settings of its sending time
+    // (SPEC §2), and moto's stream is polled, so the senders may lag behind.
+    app.senders_done().await;
     let mut settings: Value = app
         .as_practitioner(Method::GET, DEMO, &format!("/practitioners/{DEMO}"))
         .send()

@@ -215,7 +215,8 @@ impl TestApp {
 const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl TestApp {
-    async fn senders_done(&self) {
+    /// Waits until every stream record written so far has been handled.
+    pub async fn senders_done(&self) {
         let all = async {
             self.app.stream_idle().await;
             for other in &self.others {

@@ -709,9 +709,11 @@ async fn exercise_the_table(store: &DynamoStore) {
     let reminder = ScheduledReminder {
         appointment_id: replacement.id,
         practitioner_id: practitioner.clone(),
+        kind: MessageKind::Reminder,
         channel: Channel::Sms,
         start: replacement.start,
         due_at: at("2026-12-03T09:00:00Z"),
+        version: None,
     };
     store.put_reminder(&reminder).await.unwrap();
     let due = store

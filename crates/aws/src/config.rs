@@ -72,6 +72,6 @@ pub const SMS_SENDER_ID: Variable = Variable {
 };
 pub const SMS_RATE_PER_SECOND: Variable = Variable {
     name: "SMS_RATE_PER_SECOND",
-    why: "how many reminders a second the sweeper may send",
+    why: "how many SMS a second the sweeper, and the cancellation sender, may send",
     required: false,
 };

@@ -328,7 +328,7 @@ impl DynamoStore {
         let mut overlapping = Vec::new();
         for day in days_of(&range) {
             let (mut agenda_day, existed) = self.day(&absence.practitioner_id, day).await?;
-            overlapping.extend(agenda_day.overlapping(range));
+            overlapping.extend(agenda_day.covered_by(absence));
             agenda_day.absent.insert(absence.id.to_string(), range);
             transaction.push(self.day_put(agenda_day, existed)?);
         }
@@ -486,9 +486,11 @@ impl MessageLog for DynamoStore {
             .table_name(&self.table)
             .set_item(Some(to_sdk(&MessageItem::claimed(key, now))?))
             .condition_expression(
-                "attribute_not_exists(pk) OR (message_state = :claimed AND claimed_at <= :expired)",
+                "attribute_not_exists(pk) OR message_state = :held \
+                 OR (message_state = :claimed AND claimed_at <= :expired)",
             )
             .expression_attribute_values(":claimed", s("claimed"))
+            .expression_attribute_values(":held", s("held"))
             .expression_attribute_values(
                 ":expired",
                 AttributeValue::N((now - lease).timestamp_millis().to_string()),
@@ -526,6 +528,14 @@ impl MessageLog for DynamoStore {
         item.message_state = MessageState::Settled;
         item.entry = Some(entry.clone());
         self.put(to_sdk(&item)?).await
+    }
+
+    async fn hold_message(
+        &self,
+        key: &MessageKey,
+        entry: &CommunicationEntry,
+    ) -> Result<(), StoreError> {
+        self.put(to_sdk(&MessageItem::held(key, entry))?).await
     }
 
     async fn release_message(&self, key: &MessageKey) -> Result<(), StoreError> {
@@ -661,7 +671,10 @@ impl DueIndex for DynamoStore {
     }
 
     async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {
-        let (pk, sk) = due::key_of(&reminder.appointment_id, reminder.channel);
+        let (pk, sk) = (
+            appointment_pk(&reminder.appointment_id),
+            due::entry_sk(reminder),
+        );
         let result = self
             .client
             .delete_item()

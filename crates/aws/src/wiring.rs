@@ -229,6 +229,17 @@ impl AwsAdapters {
     }
 
     /// Absolute links for messages: the public base URL is required.
+    /// The SMS rate the function paces its sends to (`None`: the default).
+    pub fn sms_per_second(&self) -> Result<Option<u32>, ConfigError> {
+        let Some(rate) = self.variable(crate::config::SMS_RATE_PER_SECOND)? else {
+            return Ok(None);
+        };
+        rate.parse().map(Some).map_err(|_| ConfigError::Invalid {
+            name: crate::config::SMS_RATE_PER_SECOND.name,
+            why: "a whole number of messages a second".into(),
+        })
+    }
+
     pub fn public_urls(&self) -> Result<PublicUrls, ConfigError> {
         Ok(PublicUrls::new(
             &self.required(crate::config::PUBLIC_BASE_URL)?,

@@ -117,7 +117,7 @@ pub trait AgendaStore: Send + Sync {
 #[async_trait]
 pub trait MessageLog: Send + Sync {
     /// Claims the right to send the message `key`. A claim older than `lease`
-    /// (its worker died) can be taken over.
+    /// (its worker died) can be taken over, and so can a held message.
     async fn claim_message(
         &self,
         key: &MessageKey,
@@ -132,6 +132,13 @@ pub trait MessageLog: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Gives a granted claim back (the send failed and will be retried).
     async fn release_message(&self, key: &MessageKey) -> Result<(), StoreError>;
+    /// Turns a granted claim into a `scheduled` entry of the log: shown, and
+    /// claimable by whoever sends the message when its time comes.
+    async fn hold_message(
+        &self,
+        key: &MessageKey,
+        entry: &CommunicationEntry,
+    ) -> Result<(), StoreError>;
     async fn mark_published(&self, key: &MessageKey) -> Result<(), StoreError>;
     /// The communications log of an appointment, oldest first.
     async fn communications(

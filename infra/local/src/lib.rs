@@ -241,7 +241,7 @@ impl LocalApp {
                 async move { confirmation.handle(event).await }
             }),
         );
-        let cancellation = cancellation_sender::compose(delivery.clone(), urls.clone());
+        let cancellation = cancellation_sender::compose(delivery.clone(), urls.clone(), None);
         streams.insert(
             "CancellationSenderFunction".into(),
             stream_function(move |event| {
@@ -271,6 +271,7 @@ impl LocalApp {
         let mut scheduled: HashMap<String, schedule::ScheduledFunction> = HashMap::new();
         let sweeper = reminder_sweeper::ReminderSweeperFunction::new(
             delivery.clone(),
+            urls.clone(),
             domain::service::reminders::SweepOptions::default(),
         );
         scheduled.insert(

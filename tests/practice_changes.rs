@@ -328,7 +328,7 @@ async fn the_sms_goes_only_for_reasons_ticked_for_sms_reminders(app: TestApp) {
 
 async fn nothing_is_sent_for_an_appointment_that_had_already_started(app: TestApp) {
     // Given an appointment in an hour, and the clock moved past its start
-    let start = Utc::now() + Duration::hours(1);
+    let start = app.now() + Duration::hours(1);
     let id = book_for(
         &app,
         &start.to_rfc3339(),
@@ -757,7 +757,7 @@ async fn no_slot_sooner_than_the_minimum_notice_is_offered_or_taken(app: TestApp
         settings(&app).await["online_booking"]["min_notice_hours"],
         2
     );
-    let now = Utc::now();
+    let now = app.now();
     let today = now.with_timezone(&Paris).date_naive();
 
     // When a patient looks for slots from today

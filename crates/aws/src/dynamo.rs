@@ -38,18 +38,19 @@ pub struct DynamoStore {
     table: String,
 }
 
+/// The table's IAM actions, for functions to declare theirs (`Needs::table_actions`).
+pub const GET_ITEM: &str = "dynamodb:GetItem";
+pub const PUT_ITEM: &str = "dynamodb:PutItem";
+pub const UPDATE_ITEM: &str = "dynamodb:UpdateItem";
+pub const DELETE_ITEM: &str = "dynamodb:DeleteItem";
+pub const QUERY: &str = "dynamodb:Query";
+
 impl DynamoStore {
     /// What the adapter calls, as IAM actions (a transaction is authorised by
     /// the actions of its parts). `tests/consistency.rs` records the calls
     /// of every operation below on moto against this list, and checks the
     /// template's policies against it.
-    pub const IAM_ACTIONS: &[&str] = &[
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:Query",
-    ];
+    pub const IAM_ACTIONS: &[&str] = &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, QUERY];
     /// Secondary indexes the adapter queries; the template must declare them.
     pub const INDEXES: &[&str] = &[GSI1, due::GSI2];
 

@@ -77,6 +77,10 @@ pub struct Needs {
     pub function: &'static str,
     pub trigger: Trigger,
     pub adapters: &'static [Adapter],
+    /// Of the table adapter's actions ([`DynamoStore::IAM_ACTIONS`]), those
+    /// this function calls: its role gets these only. Local mode on moto
+    /// refuses the others (`iam_guard`), so the moto scenarios check the list.
+    pub table_actions: &'static [&'static str],
     /// Variables read beyond those of its adapters.
     pub variables: &'static [Variable],
 }
@@ -103,7 +107,11 @@ impl Needs {
         let mut all: Vec<&str> = self
             .adapters
             .iter()
-            .flat_map(|a| a.iam_actions().iter().copied())
+            .flat_map(|a| match a {
+                Adapter::Table => self.table_actions,
+                other => other.iam_actions(),
+            })
+            .copied()
             .collect();
         all.sort_unstable();
         all.dedup();
@@ -228,7 +236,6 @@ impl AwsAdapters {
         })
     }
 
-    /// Absolute links for messages: the public base URL is required.
     /// The SMS rate the function paces its sends to (`None`: the default).
     pub fn sms_per_second(&self) -> Result<Option<u32>, ConfigError> {
         let Some(rate) = self.variable(crate::config::SMS_RATE_PER_SECOND)? else {
@@ -240,6 +247,7 @@ impl AwsAdapters {
         })
     }
 
+    /// Absolute links for messages: the public base URL is required.
     pub fn public_urls(&self) -> Result<PublicUrls, ConfigError> {
         Ok(PublicUrls::new(
             &self.required(crate::config::PUBLIC_BASE_URL)?,

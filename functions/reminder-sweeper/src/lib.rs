@@ -4,6 +4,7 @@
 
 use aws_adapters::config::ConfigError;
 use aws_adapters::config::{PUBLIC_BASE_URL, SMS_RATE_PER_SECOND};
+use aws_adapters::dynamo::{DELETE_ITEM, GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use domain::links::PublicUrls;
 use domain::service::delivery::Delivery;
@@ -56,6 +57,7 @@ pub const NEEDS: Needs = Needs {
         Adapter::Sns,
         Adapter::EventBridge,
     ],
+    table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, QUERY],
     variables: &[SMS_RATE_PER_SECOND, PUBLIC_BASE_URL],
 };
 

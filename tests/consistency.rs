@@ -711,7 +711,7 @@ async fn exercise_the_table(store: &DynamoStore) {
         Claim::Granted
     );
     let entry = sent_entry(now);
-    store.settle_message(&key, &entry).await.unwrap();
+    store.settle_message(&key, &entry, now).await.unwrap();
     store.mark_published(&key).await.unwrap();
     assert_eq!(
         store.communications(&booking.id).await.unwrap(),
@@ -731,7 +731,10 @@ async fn exercise_the_table(store: &DynamoStore) {
     );
     let mut scheduled = sent_entry(now + chrono::Duration::hours(9));
     scheduled.state = domain::communications::DeliveryState::Scheduled;
-    store.hold_message(&held, &scheduled).await.unwrap();
+    store
+        .hold_message(&held, &scheduled, booking.end)
+        .await
+        .unwrap();
     assert_eq!(
         store.claim_message(&held, now, lease).await.unwrap(),
         Claim::Granted,

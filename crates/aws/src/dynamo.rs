@@ -36,7 +36,13 @@ const BOOKING_ATTEMPTS: usize = 5;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// How long appointment data outlives its appointment (SPEC §5: health
+    /// data kept no longer than needed): DynamoDB's TTL deletes it then.
+    retention: Duration,
 }
+
+/// The default of `DATA_RETENTION_DAYS` (docs/decisions.md).
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
 
 /// The table's IAM actions, for functions to declare theirs (`Needs::table_actions`).
 pub const GET_ITEM: &str = "dynamodb:GetItem";
@@ -58,7 +64,22 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            retention: Duration::days(i64::from(DEFAULT_RETENTION_DAYS)),
         }
+    }
+
+    /// Keeps appointment data `days` after its appointment ends.
+    pub fn with_retention_days(mut self, days: u32) -> Self {
+        self.retention = Duration::days(i64::from(days));
+        self
+    }
+
+    /// `item` with the TTL that deletes it `retention` after `end`: an
+    /// appointment, its agenda days, its log entries, an absence.
+    fn kept_after(&self, mut item: SdkItem, end: DateTime<Utc>) -> SdkItem {
+        let expires = (end + self.retention).timestamp();
+        item.insert(TTL.to_string(), AttributeValue::N(expires.to_string()));
+        item
     }
 }
 
@@ -171,9 +192,11 @@ impl DynamoStore {
     ) -> Result<TransactWriteItem, StoreError> {
         let previous = day.revision;
         day.revision += 1;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_sdk(&day)?));
+        let item = match day.date() {
+            Some(date) => self.kept_after(to_sdk(&day)?, end_of_day(date)),
+            None => to_sdk(&day)?,
+        };
+        let put = Put::builder().table_name(&self.table).set_item(Some(item));
         let put = if existed {
             put.condition_expression("revision = :revision")
                 .expression_attribute_values(":revision", AttributeValue::N(previous.to_string()))
@@ -241,9 +264,9 @@ impl DynamoStore {
         let mut moves: Vec<(String, Option<TimeRange>)> = Vec::new();
         let mut days = Vec::new();
         for (expected_version, appointment) in writes {
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(to_sdk(&AppointmentItem::new(appointment))?));
+            let put = Put::builder().table_name(&self.table).set_item(Some(
+                self.kept_after(to_sdk(&AppointmentItem::new(appointment))?, appointment.end),
+            ));
             let put = match expected_version {
                 None => put.condition_expression("attribute_not_exists(pk)"),
                 Some(expected) => {
@@ -322,7 +345,7 @@ impl DynamoStore {
         let mut transaction = vec![Self::conditional_put(
             Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(to_sdk(&item)?))
+                .set_item(Some(self.kept_after(to_sdk(&item)?, absence.end)))
                 .condition_expression("attribute_not_exists(pk)"),
         )?];
         let range = absence.range();
@@ -524,19 +547,23 @@ impl MessageLog for DynamoStore {
         &self,
         key: &MessageKey,
         entry: &CommunicationEntry,
+        appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut item = MessageItem::claimed(key, entry.at);
         item.message_state = MessageState::Settled;
         item.entry = Some(entry.clone());
-        self.put(to_sdk(&item)?).await
+        self.put(self.kept_after(to_sdk(&item)?, appointment_end))
+            .await
     }
 
     async fn hold_message(
         &self,
         key: &MessageKey,
         entry: &CommunicationEntry,
+        appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.put(to_sdk(&MessageItem::held(key, entry))?).await
+        self.put(self.kept_after(to_sdk(&MessageItem::held(key, entry))?, appointment_end))
+            .await
     }
 
     async fn release_message(&self, key: &MessageKey) -> Result<(), StoreError> {

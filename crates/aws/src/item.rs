@@ -50,6 +50,13 @@ pub fn appointment_pk(id: &AppointmentId) -> String {
 pub const SETTINGS_SK: &str = "SETTINGS";
 pub const APPOINTMENT_SK: &str = "APPT";
 pub const MESSAGE_SK_PREFIX: &str = "MSG#";
+/// The end of a UTC day (agenda days are UTC days).
+pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
+    day.succ_opt()
+        .unwrap_or(day)
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+}
 pub fn day_sk(day: NaiveDate) -> String {
     format!("DAY#{}", day.format("%Y-%m-%d"))
 }
@@ -156,6 +163,11 @@ impl AgendaDayItem {
             booked: BTreeMap::new(),
             absent: BTreeMap::new(),
         }
+    }
+    /// The day this item is about, from its sort key.
+    pub fn date(&self) -> Option<NaiveDate> {
+        let date = self.sk.strip_prefix("DAY#")?;
+        NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
     }
     pub fn overlapping(&self, range: TimeRange) -> impl Iterator<Item = AppointmentId> + '_ {
         self.booked_where(move |r| r.overlaps(&range))

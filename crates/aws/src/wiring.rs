@@ -51,7 +51,7 @@ impl Adapter {
     pub fn variables(self) -> &'static [Variable] {
         use crate::config::*;
         match self {
-            Self::Table => &[TABLE_NAME],
+            Self::Table => &[TABLE_NAME, DATA_RETENTION_DAYS],
             Self::Ses => &[SENDER_EMAIL, SES_CONFIGURATION_SET],
             Self::Sns => &[SMS_SENDER_ID],
             Self::EventBridge => &[EVENT_BUS_NAME],
@@ -199,10 +199,22 @@ impl AwsAdapters {
 
     pub fn store(&self) -> Result<Arc<DynamoStore>, ConfigError> {
         self.declared(Adapter::Table)?;
-        Ok(Arc::new(DynamoStore::new(
+        let mut store = DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&self.sdk),
             self.required(crate::config::TABLE_NAME)?,
-        )))
+        );
+        if let Some(days) = self.variable(crate::config::DATA_RETENTION_DAYS)? {
+            let days =
+                days.parse()
+                    .ok()
+                    .filter(|d| *d > 0)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        name: crate::config::DATA_RETENTION_DAYS.name,
+                        why: "a whole number of days, at least 1".into(),
+                    })?;
+            store = store.with_retention_days(days);
+        }
+        Ok(Arc::new(store))
     }
 
     /// Store, SES, EventBridge, the system clock, and SNS when the function

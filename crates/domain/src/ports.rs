@@ -124,11 +124,13 @@ pub trait MessageLog: Send + Sync {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Claim, StoreError>;
-    /// Records the decision of a granted claim in the communications log.
+    /// Records the decision of a granted claim in the communications log,
+    /// kept as long as the appointment that ends at `appointment_end`.
     async fn settle_message(
         &self,
         key: &MessageKey,
         entry: &CommunicationEntry,
+        appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// Gives a granted claim back (the send failed and will be retried).
     async fn release_message(&self, key: &MessageKey) -> Result<(), StoreError>;
@@ -138,6 +140,7 @@ pub trait MessageLog: Send + Sync {
         &self,
         key: &MessageKey,
         entry: &CommunicationEntry,
+        appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn mark_published(&self, key: &MessageKey) -> Result<(), StoreError>;
     /// The communications log of an appointment, oldest first.

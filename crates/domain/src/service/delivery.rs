@@ -208,6 +208,8 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         let settings = self.store.settings(practitioner).await?;
         let current = self.store.appointment(&appointment_id).await?;
         let language = settings.as_ref().map(|s| s.language).unwrap_or_default();
+        // The log entry is kept as long as its appointment.
+        let appointment_end = current.as_ref().map_or(now, |a| a.end);
         let outcome = match (&settings, &current) {
             (None, _) => Outcome::Skip(SkipReason::PractitionerUnknown),
             (_, None) => Outcome::Skip(SkipReason::AppointmentNoLongerBooked),
@@ -232,7 +234,9 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                     reason_code: Some("quiet_hours".into()),
                     at: until,
                 };
-                self.store.hold_message(&key, &entry).await?;
+                self.store
+                    .hold_message(&key, &entry, appointment_end)
+                    .await?;
                 tracing::info!(appointment = %key.appointment_id, message = %key, %until, "message held through quiet hours");
                 self.publish(&key, practitioner, appointment_id, entry)
                     .await?;
@@ -296,7 +300,9 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                 }
             },
         };
-        self.store.settle_message(&key, &entry).await?;
+        self.store
+            .settle_message(&key, &entry, appointment_end)
+            .await?;
         tracing::info!(
             appointment = %key.appointment_id,
             message = %key,

@@ -401,6 +401,8 @@ impl MessageLog for MemoryStore {
         &self,
         key: &MessageKey,
         entry: &CommunicationEntry,
+        // Local mode keeps nothing beyond its process.
+        _appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
         let (pk, sk) = (appointment_pk(&key.appointment_id), message_sk(key));
@@ -419,6 +421,7 @@ impl MessageLog for MemoryStore {
         &self,
         key: &MessageKey,
         entry: &CommunicationEntry,
+        _appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.lock().put(encode(&MessageItem::held(key, entry))?);
         Ok(())

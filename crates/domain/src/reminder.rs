@@ -75,6 +75,10 @@ pub enum ReminderState {
     Skipped,
     Failed,
     Cancelled,
+    Delivered,
+    Bounced,
+    Complained,
+    Undelivered,
 }
 
 impl ReminderState {
@@ -86,6 +90,10 @@ impl ReminderState {
             Self::Skipped => "skipped",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Delivered => "delivered",
+            Self::Bounced => "bounced",
+            Self::Complained => "complained",
+            Self::Undelivered => "undelivered",
         }
     }
 }
@@ -96,6 +104,10 @@ impl From<DeliveryState> for ReminderState {
             DeliveryState::Sent => Self::Sent,
             DeliveryState::Skipped => Self::Skipped,
             DeliveryState::Failed => Self::Failed,
+            DeliveryState::Delivered => Self::Delivered,
+            DeliveryState::Bounced => Self::Bounced,
+            DeliveryState::Complained => Self::Complained,
+            DeliveryState::Undelivered => Self::Undelivered,
         }
     }
 }

@@ -248,9 +248,10 @@ impl ReminderSweeper {
             for outcome in outcomes {
                 match outcome {
                     Handled::Delivered(Delivered::Decided(entry)) => match entry.state {
-                        DeliveryState::Sent => report.sent += 1,
                         DeliveryState::Skipped => report.skipped += 1,
                         DeliveryState::Failed => report.failed += 1,
+                        // Feedback comes later: a decided message was sent.
+                        _ => report.sent += 1,
                     },
                     Handled::Delivered(Delivered::AlreadyDecided) => report.already_decided += 1,
                     Handled::Delivered(Delivered::Deferred) => report.deferred += 1,

@@ -31,7 +31,8 @@ pub fn reports(event: &serde_json::Value) -> Result<Vec<DeliveryReport>, Feedbac
         return Ok(detail.report().into_iter().collect());
     }
     if event.get("awslogs").is_some() {
-        let batch: LogsEvent = serde_json::from_value(event.clone())
+        // Its deserializer borrows the base64 text: read from the JSON text.
+        let batch: LogsEvent = serde_json::from_str(&event.to_string())
             .map_err(|e| FeedbackEventError::Logs(e.to_string()))?;
         let mut reports = Vec::new();
         for line in &batch.aws_logs.data.log_events {

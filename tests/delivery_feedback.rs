@@ -156,7 +156,10 @@ async fn the_agenda_keeps_the_appointments_that_need_attention(app: TestApp) {
             .collect()
     };
     assert_eq!(ids(&all).len(), 3, "{all}");
-    assert_eq!(ids(&needing), [bounced, suppressed["id"].as_str().unwrap().to_string()]);
+    assert_eq!(
+        ids(&needing),
+        [bounced, suppressed["id"].as_str().unwrap().to_string()]
+    );
     assert!(!ids(&needing).contains(&reached));
     let (_, everything) = agenda(&app, "&attention=false").await;
     assert_eq!(ids(&everything).len(), 3);
@@ -177,7 +180,11 @@ async fn an_outcome_reported_for_any_message_moves_its_entry(app: TestApp) {
     if matches!(app.backend, Backend::Embedded) {
         // The outbox shows the same id
         let outbox = app.outbox().await;
-        assert!(outbox.iter().any(|m| m["message_id"] == message_id.as_str()));
+        assert!(
+            outbox
+                .iter()
+                .any(|m| m["message_id"] == message_id.as_str())
+        );
     }
 
     // When the provider reports it delivered, then a complaint, then the
@@ -197,15 +204,25 @@ async fn an_outcome_reported_for_any_message_moves_its_entry(app: TestApp) {
     let appointment = app.appointment(DEMO, &id).await;
     assert_eq!(appointment["communications"][0]["state"], "complained");
     assert_eq!(appointment["attention"][0]["state"], "complained");
-    assert_eq!(appointment["attention"][0]["message_id"], message_id.as_str());
+    assert_eq!(
+        appointment["attention"][0]["message_id"],
+        message_id.as_str()
+    );
 
     // And what no provider would report is refused, changing nothing
-    let (status, _) = report(&app, json!({"message_id": "no-such-message", "outcome": "bounced"})).await;
+    let (status, _) = report(
+        &app,
+        json!({"message_id": "no-such-message", "outcome": "bounced"}),
+    )
+    .await;
     assert_eq!(status, 404);
     let (status, _) = report(&app, json!({"message_id": message_id, "outcome": "lost"})).await;
     assert_eq!(status, 422);
-    let (status, _) =
-        report(&app, json!({"message_id": message_id, "outcome": "undelivered"})).await;
+    let (status, _) = report(
+        &app,
+        json!({"message_id": message_id, "outcome": "undelivered"}),
+    )
+    .await;
     assert_eq!(status, 422, "an e-mail is bounced, not undelivered");
     let (status, _) = report(&app, json!({"message_id": message_id})).await;
     assert_eq!(status, 400);

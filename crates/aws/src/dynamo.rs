@@ -20,8 +20,8 @@ use domain::communications::{CommunicationEntry, DeliveryState, MessageKey};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
-    AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog,
-    SettingsStore, StoreError,
+    AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog, SettingsStore,
+    StoreError,
 };
 use domain::reminder::ScheduledReminder;
 use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
@@ -599,7 +599,9 @@ impl MessageLog for DynamoStore {
         };
         let key_text = |name: &str| match keys.get(name) {
             Some(AttributeValue::S(v)) => Ok(v.clone()),
-            _ => Err(StoreError::Corrupt(format!("a {GSI3} entry without {name}"))),
+            _ => Err(StoreError::Corrupt(format!(
+                "a {GSI3} entry without {name}"
+            ))),
         };
         let item = self.get(key_text(PK)?, &key_text(SK)?).await?;
         Ok(item

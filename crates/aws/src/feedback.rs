@@ -40,7 +40,9 @@ pub fn reports(event: &serde_json::Value) -> Result<Vec<DeliveryReport>, Feedbac
                 Ok(log) => reports.extend(log.report()),
                 // Not a delivery-status line (the group holds nothing else
                 // today): skipped, by its id only.
-                Err(_) => tracing::warn!(log_event = %line.id, "a log line that is not an SMS delivery status"),
+                Err(_) => {
+                    tracing::warn!(log_event = %line.id, "a log line that is not an SMS delivery status")
+                }
             }
         }
         return Ok(reports);

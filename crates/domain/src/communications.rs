@@ -314,6 +314,9 @@ mod tests {
             MessageKey::parse(key.appointment_id, &key.to_string()),
             Some(key.clone())
         );
-        assert_eq!(MessageKey::parse(key.appointment_id, "reminder#fax#x"), None);
+        assert_eq!(
+            MessageKey::parse(key.appointment_id, "reminder#fax#x"),
+            None
+        );
     }
 }

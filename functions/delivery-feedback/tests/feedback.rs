@@ -97,7 +97,11 @@ impl World {
     }
 
     async fn entry(&self, key: &MessageKey) -> CommunicationEntry {
-        let log = self.store.communications(&key.appointment_id).await.unwrap();
+        let log = self
+            .store
+            .communications(&key.appointment_id)
+            .await
+            .unwrap();
         log.into_iter()
             .find(|e| e.kind == key.kind && e.channel == key.channel)
             .unwrap()

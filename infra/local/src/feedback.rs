@@ -68,7 +68,11 @@ pub fn simulated_outcomes(to: &str) -> Vec<Outcome> {
     if !domain.eq_ignore_ascii_case(SIMULATOR_DOMAIN) {
         return Vec::new();
     }
-    let name = local.split('+').next().unwrap_or_default().to_ascii_lowercase();
+    let name = local
+        .split('+')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     match name.as_str() {
         "success" | "ooto" => vec![Outcome::Delivered],
         "bounce" => vec![Outcome::Bounced],
@@ -100,7 +104,12 @@ fn time(t: DateTime<Utc>) -> String {
 
 /// An SES event record inside the EventBridge event SES's EventBridge
 /// destination puts on the default bus.
-fn ses_event(message_id: &str, outcome: Outcome, sent_at: DateTime<Utc>, now: DateTime<Utc>) -> Value {
+fn ses_event(
+    message_id: &str,
+    outcome: Outcome,
+    sent_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Value {
     let (event_type, detail_type) = match outcome {
         Outcome::Delivered | Outcome::Undelivered => ("Delivery", "Email Delivered"),
         Outcome::Bounced | Outcome::Suppressed => ("Bounce", "Email Bounced"),
@@ -163,11 +172,24 @@ fn ses_event(message_id: &str, outcome: Outcome, sent_at: DateTime<Utc>, now: Da
 }
 
 /// A CloudWatch Logs subscription batch of one SNS SMS delivery-status line.
-fn sms_log_batch(message_id: &str, delivered: bool, sent_at: DateTime<Utc>, now: DateTime<Utc>) -> Value {
+fn sms_log_batch(
+    message_id: &str,
+    delivered: bool,
+    sent_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Value {
     let (status, group, response) = if delivered {
-        ("SUCCESS", "sns/local/000000000000/DirectPublishToPhoneNumber", "Message has been accepted by phone carrier")
+        (
+            "SUCCESS",
+            "sns/local/000000000000/DirectPublishToPhoneNumber",
+            "Message has been accepted by phone carrier",
+        )
     } else {
-        ("FAILURE", "sns/local/000000000000/DirectPublishToPhoneNumber/Failure", "Unknown error attempting to reach phone")
+        (
+            "FAILURE",
+            "sns/local/000000000000/DirectPublishToPhoneNumber/Failure",
+            "Unknown error attempting to reach phone",
+        )
     };
     let line = json!({
         "notification": {"messageId": message_id,

@@ -212,7 +212,10 @@ impl LocalApp {
             Box::pin(async move {
                 let invocation =
                     lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
-                let summary = function.handle(invocation).await.map_err(|e| e.to_string())?;
+                let summary = function
+                    .handle(invocation)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 serde_json::to_value(summary).map_err(|e| e.to_string())
             })
         });

@@ -10,8 +10,8 @@ use crate::appointment::Status;
 use crate::contact::Language::{self, En, Fr};
 use crate::links::{Gone, LinkPurpose};
 use crate::rules::SkipReason;
-use crate::service::feedback::ReportedOutcome;
 use crate::rules::online_change::{Refusal, WhyNot};
+use crate::service::feedback::ReportedOutcome;
 use crate::time::Zone;
 use chrono::{DateTime, Utc};
 

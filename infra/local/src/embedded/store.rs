@@ -13,8 +13,8 @@ use domain::communications::{CommunicationEntry, DeliveryState, MessageKey};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
-    AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog,
-    SettingsStore, StoreError,
+    AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog, SettingsStore,
+    StoreError,
 };
 use domain::reminder::ScheduledReminder;
 use domain::settings::PractitionerSettings;

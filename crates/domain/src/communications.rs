@@ -187,7 +187,7 @@ pub fn attention(log: &[CommunicationEntry]) -> Vec<CommunicationEntry> {
         .filter(|e| e.state.needs_attention())
         .cloned()
         .collect();
-    found.sort_by(|a, b| b.at.cmp(&a.at));
+    found.sort_by_key(|e| std::cmp::Reverse(e.at));
     found
 }
 

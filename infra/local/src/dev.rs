@@ -89,6 +89,11 @@ pub async fn outbox_html(State(state): State<Arc<LocalState>>) -> Response {
     Html(page).into_response()
 }
 
+/// A problem+json answer of the local-only routes.
+fn problem(status: StatusCode, detail: String) -> Response {
+    crate::gateway::lambda_to_axum(Problem::new(status, detail).into_response())
+}
+
 #[derive(Deserialize)]
 pub struct MoveClock {
     now: String,
@@ -98,9 +103,6 @@ pub async fn move_clock(
     State(state): State<Arc<LocalState>>,
     body: Result<Json<MoveClock>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let problem = |status, detail: String| {
-        crate::gateway::lambda_to_axum(Problem::new(status, detail).into_response())
-    };
     let Ok(Json(body)) = body else {
         return problem(
             StatusCode::BAD_REQUEST,
@@ -136,9 +138,7 @@ pub async fn now(State(state): State<Arc<LocalState>>) -> Response {
 pub async fn sweep(State(state): State<Arc<LocalState>>) -> Response {
     match state.sweep_reminders().await {
         Ok(reminders_sent) => Json(json!({ "reminders_sent": reminders_sent })).into_response(),
-        Err(e) => crate::gateway::lambda_to_axum(
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
-        ),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e),
     }
 }
 
@@ -155,9 +155,6 @@ pub async fn report_delivery(
     State(state): State<Arc<LocalState>>,
     body: Result<Json<ReportDelivery>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let problem = |status, detail: String| {
-        crate::gateway::lambda_to_axum(Problem::new(status, detail).into_response())
-    };
     let Ok(Json(body)) = body else {
         return problem(
             StatusCode::BAD_REQUEST,

@@ -3,6 +3,7 @@
 //! `undelivered` (or `failed`), once per change, in any order of arrival.
 
 use crate::communications::{CommunicationEntry, CommunicationEvent, DeliveryState};
+use crate::ids::PractitionerId;
 use crate::messages::wording;
 use crate::ports::{
     AgendaStore, Clock, EventPublisher, LoggedMessage, MessageLog, PublishError, SettingsStore,
@@ -131,14 +132,25 @@ impl<S: MessageLog + AgendaStore + SettingsStore + ?Sized> DeliveryFeedback<S> {
                 tracing::warn!(message_id = %report.message_id, "feedback for a message no log holds: dropped");
                 return Ok(Recorded::UnknownMessage);
             };
+            // Whose appointment: the event names the practitioner, the log's
+            // reasons are written in the practitioner's language.
+            let practitioner = self
+                .store
+                .appointment(&logged.key.appointment_id)
+                .await?
+                .map(|a| a.practitioner_id);
             let Some(state) = logged.entry.state.after_feedback(report.outcome.state()) else {
                 if !logged.published {
-                    self.publish(&logged).await?;
+                    self.publish(&logged, practitioner).await?;
                 }
                 tracing::info!(appointment = %logged.key.appointment_id, message = %logged.key, state = ?logged.entry.state, reported = ?report.outcome, "feedback changes nothing");
                 return Ok(Recorded::Unchanged(logged.entry.state));
             };
-            let language = self.language_of(&logged).await?;
+            let language = match &practitioner {
+                Some(id) => self.store.settings(id).await?.map(|s| s.language),
+                None => None,
+            }
+            .unwrap_or_default();
             let entry = CommunicationEntry {
                 state,
                 reason: wording::delivery_feedback(report.outcome, language).map(str::to_string),
@@ -158,36 +170,24 @@ impl<S: MessageLog + AgendaStore + SettingsStore + ?Sized> DeliveryFeedback<S> {
                 published: false,
                 ..logged
             };
-            self.publish(&changed).await?;
+            self.publish(&changed, practitioner).await?;
             return Ok(Recorded::Changed(entry));
         }
         Err(FeedbackError::Contention)
     }
 
-    /// The practitioner's language: the log's reasons are written in it.
-    async fn language_of(
+    async fn publish(
         &self,
         logged: &LoggedMessage,
-    ) -> Result<crate::contact::Language, StoreError> {
-        let Some(appointment) = self.store.appointment(&logged.key.appointment_id).await? else {
-            return Ok(Default::default());
-        };
-        Ok(self
-            .store
-            .settings(&appointment.practitioner_id)
-            .await?
-            .map(|s| s.language)
-            .unwrap_or_default())
-    }
-
-    async fn publish(&self, logged: &LoggedMessage) -> Result<(), FeedbackError> {
-        let Some(appointment) = self.store.appointment(&logged.key.appointment_id).await? else {
+        practitioner: Option<PractitionerId>,
+    ) -> Result<(), FeedbackError> {
+        let Some(practitioner_id) = practitioner else {
             // The appointment is gone (never, today): nobody reads its log.
             return Ok(());
         };
         self.events
             .publish(&CommunicationEvent {
-                practitioner_id: appointment.practitioner_id,
+                practitioner_id,
                 appointment_id: logged.key.appointment_id,
                 message: logged.key.to_string(),
                 entry: logged.entry.clone(),

@@ -10,6 +10,8 @@ pub mod eventbridge;
 pub mod feedback;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+#[cfg(feature = "iam-guard")]
+pub mod iam_guard;
 pub mod item;
 pub mod ses;
 pub mod sns;

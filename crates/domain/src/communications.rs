@@ -26,6 +26,8 @@ pub enum Channel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
+    /// Held until `at` (a cancellation SMS inside quiet hours, SPEC §4.4).
+    Scheduled,
     Sent,
     Skipped,
     Failed,
@@ -67,7 +69,7 @@ impl DeliveryState {
                 DeliveryState::Bounced | DeliveryState::Undelivered | DeliveryState::Failed => {
                     Some(3)
                 }
-                DeliveryState::Skipped => None,
+                DeliveryState::Skipped | DeliveryState::Scheduled => None,
             }
         }
         match (rank(self), rank(reported)) {

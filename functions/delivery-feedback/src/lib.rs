@@ -7,6 +7,7 @@
 //! which is safe, since a report applied twice changes nothing.
 
 use aws_adapters::config::ConfigError;
+use aws_adapters::dynamo::{GET_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::feedback::reports;
 use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use domain::service::feedback::{DeliveryFeedback, FeedbackError, Recorded};
@@ -68,6 +69,9 @@ pub const NEEDS: Needs = Needs {
     function: "DeliveryFeedbackFunction",
     trigger: Trigger::ProviderFeedback,
     adapters: &[Adapter::Table, Adapter::EventBridge],
+    // Finds the entry (GSI3, then the item), reads the appointment and the
+    // settings, moves the entry and marks its event published.
+    table_actions: &[GET_ITEM, QUERY, UPDATE_ITEM],
     variables: &[],
 };
 

@@ -84,7 +84,8 @@ impl World {
             .claim_message(&key, entry.at, Duration::minutes(2))
             .await
             .unwrap();
-        self.store.settle_message(&key, &entry).await.unwrap();
+        let end = at("2026-12-03T13:50:00Z");
+        self.store.settle_message(&key, &entry, end).await.unwrap();
         self.store.mark_published(&key).await.unwrap();
         key
     }

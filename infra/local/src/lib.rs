@@ -197,13 +197,12 @@ impl LocalApp {
         }
 
         let template = template::Template::parse(template::TEMPLATE)?;
-        let dyn_store: Arc<dyn Store> = store.clone();
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         // Delivery feedback: the function's own handler, fed by SES's mailbox
         // simulator and `POST /dev/deliveries` as AWS would feed it.
         let feedback_function =
             delivery_feedback::DeliveryFeedbackFunction::new(DeliveryFeedback {
-                store: dyn_store.clone(),
+                store: wiring.store_for(&delivery_feedback::NEEDS),
                 events: wiring.events.clone(),
                 clock: dyn_clock.clone(),
             });
@@ -225,9 +224,10 @@ impl LocalApp {
             queue: feedback_queue.clone(),
             clock: dyn_clock.clone(),
         });
-        let delivery = Delivery {
-            store: dyn_store.clone(),
-            mailer,
+        // Each function gets its own store, held to its declared grants.
+        let delivery_for = |needs: &aws_adapters::wiring::Needs| Delivery {
+            store: wiring.store_for(needs),
+            mailer: mailer.clone(),
             sms: wiring.sms.clone(),
             events: wiring.events.clone(),
             clock: dyn_clock.clone(),
@@ -236,7 +236,8 @@ impl LocalApp {
 
         // The functions, by their logical id in template.yaml.
         let mut http: HashMap<String, HttpFunction> = HashMap::new();
-        let booking = booking::BookingApi::new(dyn_store.clone(), dyn_clock.clone());
+        let booking =
+            booking::BookingApi::new(wiring.store_for(&booking::NEEDS), dyn_clock.clone());
         http.insert(
             "BookingFunction".into(),
             http_function(move |request| {
@@ -244,8 +245,11 @@ impl LocalApp {
                 async move { booking.handle(request).await }
             }),
         );
-        let patient_links =
-            patient_links::PatientLinksApi::new(dyn_store.clone(), dyn_clock.clone(), urls.clone());
+        let patient_links = patient_links::PatientLinksApi::new(
+            wiring.store_for(&patient_links::NEEDS),
+            dyn_clock.clone(),
+            urls.clone(),
+        );
         http.insert(
             "PatientLinksFunction".into(),
             http_function(move |request| {
@@ -253,8 +257,10 @@ impl LocalApp {
                 async move { patient_links.handle(request).await }
             }),
         );
-        let status_change =
-            status_change::StatusChangeApi::new(dyn_store.clone(), dyn_clock.clone());
+        let status_change = status_change::StatusChangeApi::new(
+            wiring.store_for(&status_change::NEEDS),
+            dyn_clock.clone(),
+        );
         http.insert(
             "StatusChangeFunction".into(),
             http_function(move |request| {
@@ -263,7 +269,8 @@ impl LocalApp {
             }),
         );
         let mut streams: HashMap<String, StreamFunction> = HashMap::new();
-        let confirmation = confirmation_sender::compose(delivery.clone(), urls.clone());
+        let confirmation =
+            confirmation_sender::compose(delivery_for(&confirmation_sender::NEEDS), urls.clone());
         streams.insert(
             "ConfirmationSenderFunction".into(),
             stream_function(move |event| {
@@ -271,7 +278,11 @@ impl LocalApp {
                 async move { confirmation.handle(event).await }
             }),
         );
-        let cancellation = cancellation_sender::compose(delivery.clone(), urls.clone());
+        let cancellation = cancellation_sender::compose(
+            delivery_for(&cancellation_sender::NEEDS),
+            urls.clone(),
+            None,
+        );
         streams.insert(
             "CancellationSenderFunction".into(),
             stream_function(move |event| {
@@ -283,7 +294,7 @@ impl LocalApp {
         // Reminders: the scheduler is fed the stream, the sweeper runs on the
         // template's schedule (and on /dev/clock, /dev/sweep).
         let scheduler = reminder_scheduler::ReminderSchedulerFunction::new(
-            dyn_store.clone(),
+            wiring.store_for(&reminder_scheduler::NEEDS),
             dyn_clock.clone(),
         );
         streams.insert(
@@ -300,7 +311,8 @@ impl LocalApp {
         );
         let mut scheduled: HashMap<String, schedule::ScheduledFunction> = HashMap::new();
         let sweeper = reminder_sweeper::ReminderSweeperFunction::new(
-            delivery.clone(),
+            delivery_for(&reminder_sweeper::NEEDS),
+            urls.clone(),
             domain::service::reminders::SweepOptions::default(),
         );
         scheduled.insert(

@@ -8,6 +8,7 @@ pub mod confirmation;
 pub mod delivery;
 pub mod feedback;
 pub mod online_booking;
+pub mod pacing;
 pub mod patient_links;
 pub mod practice;
 pub mod reminders;

@@ -160,7 +160,7 @@ deploy: package
 # infra/bench/coldstart.py. The build runs at a low priority (shared machine);
 # BENCH_FUNCTIONS=booking narrows both, BENCH_RUNS sets the runs (>= 11).
 BENCH_RUNS      ?= 21
-BENCH_FUNCTIONS ?= booking confirmation-sender patient-links cancellation-sender status-change reminder-scheduler reminder-sweeper
+BENCH_FUNCTIONS ?= booking confirmation-sender patient-links cancellation-sender status-change reminder-scheduler reminder-sweeper delivery-feedback
 BENCH_NICE      ?= nice -n 15
 
 bench-coldstart: build-deps

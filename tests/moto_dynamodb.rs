@@ -139,6 +139,7 @@ async fn a_message_is_claimed_once_and_its_decision_is_read_back() {
         state: DeliveryState::Sent,
         reason: None,
         reason_code: None,
+        message_id: None,
         at: now,
     };
     store.settle_message(&key, &entry, now).await.unwrap();
@@ -194,6 +195,7 @@ async fn appointment_data_carries_its_expiry() {
         state: DeliveryState::Sent,
         reason: None,
         reason_code: None,
+        message_id: None,
         at: now,
     };
     store

@@ -16,11 +16,12 @@ use chrono::{DateTime, Duration, Utc};
 use domain::absence::{Absence, MAX_ABSENCE_DAYS};
 use domain::appointment::Appointment;
 use domain::communications::Channel;
-use domain::communications::{CommunicationEntry, MessageKey};
+use domain::communications::{CommunicationEntry, DeliveryState, MessageKey};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
-    AgendaStore, Claim, DueIndex, InsertError, LinkStore, MessageLog, SettingsStore, StoreError,
+    AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog, SettingsStore,
+    StoreError,
 };
 use domain::reminder::ScheduledReminder;
 use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
@@ -58,7 +59,7 @@ impl DynamoStore {
     /// template's policies against it.
     pub const IAM_ACTIONS: &[&str] = &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, QUERY];
     /// Secondary indexes the adapter queries; the template must declare them.
-    pub const INDEXES: &[&str] = &[GSI1, due::GSI2];
+    pub const INDEXES: &[&str] = &[GSI1, due::GSI2, GSI3];
 
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -549,10 +550,7 @@ impl MessageLog for DynamoStore {
         entry: &CommunicationEntry,
         appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut item = MessageItem::claimed(key, entry.at);
-        item.message_state = MessageState::Settled;
-        item.entry = Some(entry.clone());
-        self.put(self.kept_after(to_sdk(&item)?, appointment_end))
+        self.put(self.kept_after(to_sdk(&MessageItem::settled(key, entry))?, appointment_end))
             .await
     }
 
@@ -618,6 +616,78 @@ impl MessageLog for DynamoStore {
             .map(from_sdk::<MessageItem>)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(log_entries(messages))
+    }
+
+    async fn message_sent_as(&self, message_id: &str) -> Result<Option<LoggedMessage>, StoreError> {
+        // GSI3 holds keys only; the item itself is read consistently, so the
+        // state a feedback decides on is the stored one.
+        let found = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI3)
+            .key_condition_expression("gsi3pk = :pk")
+            .expression_attribute_values(":pk", s(sent_as_pk(message_id)))
+            .limit(1)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(keys) = found.items.unwrap_or_default().into_iter().next() else {
+            return Ok(None);
+        };
+        let key_text = |name: &str| match keys.get(name) {
+            Some(AttributeValue::S(v)) => Ok(v.clone()),
+            _ => Err(StoreError::Corrupt(format!(
+                "a {GSI3} entry without {name}"
+            ))),
+        };
+        let item = self.get(key_text(PK)?, &key_text(SK)?).await?;
+        Ok(item
+            .map(from_sdk::<MessageItem>)
+            .transpose()?
+            .and_then(MessageItem::logged))
+    }
+
+    async fn record_feedback(
+        &self,
+        key: &MessageKey,
+        expected: DeliveryState,
+        entry: &CommunicationEntry,
+    ) -> Result<bool, StoreError> {
+        let text = |value: DeliveryState| {
+            serde_json::to_value(value)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        let entry_value: AttributeValue = serde_dynamo::to_attribute_value(entry)
+            .map_err(|e| StoreError::Corrupt(redact(&e.to_string())))?;
+        // An update, not a put: the item keeps its TTL and its GSI3 keys.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(appointment_pk(&key.appointment_id)))
+            .key(SK, s(message_sk(key)))
+            .update_expression("SET #entry = :entry, published = :no")
+            .condition_expression("#entry.#state = :expected")
+            .expression_attribute_names("#entry", "entry")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":entry", entry_value)
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .expression_attribute_values(":expected", s(text(expected)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! | settings | `PRAC#{pid}` | `SETTINGS` | the §6.5 document under `settings` |
 //! | agenda day | `PRAC#{pid}` | `DAY#{yyyy-mm-dd}` | booked ranges of one UTC day, with a `revision` for optimistic locking |
 //! | appointment | `APPT#{id}` | `APPT` | GSI1: `gsi1pk = PRAC#{pid}`, `gsi1sk = {start}#{id}` (agenda reads) |
-//! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry |
+//! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry; GSI3 (sparse, keys only): `gsi3pk = SENT#{provider message id}`, `gsi3sk` = its `sk`, once the provider accepted it (delivery feedback finds it by that id) |
 //! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
 //! | absence | `PRAC#{pid}` | `ABS#{start}#{id}` | also listed in the `absent` map of each agenda day it touches |
 //! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = REMINDER`, `gsi2sk = {due}#{id}#{channel}` (see [`crate::due_index`]) |
@@ -16,7 +16,7 @@ use domain::appointment::Appointment;
 use domain::communications::{CommunicationEntry, MessageKey};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
-use domain::ports::StoreError;
+use domain::ports::{LoggedMessage, StoreError};
 use domain::settings::PractitionerSettings;
 use domain::time::TimeRange;
 use serde::de::DeserializeOwned;
@@ -30,6 +30,15 @@ pub const GSI1: &str = "gsi1";
 pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
 pub const TTL: &str = "ttl";
+/// Sparse index of messages by their provider's id (delivery feedback).
+pub const GSI3: &str = "gsi3";
+pub const GSI3_PK: &str = "gsi3pk";
+pub const GSI3_SK: &str = "gsi3sk";
+
+/// The GSI3 partition of a message the provider knows as `message_id`.
+pub fn sent_as_pk(message_id: &str) -> String {
+    format!("SENT#{message_id}")
+}
 
 /// The `type` attribute of each item; stream filters select on it.
 pub mod kind {
@@ -248,6 +257,11 @@ pub struct MessageItem {
     pub entry: Option<CommunicationEntry>,
     #[serde(default)]
     pub published: bool,
+    /// Set once the provider accepted it: GSI3 holds sent messages only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3sk: Option<String>,
 }
 
 /// The communications log out of an appointment's message items, oldest first:
@@ -268,7 +282,36 @@ impl MessageItem {
             claimed_at: now,
             entry: None,
             published: false,
+            gsi3pk: None,
+            gsi3sk: None,
         }
+    }
+
+    /// The decided message: its entry, not published yet, and found by its
+    /// provider's id when it has one.
+    pub fn settled(key: &MessageKey, entry: &CommunicationEntry) -> Self {
+        let mut item = Self::claimed(key, entry.at);
+        item.message_state = MessageState::Settled;
+        item.entry = Some(entry.clone());
+        if let Some(id) = &entry.message_id {
+            item.gsi3pk = Some(sent_as_pk(id));
+            item.gsi3sk = Some(item.sk.clone());
+        }
+        item
+    }
+
+    /// The message this item logs, once decided.
+    pub fn logged(self) -> Option<LoggedMessage> {
+        let appointment = self.pk.strip_prefix("APPT#")?;
+        let key = MessageKey::parse(
+            AppointmentId::parse(appointment).ok()?,
+            self.sk.strip_prefix(MESSAGE_SK_PREFIX)?,
+        )?;
+        Some(LoggedMessage {
+            key,
+            entry: self.entry?,
+            published: self.published,
+        })
     }
 
     /// A message held until `entry.at`: shown in the log, claimable by whoever sends it.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod due_index;
 pub mod dynamo;
 pub mod eventbridge;
+pub mod feedback;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 #[cfg(feature = "iam-guard")]

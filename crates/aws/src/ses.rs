@@ -8,7 +8,7 @@ use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use domain::messages::OutgoingEmail;
-use domain::ports::{Mailer, SendError};
+use domain::ports::{Mailer, ProviderMessageId, SendError};
 use mail_builder::MessageBuilder;
 
 pub struct SesMailer {
@@ -67,7 +67,7 @@ fn tag(name: &str, value: &str) -> Option<MessageTag> {
 
 #[async_trait]
 impl Mailer for SesMailer {
-    async fn send(&self, email: &OutgoingEmail) -> Result<(), SendError> {
+    async fn send(&self, email: &OutgoingEmail) -> Result<ProviderMessageId, SendError> {
         let raw = RawMessage::builder()
             .data(Blob::new(mime(email, &self.from_address)?))
             .build()
@@ -95,7 +95,9 @@ impl Mailer for SesMailer {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
+            // SES always answers the id its events will carry; an answer
+            // without one still means the message was accepted.
+            Ok(out) => Ok(ProviderMessageId(out.message_id.unwrap_or_default())),
             Err(e) => {
                 // SES quotes addresses in its messages (sandbox refusals).
                 let detail = redact(&DisplayErrorContext(&e).to_string());

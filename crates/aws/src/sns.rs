@@ -7,7 +7,7 @@ use aws_sdk_sns::operation::publish::PublishError;
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use domain::messages::OutgoingSms;
-use domain::ports::{SendError, SmsSender};
+use domain::ports::{ProviderMessageId, SendError, SmsSender};
 
 pub struct SnsSmsSender {
     client: Client,
@@ -34,7 +34,7 @@ fn string_attribute(value: &str) -> Option<MessageAttributeValue> {
 
 #[async_trait]
 impl SmsSender for SnsSmsSender {
-    async fn send_sms(&self, sms: &OutgoingSms) -> Result<(), SendError> {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<ProviderMessageId, SendError> {
         // Transactional: delivered first and to numbers on do-not-disturb lists,
         // as appointment reminders are.
         let mut attributes = vec![("AWS.SNS.SMS.SMSType", string_attribute("Transactional"))];
@@ -52,7 +52,8 @@ impl SmsSender for SnsSmsSender {
             }
         }
         match request.send().await {
-            Ok(_) => Ok(()),
+            // The id SNS's delivery-status logs carry.
+            Ok(out) => Ok(ProviderMessageId(out.message_id.unwrap_or_default())),
             Err(e) => {
                 // SNS quotes the number in some refusals.
                 let detail = redact(&DisplayErrorContext(&e).to_string());
@@ -77,7 +78,7 @@ pub struct NoSms;
 
 #[async_trait]
 impl SmsSender for NoSms {
-    async fn send_sms(&self, sms: &OutgoingSms) -> Result<(), SendError> {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<ProviderMessageId, SendError> {
         tracing::error!(appointment = %sms.appointment_id, kind = ?sms.kind, "this function sends no SMS");
         Err(SendError::Rejected("this function sends no SMS".into()))
     }

@@ -19,6 +19,7 @@ use domain::clock::SystemClock;
 use domain::links::PublicUrls;
 use domain::ports::SmsSender;
 use domain::service::delivery::Delivery;
+use domain::service::feedback::DeliveryFeedback;
 use std::sync::Arc;
 
 /// An AWS adapter a function can be built with.
@@ -68,6 +69,10 @@ pub enum Trigger {
     TableStream,
     /// An EventBridge schedule.
     Schedule,
+    /// The providers' delivery feedback: SES events through an EventBridge
+    /// rule, SNS SMS delivery-status logs through a CloudWatch Logs
+    /// subscription.
+    ProviderFeedback,
 }
 
 /// A function's declaration of what it is built from on AWS.
@@ -243,6 +248,20 @@ impl AwsAdapters {
             events: Arc::new(EventBridgePublisher::new(
                 aws_sdk_eventbridge::Client::new(&self.sdk),
                 self.required(EVENT_BUS_NAME)?,
+            )),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Store, EventBridge and the system clock: what delivery feedback
+    /// moves log entries and publishes their events with.
+    pub fn feedback(&self) -> Result<DeliveryFeedback, ConfigError> {
+        self.declared(Adapter::EventBridge)?;
+        Ok(DeliveryFeedback {
+            store: self.store()?,
+            events: Arc::new(EventBridgePublisher::new(
+                aws_sdk_eventbridge::Client::new(&self.sdk),
+                self.required(crate::config::EVENT_BUS_NAME)?,
             )),
             clock: Arc::new(SystemClock),
         })

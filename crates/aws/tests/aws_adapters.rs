@@ -155,6 +155,7 @@ fn sent_entry() -> CommunicationEntry {
         state: DeliveryState::Sent,
         reason: None,
         reason_code: None,
+        message_id: None,
         at: at("2026-11-25T10:00:00Z"),
     }
 }

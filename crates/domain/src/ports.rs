@@ -3,7 +3,9 @@
 
 use crate::absence::Absence;
 use crate::appointment::Appointment;
-use crate::communications::{Channel, CommunicationEntry, CommunicationEvent, MessageKey};
+use crate::communications::{
+    Channel, CommunicationEntry, CommunicationEvent, DeliveryState, MessageKey,
+};
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::links::{LinkGrant, TokenHash};
 use crate::messages::{OutgoingEmail, OutgoingSms};
@@ -148,6 +150,27 @@ pub trait MessageLog: Send + Sync {
         &self,
         appointment: &AppointmentId,
     ) -> Result<Vec<CommunicationEntry>, StoreError>;
+    /// The logged message the provider knows by `message_id` (its feedback
+    /// names it), if any.
+    async fn message_sent_as(&self, message_id: &str) -> Result<Option<LoggedMessage>, StoreError>;
+    /// Replaces the entry of `key` by `entry` (the provider's feedback) if
+    /// the stored one is still in state `expected`, marked as not published
+    /// yet; `false` when it changed meanwhile.
+    async fn record_feedback(
+        &self,
+        key: &MessageKey,
+        expected: DeliveryState,
+        entry: &CommunicationEntry,
+    ) -> Result<bool, StoreError>;
+}
+
+/// A decided message of the communications log, found by its provider's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedMessage {
+    pub key: MessageKey,
+    pub entry: CommunicationEntry,
+    /// Whether the event of its current entry reached the bus.
+    pub published: bool,
 }
 
 /// Patient links (SPEC §5): stored by the hash of their token only.
@@ -199,9 +222,14 @@ pub enum SendError {
     Unavailable(String),
 }
 
+/// The id a provider gave a message it accepted (SES's or SNS's
+/// `MessageId`); its delivery feedback names the message by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProviderMessageId(pub String);
+
 #[async_trait]
 pub trait Mailer: Send + Sync {
-    async fn send(&self, email: &OutgoingEmail) -> Result<(), SendError>;
+    async fn send(&self, email: &OutgoingEmail) -> Result<ProviderMessageId, SendError>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -216,7 +244,7 @@ pub trait EventPublisher: Send + Sync {
 /// SMS to patients' mobiles (SNS on AWS, the outbox locally).
 #[async_trait]
 pub trait SmsSender: Send + Sync {
-    async fn send_sms(&self, sms: &OutgoingSms) -> Result<(), SendError>;
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<ProviderMessageId, SendError>;
 }
 
 /// Every capability of the store at once, for code that holds a whole store

@@ -111,6 +111,10 @@ pub enum ReminderState {
     Skipped,
     Failed,
     Cancelled,
+    Delivered,
+    Bounced,
+    Complained,
+    Undelivered,
 }
 
 impl ReminderState {
@@ -122,6 +126,10 @@ impl ReminderState {
             Self::Skipped => "skipped",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Delivered => "delivered",
+            Self::Bounced => "bounced",
+            Self::Complained => "complained",
+            Self::Undelivered => "undelivered",
         }
     }
 }
@@ -133,6 +141,10 @@ impl From<DeliveryState> for ReminderState {
             DeliveryState::Sent => Self::Sent,
             DeliveryState::Skipped => Self::Skipped,
             DeliveryState::Failed => Self::Failed,
+            DeliveryState::Delivered => Self::Delivered,
+            DeliveryState::Bounced => Self::Bounced,
+            DeliveryState::Complained => Self::Complained,
+            DeliveryState::Undelivered => Self::Undelivered,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! practitioner's zone, with its offset.
 
 use domain::appointment::{Appointment, Source, Status};
-use domain::communications::{Channel, DeliveryState, MessageKind};
+use domain::communications::{Channel, CommunicationEntry, DeliveryState, MessageKind};
 use domain::reminder::ReminderOutlook;
 use domain::service::booking::AppointmentDetails;
 use domain::service::practice::PlacedAbsence;
@@ -21,6 +21,8 @@ pub struct AppointmentView {
     pub patient_can_modify_online: bool,
     pub reminders: RemindersView,
     pub communications: Vec<CommunicationView>,
+    /// The messages that did not reach the patient, newest first (SPEC §5).
+    pub attention: Vec<CommunicationView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,7 +54,23 @@ pub struct CommunicationView {
     pub state: DeliveryState,
     pub reason: Option<String>,
     pub reason_code: Option<String>,
+    /// The provider's id of the message (SPEC §5), once it accepted it.
+    pub message_id: Option<String>,
     pub at: String,
+}
+
+impl CommunicationView {
+    pub fn new(entry: &CommunicationEntry, zone: Zone) -> Self {
+        Self {
+            kind: entry.kind,
+            channel: entry.channel,
+            state: entry.state,
+            reason: entry.reason.clone(),
+            reason_code: entry.reason_code.clone(),
+            message_id: entry.message_id.clone(),
+            at: zone.rfc3339(entry.at),
+        }
+    }
 }
 
 impl AppointmentView {
@@ -85,14 +103,12 @@ impl AppointmentView {
             communications: details
                 .communications
                 .iter()
-                .map(|c| CommunicationView {
-                    kind: c.kind,
-                    channel: c.channel,
-                    state: c.state,
-                    reason: c.reason.clone(),
-                    reason_code: c.reason_code.clone(),
-                    at: zone.rfc3339(c.at),
-                })
+                .map(|c| CommunicationView::new(c, zone))
+                .collect(),
+            attention: details
+                .attention
+                .iter()
+                .map(|c| CommunicationView::new(c, zone))
                 .collect(),
         }
     }

@@ -145,14 +145,20 @@ impl BookingApi {
         pid: &PractitionerId,
     ) -> Result<HttpResponse, Problem> {
         let window = window(request)?;
+        let attention_only = attention_only(request)?;
         let appointments = self
             .service
             .agenda(pid, window)
             .await
             .map_err(Problem::from)?;
+        let shown: Vec<AppointmentView> = appointments
+            .iter()
+            .filter(|a| !attention_only || !a.attention.is_empty())
+            .map(AppointmentView::new)
+            .collect();
         Ok(json(
             StatusCode::OK,
-            &serde_json::json!({ "appointments": appointments.iter().map(AppointmentView::new).collect::<Vec<_>>() }),
+            &serde_json::json!({ "appointments": shown }),
         ))
     }
 
@@ -165,6 +171,21 @@ impl BookingApi {
             .await
             .map_err(Problem::from)?;
         Ok(json(StatusCode::OK, &AppointmentView::new(&appointment)))
+    }
+}
+
+/// `&attention=true` keeps the appointments with a message that did not
+/// reach the patient (SPEC §6.2); `false` or absent keeps them all.
+fn attention_only(request: &Request) -> Result<bool, Problem> {
+    match query_param(request, "attention").as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(Problem::invalid_fields(vec![
+            domain::validation::FieldError {
+                field: "attention".into(),
+                message: "must be true or false".into(),
+            },
+        ])),
     }
 }
 

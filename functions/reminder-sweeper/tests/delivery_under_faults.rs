@@ -17,7 +17,7 @@ use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::PublicUrls;
 use domain::messages::{OutgoingEmail, OutgoingSms};
 use domain::ports::capabilities::*;
-use domain::ports::{Clock, Mailer, SendError, SmsSender};
+use domain::ports::{Clock, Mailer, ProviderMessageId, SendError, SmsSender};
 use domain::service::OnAppointmentChange;
 use domain::service::cancellation::CancellationSender;
 use domain::service::confirmation::ConfirmationSender;
@@ -94,21 +94,21 @@ impl FaultySender {
 
 #[async_trait]
 impl Mailer for FaultySender {
-    async fn send(&self, email: &OutgoingEmail) -> Result<(), SendError> {
+    async fn send(&self, email: &OutgoingEmail) -> Result<ProviderMessageId, SendError> {
         self.answer_late().await?;
-        self.inner.send(email).await?;
+        let id = self.inner.send(email).await?;
         self.maybe_abort((email.appointment_id, email.kind, Channel::Email));
-        Ok(())
+        Ok(id)
     }
 }
 
 #[async_trait]
 impl SmsSender for FaultySender {
-    async fn send_sms(&self, sms: &OutgoingSms) -> Result<(), SendError> {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<ProviderMessageId, SendError> {
         self.answer_late().await?;
-        self.inner.send_sms(sms).await?;
+        let id = self.inner.send_sms(sms).await?;
         self.maybe_abort((sms.appointment_id, sms.kind, Channel::Sms));
-        Ok(())
+        Ok(id)
     }
 }
 

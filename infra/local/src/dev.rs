@@ -89,6 +89,11 @@ pub async fn outbox_html(State(state): State<Arc<LocalState>>) -> Response {
     Html(page).into_response()
 }
 
+/// A problem+json answer of the local-only routes.
+fn problem(status: StatusCode, detail: String) -> Response {
+    crate::gateway::lambda_to_axum(Problem::new(status, detail).into_response())
+}
+
 #[derive(Deserialize)]
 pub struct MoveClock {
     now: String,
@@ -98,9 +103,6 @@ pub async fn move_clock(
     State(state): State<Arc<LocalState>>,
     body: Result<Json<MoveClock>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let problem = |status, detail: String| {
-        crate::gateway::lambda_to_axum(Problem::new(status, detail).into_response())
-    };
     let Ok(Json(body)) = body else {
         return problem(
             StatusCode::BAD_REQUEST,
@@ -136,8 +138,70 @@ pub async fn now(State(state): State<Arc<LocalState>>) -> Response {
 pub async fn sweep(State(state): State<Arc<LocalState>>) -> Response {
     match state.sweep_reminders().await {
         Ok(reminders_sent) => Json(json!({ "reminders_sent": reminders_sent })).into_response(),
-        Err(e) => crate::gateway::lambda_to_axum(
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
-        ),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e),
     }
+}
+
+#[derive(Deserialize)]
+pub struct ReportDelivery {
+    message_id: String,
+    outcome: String,
+}
+
+/// `POST /dev/deliveries` (SPEC §8): the provider's feedback for any message,
+/// handed to the delivery-feedback function as SES or SNS would send it;
+/// answers the message's state afterwards.
+pub async fn report_delivery(
+    State(state): State<Arc<LocalState>>,
+    body: Result<Json<ReportDelivery>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(Json(body)) = body else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Send {\"message_id\": \"...\", \"outcome\": \"delivered\"|\"bounced\"|\"complained\"|\"undelivered\"}.".into(),
+        );
+    };
+    let Some(outcome) = crate::feedback::Outcome::parse(&body.outcome) else {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "outcome must be delivered, bounced, complained or undelivered.".into(),
+        );
+    };
+    let logged = match state.store.message_sent_as(&body.message_id).await {
+        Ok(Some(logged)) => logged,
+        Ok(None) => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                "No message was sent with this message_id.".into(),
+            );
+        }
+        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    };
+    let channel = logged.key.channel;
+    if !outcome.fits(channel) {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "An {} provider does not report {}.",
+                channel.as_str(),
+                body.outcome
+            ),
+        );
+    }
+    let event = crate::feedback::provider_event(
+        channel,
+        &body.message_id,
+        outcome,
+        logged.entry.at,
+        state.clock.now(),
+    );
+    if let Err(e) = (state.feedback)(event).await {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, e);
+    }
+    let now = match state.store.message_sent_as(&body.message_id).await {
+        Ok(Some(logged)) => logged.entry.state,
+        _ => logged.entry.state,
+    };
+    Json(json!({ "message_id": body.message_id, "outcome": body.outcome, "state": now }))
+        .into_response()
 }

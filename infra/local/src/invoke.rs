@@ -13,6 +13,8 @@ use std::collections::HashMap;
 pub(crate) struct Functions {
     pub http: HashMap<String, HttpFunction>,
     pub streams: HashMap<String, StreamFunction>,
+    /// Functions handed a JSON event (delivery feedback).
+    pub events: HashMap<String, crate::feedback::FeedbackFunction>,
 }
 
 impl LocalApp {
@@ -36,6 +38,9 @@ impl LocalApp {
                 .map_err(|e| format!("not a DynamoDB stream event: {e}"))?;
             let response = handler(event).await;
             return serde_json::to_value(response).map_err(|e| e.to_string());
+        }
+        if let Some(handler) = self.functions.events.get(function) {
+            return handler(event.clone()).await;
         }
         Err(format!("local mode runs no handler for {function}"))
     }

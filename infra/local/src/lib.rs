@@ -12,6 +12,7 @@ pub mod provision;
 
 pub mod dev;
 pub mod embedded;
+pub mod feedback;
 pub mod gateway;
 pub mod schedule;
 pub mod stream;
@@ -30,6 +31,7 @@ use domain::links::PublicUrls;
 use domain::ports::Clock;
 use domain::ports::capabilities::*;
 use domain::service::delivery::Delivery;
+use domain::service::feedback::DeliveryFeedback;
 use domain::settings::PractitionerSettings;
 use gateway::{Gateway, HttpFunction};
 use std::collections::HashMap;
@@ -93,6 +95,8 @@ pub struct LocalState {
     pub events: Arc<RecordedEvents>,
     pub clock: Arc<AdjustableClock>,
     gateway: Gateway,
+    /// The delivery-feedback function's handler (`POST /dev/deliveries`).
+    pub feedback: feedback::FeedbackFunction,
     /// The reminder sweeper's handler, and the stream consumers to wait for
     /// around a sweep (reminders).
     reminder_sweeper: Option<schedule::ScheduledFunction>,
@@ -194,10 +198,36 @@ impl LocalApp {
 
         let template = template::Template::parse(template::TEMPLATE)?;
         let dyn_clock: Arc<dyn Clock> = clock.clone();
+        // Delivery feedback: the function's own handler, fed by SES's mailbox
+        // simulator and `POST /dev/deliveries` as AWS would feed it.
+        let feedback_function =
+            delivery_feedback::DeliveryFeedbackFunction::new(DeliveryFeedback {
+                store: wiring.store_for(&delivery_feedback::NEEDS),
+                events: wiring.events.clone(),
+                clock: dyn_clock.clone(),
+            });
+        let feedback: feedback::FeedbackFunction = Arc::new(move |event| {
+            let function = feedback_function.clone();
+            Box::pin(async move {
+                let invocation =
+                    lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
+                let summary = function
+                    .handle(invocation)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                serde_json::to_value(summary).map_err(|e| e.to_string())
+            })
+        });
+        let (feedback_queue, feedback_pump) = feedback::spawn(feedback.clone());
+        let mailer: Arc<dyn domain::ports::Mailer> = Arc::new(feedback::MailboxSimulator {
+            inner: wiring.mailer.clone(),
+            queue: feedback_queue.clone(),
+            clock: dyn_clock.clone(),
+        });
         // Each function gets its own store, held to its declared grants.
         let delivery_for = |needs: &aws_adapters::wiring::Needs| Delivery {
             store: wiring.store_for(needs),
-            mailer: wiring.mailer.clone(),
+            mailer: mailer.clone(),
             sms: wiring.sms.clone(),
             events: wiring.events.clone(),
             clock: dyn_clock.clone(),
@@ -331,10 +361,19 @@ impl LocalApp {
             stream_pending.push(records.progress());
             stream_pumps.push(stream::spawn(source, function, records));
         }
+        // Last: the senders' feedback is queued while they handle the stream.
+        stream_pending.push(feedback_queue.progress());
+        stream_pumps.push(feedback_pump);
 
         let gateway =
             Gateway::new(template.routes, &http, conveniences).map_err(StartError::Wiring)?;
-        let functions = invoke::Functions { http, streams };
+        let mut by_event: HashMap<String, feedback::FeedbackFunction> = HashMap::new();
+        by_event.insert("DeliveryFeedbackFunction".into(), feedback.clone());
+        let functions = invoke::Functions {
+            http,
+            streams,
+            events: by_event,
+        };
         let state = Arc::new(LocalState {
             store,
             memory: wiring.memory(),
@@ -343,6 +382,7 @@ impl LocalApp {
             events,
             clock,
             gateway,
+            feedback,
             reminder_sweeper,
             stream_pending: stream_pending.clone(),
         });
@@ -350,7 +390,8 @@ impl LocalApp {
             .route("/dev/outbox", get(dev::outbox))
             .route("/dev/outbox.html", get(dev::outbox_html))
             .route("/dev/clock", post(dev::move_clock).get(dev::now))
-            .route("/dev/sweep", post(dev::sweep));
+            .route("/dev/sweep", post(dev::sweep))
+            .route("/dev/deliveries", post(dev::report_delivery));
         let router = if conveniences {
             dev_routes
         } else {

@@ -11,6 +11,7 @@ use crate::contact::Language::{self, En, Fr};
 use crate::links::{Gone, LinkPurpose};
 use crate::rules::SkipReason;
 use crate::rules::online_change::{Refusal, WhyNot};
+use crate::service::feedback::ReportedOutcome;
 use crate::time::Zone;
 use chrono::{DateTime, Utc};
 
@@ -97,6 +98,39 @@ pub fn unavailable_too_long(
         (Email, En) => "the e-mail service was unavailable for too long",
         (Sms, En) => "the SMS service was unavailable for too long",
     }
+}
+
+/// What the provider reported about a message that did not reach the
+/// patient (code: [`ReportedOutcome::code`]); `None` for a delivery.
+pub fn delivery_feedback(outcome: ReportedOutcome, language: Language) -> Option<&'static str> {
+    use ReportedOutcome::*;
+    Some(match (outcome, language) {
+        (Delivered, _) => return None,
+        (Bounced { permanent: true }, Fr) => {
+            "l'adresse e-mail n'existe pas ou refuse le courrier (rejet définitif)"
+        }
+        (Bounced { permanent: true }, En) => {
+            "the e-mail address does not exist or refuses mail (permanent bounce)"
+        }
+        (Bounced { permanent: false }, Fr) => {
+            "la boîte du patient a refusé l'e-mail (pleine ou indisponible)"
+        }
+        (Bounced { permanent: false }, En) => {
+            "the patient's mailbox refused the e-mail (full or unavailable)"
+        }
+        (Suppressed, Fr) => {
+            "adresse sur la liste de suppression d'Amazon SES (rejets ou plaintes passés) : e-mail non envoyé"
+        }
+        (Suppressed, En) => {
+            "address on Amazon SES's suppression list (earlier bounces or complaints): e-mail not sent"
+        }
+        (Rejected, Fr) => "refusé par le service d'envoi des e-mails (contenu)",
+        (Rejected, En) => "refused by the e-mail service (content)",
+        (Complained, Fr) => "le patient a signalé l'e-mail comme indésirable",
+        (Complained, En) => "the patient marked the e-mail as spam",
+        (Undelivered, Fr) => "l'opérateur n'a pas pu remettre le SMS au téléphone",
+        (Undelivered, En) => "the carrier could not deliver the SMS to the phone",
+    })
 }
 
 /// An SMS held until the end of the quiet hours (code `quiet_hours`).

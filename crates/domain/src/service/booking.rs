@@ -171,6 +171,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> BookingService<S> {
             zone: settings.timezone,
             language: appointment.language(settings),
             appointment: appointment.clone(),
+            attention: crate::communications::attention(&communications),
             communications,
         }
     }
@@ -190,6 +191,8 @@ pub struct AppointmentDetails {
     pub reminders: Reminders,
     /// The communications log, oldest first.
     pub communications: Vec<CommunicationEntry>,
+    /// The messages that did not reach the patient, newest first (SPEC §5).
+    pub attention: Vec<CommunicationEntry>,
 }
 
 /// The span a `from` / `to` window asks for, in the practitioner's zone:

@@ -232,6 +232,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                     state: DeliveryState::Scheduled,
                     reason: Some(wording::held_through_quiet_hours(language).to_string()),
                     reason_code: Some("quiet_hours".into()),
+                    message_id: None,
                     at: until,
                 };
                 self.store
@@ -258,15 +259,17 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                 state: DeliveryState::Skipped,
                 reason: Some(wording::skip_reason(reason, language).to_string()),
                 reason_code: Some(reason.code().to_string()),
+                message_id: None,
                 at: now,
             },
             Ok(sent) => match sent {
-                Ok(()) => CommunicationEntry {
+                Ok(id) => CommunicationEntry {
                     kind: key.kind,
                     channel: key.channel,
                     state: DeliveryState::Sent,
                     reason: None,
                     reason_code: None,
+                    message_id: Some(id.0).filter(|id| !id.is_empty()),
                     at: self.clock.now(),
                 },
                 Err(SendError::Rejected(detail)) => {
@@ -277,6 +280,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                         state: DeliveryState::Failed,
                         reason: Some(wording::refused_by_provider(language).to_string()),
                         reason_code: Some("refused_by_provider".into()),
+                        message_id: None,
                         at: self.clock.now(),
                     }
                 }
@@ -295,6 +299,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                             wording::unavailable_too_long(key.channel, language).to_string(),
                         ),
                         reason_code: Some("service_unavailable_too_long".into()),
+                        message_id: None,
                         at: now,
                     }
                 }

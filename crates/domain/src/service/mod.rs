@@ -6,6 +6,7 @@ pub mod booking;
 pub mod cancellation;
 pub mod confirmation;
 pub mod delivery;
+pub mod feedback;
 pub mod online_booking;
 pub mod pacing;
 pub mod patient_links;

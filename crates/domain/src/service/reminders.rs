@@ -229,11 +229,12 @@ impl ReminderSweeper {
             for outcome in outcomes {
                 match outcome {
                     Handled::Delivered(Delivered::Decided(entry)) => match entry.state {
-                        DeliveryState::Sent => report.sent += 1,
                         DeliveryState::Skipped => report.skipped += 1,
                         DeliveryState::Failed => report.failed += 1,
                         // Held entries come back as `Delivered::Held`.
                         DeliveryState::Scheduled => report.deferred += 1,
+                        // Feedback comes later: a decided message was sent.
+                        _ => report.sent += 1,
                     },
                     Handled::Delivered(Delivered::AlreadyDecided) => report.already_decided += 1,
                     Handled::Delivered(Delivered::Deferred | Delivered::Held(_)) => {

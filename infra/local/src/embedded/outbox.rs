@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use domain::communications::{Channel, MessageKind};
 use domain::ids::AppointmentId;
 use domain::messages::{OutgoingEmail, OutgoingSms};
-use domain::ports::{Clock, Mailer, SendError, SmsSender};
+use domain::ports::{Clock, Mailer, ProviderMessageId, SendError, SmsSender};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Clone, Serialize)]
 pub struct OutboxMessage {
     pub id: String,
+    /// The id the outbox gave the message as SES or SNS would (SPEC §8):
+    /// the communications log keeps it, feedback names the message by it.
+    pub message_id: String,
     pub channel: Channel,
     pub to: String,
     pub kind: MessageKind,
@@ -71,21 +74,25 @@ impl Outbox {
         self.failures.lock().expect("outbox lock").pop_front()
     }
 
-    fn push(&self, mut message: OutboxMessage) {
+    fn push(&self, mut message: OutboxMessage) -> ProviderMessageId {
         let mut messages = self.messages.lock().expect("outbox lock");
         message.id = format!("msg-{}", messages.len() + 1);
+        message.message_id = format!("local-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let id = ProviderMessageId(message.message_id.clone());
         messages.push(message);
+        id
     }
 }
 
 #[async_trait]
 impl Mailer for Outbox {
-    async fn send(&self, email: &OutgoingEmail) -> Result<(), SendError> {
+    async fn send(&self, email: &OutgoingEmail) -> Result<ProviderMessageId, SendError> {
         if let Some(failure) = self.take_failure() {
             return Err(failure);
         }
-        self.push(OutboxMessage {
+        Ok(self.push(OutboxMessage {
             id: String::new(),
+            message_id: String::new(),
             channel: Channel::Email,
             to: email.to.as_str().to_string(),
             kind: email.kind,
@@ -104,20 +111,20 @@ impl Mailer for Outbox {
                 })
                 .collect(),
             sent_at: self.clock.now(),
-        });
-        Ok(())
+        }))
     }
 }
 
 /// SMS land in the same outbox, with channel `sms` (SPEC §8).
 #[async_trait]
 impl SmsSender for Outbox {
-    async fn send_sms(&self, sms: &OutgoingSms) -> Result<(), SendError> {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<ProviderMessageId, SendError> {
         if let Some(failure) = self.take_failure() {
             return Err(failure);
         }
-        self.push(OutboxMessage {
+        Ok(self.push(OutboxMessage {
             id: String::new(),
+            message_id: String::new(),
             channel: Channel::Sms,
             to: sms.to.e164().to_string(),
             kind: sms.kind,
@@ -128,7 +135,6 @@ impl SmsSender for Outbox {
             links: sms.links.clone(),
             attachments: Vec::new(),
             sent_at: self.clock.now(),
-        });
-        Ok(())
+        }))
     }
 }

@@ -9,11 +9,12 @@ use chrono::{DateTime, Duration, Utc};
 use domain::absence::Absence;
 use domain::appointment::Appointment;
 use domain::communications::Channel;
-use domain::communications::{CommunicationEntry, MessageKey};
+use domain::communications::{CommunicationEntry, DeliveryState, MessageKey};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
-    AgendaStore, Claim, DueIndex, InsertError, LinkStore, MessageLog, SettingsStore, StoreError,
+    AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog, SettingsStore,
+    StoreError,
 };
 use domain::reminder::ScheduledReminder;
 use domain::settings::PractitionerSettings;
@@ -34,6 +35,8 @@ struct State {
     subscribers: Vec<Subscriber>,
     /// The sparse due index of reminders (GSI2): `gsi2sk` -> item key.
     due_index: BTreeMap<String, Key>,
+    /// The sparse index of sent messages (GSI3): `gsi3pk` -> item key.
+    sent_index: BTreeMap<String, Key>,
 }
 
 struct Subscriber {
@@ -131,6 +134,7 @@ impl State {
         let key = key_of(&item);
         let old = self.items.insert(key.clone(), item.clone());
         self.index_due(&key, old.as_ref(), Some(&item));
+        self.index_sent(&key, old.as_ref(), Some(&item));
         self.emit(&key, old, Some(item));
     }
 
@@ -138,6 +142,7 @@ impl State {
         let key = (pk.to_string(), sk.to_string());
         if let Some(old) = self.items.remove(&key) {
             self.index_due(&key, Some(&old), None);
+            self.index_sent(&key, Some(&old), None);
             self.emit(&key, Some(old), None);
         }
     }
@@ -404,16 +409,7 @@ impl MessageLog for MemoryStore {
         // Local mode keeps nothing beyond its process.
         _appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut state = self.lock();
-        let (pk, sk) = (appointment_pk(&key.appointment_id), message_sk(key));
-        let mut item: MessageItem = match state.get(&pk, &sk) {
-            Some(i) => decode(i.clone())?,
-            None => MessageItem::claimed(key, entry.at),
-        };
-        item.message_state = MessageState::Settled;
-        item.entry = Some(entry.clone());
-        item.published = false;
-        state.put(encode(&item)?);
+        self.lock().put(encode(&MessageItem::settled(key, entry))?);
         Ok(())
     }
 
@@ -470,6 +466,42 @@ impl MessageLog for MemoryStore {
             .map(decode::<MessageItem>)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(item::log_entries(messages))
+    }
+
+    async fn message_sent_as(&self, message_id: &str) -> Result<Option<LoggedMessage>, StoreError> {
+        let item = {
+            let state = self.lock();
+            state
+                .sent_index
+                .get(&sent_as_pk(message_id))
+                .and_then(|key| state.items.get(key))
+                .cloned()
+        };
+        self.count_reads(item.is_some() as usize);
+        Ok(item
+            .map(decode::<MessageItem>)
+            .transpose()?
+            .and_then(MessageItem::logged))
+    }
+
+    async fn record_feedback(
+        &self,
+        key: &MessageKey,
+        expected: DeliveryState,
+        entry: &CommunicationEntry,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let (pk, sk) = (appointment_pk(&key.appointment_id), message_sk(key));
+        let stored = state
+            .get(&pk, &sk)
+            .map(|i| decode::<MessageItem>(i.clone()))
+            .transpose()?
+            .and_then(|m| m.entry);
+        if stored.is_none_or(|e| e.state != expected) {
+            return Ok(false);
+        }
+        state.put(encode(&MessageItem::settled(key, entry))?);
+        Ok(true)
     }
 }
 
@@ -570,6 +602,16 @@ impl MemoryStore {
 
 // Reminders: the due index, kept like DynamoDB keeps a sparse GSI.
 impl State {
+    /// GSI3: sent messages by their provider's id.
+    fn index_sent(&mut self, key: &Key, old: Option<&Item>, new: Option<&Item>) {
+        if let Some(old) = old.and_then(|i| string_attr(i, GSI3_PK)) {
+            self.sent_index.remove(old);
+        }
+        if let Some(new) = new.and_then(|i| string_attr(i, GSI3_PK)) {
+            self.sent_index.insert(new.to_string(), key.clone());
+        }
+    }
+
     fn index_due(&mut self, key: &Key, old: Option<&Item>, new: Option<&Item>) {
         let due_key = |i: &Item| {
             string_attr(i, GSI2_PK)

@@ -68,26 +68,15 @@ pub struct ReminderOutlook {
     pub state: ReminderState,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReminderState {
     Scheduled,
     Sent,
     Skipped,
     Failed,
     Cancelled,
-}
-
-impl ReminderState {
-    /// The name SPEC §6.5 gives the state.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Scheduled => "scheduled",
-            Self::Sent => "sent",
-            Self::Skipped => "skipped",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
 }
 
 impl From<DeliveryState> for ReminderState {

@@ -2,8 +2,9 @@
 //! practitioner's zone, with its offset.
 
 use domain::appointment::{Appointment, Source, Status};
+use domain::contact::Language;
 use domain::communications::{Channel, DeliveryState, MessageKind};
-use domain::reminder::ReminderOutlook;
+use domain::reminder::{ReminderOutlook, ReminderState};
 use domain::service::booking::AppointmentDetails;
 use domain::service::practice::PlacedAbsence;
 use domain::settings::PractitionerSettings;
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 /// The appointment as the practice sees it: the summary, then everything else.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppointmentView {
     #[serde(flatten)]
     pub summary: AppointmentSummary,
@@ -24,28 +26,32 @@ pub struct AppointmentView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientView {
     pub first_name: String,
     pub last_name: String,
     pub email: Option<String>,
     pub mobile: Option<String>,
-    pub language: &'static str,
+    pub language: Language,
 }
 
 /// `null` per channel when no reminder of that channel applies.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RemindersView {
     pub email: Option<ReminderView>,
     pub sms: Option<ReminderView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReminderView {
     pub due_at: String,
-    pub state: &'static str,
+    pub state: ReminderState,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommunicationView {
     pub kind: MessageKind,
     pub channel: Channel,
@@ -63,7 +69,7 @@ impl AppointmentView {
         let reminder = |r: Option<ReminderOutlook>| {
             r.map(|r| ReminderView {
                 due_at: zone.rfc3339(r.due_at),
-                state: r.state.as_str(),
+                state: r.state,
             })
         };
         Self {
@@ -75,7 +81,7 @@ impl AppointmentView {
                 last_name: patient.last_name.as_str().to_string(),
                 email: patient.email.as_ref().map(|e| e.as_str().to_string()),
                 mobile: patient.mobile.as_ref().map(|m| m.e164().to_string()),
-                language: details.language.code(),
+                language: details.language,
             },
             patient_can_modify_online: details.patient_can_modify_online,
             reminders: RemindersView {
@@ -98,8 +104,24 @@ impl AppointmentView {
     }
 }
 
+/// The agenda: `GET /practitioners/{pid}/appointments` (SPEC §6.2).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgendaView {
+    pub appointments: Vec<AppointmentView>,
+}
+
+impl AgendaView {
+    pub fn new(appointments: &[AppointmentDetails]) -> Self {
+        Self {
+            appointments: appointments.iter().map(AppointmentView::new).collect(),
+        }
+    }
+}
+
 /// The practitioner as patient pages show it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PractitionerView {
     pub name: String,
     pub address: Option<String>,
@@ -107,6 +129,7 @@ pub struct PractitionerView {
 
 /// `GET /a/{token}` (and the answer of its actions), SPEC §6.5.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientLinkView {
     pub status: Status,
     pub start: String,
@@ -142,6 +165,7 @@ impl PatientLinkView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotView {
     pub start: String,
     pub end: String,
@@ -149,6 +173,7 @@ pub struct SlotView {
 
 /// `{"slots": [{start, end}]}` (SPEC §6.5).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotsView {
     pub slots: Vec<SlotView>,
     /// Why no slot is offered, when the patient may not move (patient links).
@@ -174,6 +199,7 @@ impl SlotsView {
 
 /// The appointment a rebooking link is about (SPEC §6.5).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CancelledView {
     pub start: String,
     pub end: String,
@@ -182,6 +208,7 @@ pub struct CancelledView {
 
 /// `GET /r/{token}` (SPEC §6.5).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RebookView {
     pub cancelled: CancelledView,
     pub can_rebook: bool,
@@ -219,6 +246,7 @@ impl RebookView {
 /// What anyone may see of an appointment: no patient, no log. An online
 /// booking answers 201 with it (SPEC §6.3); [`AppointmentView`] begins with it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppointmentSummary {
     pub id: String,
     pub practitioner_id: String,
@@ -245,6 +273,7 @@ impl AppointmentSummary {
 
 /// `{id, start, end, label, affected_appointments}` (SPEC §6.5).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AbsenceView {
     pub id: String,
     pub start: String,
@@ -268,6 +297,7 @@ impl AbsenceView {
 
 /// `POST /r/{token}` answers 201 with the replacement (SPEC §6.5).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReplacementView {
     pub id: String,
     pub start: String,

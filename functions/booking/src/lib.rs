@@ -11,11 +11,15 @@ use domain::service::booking::BookingService;
 use domain::service::online_booking::{OnlineBooking, OnlineError};
 use domain::settings::PractitionerSettings;
 use edge::http::{HttpResponse, Problem, authorize, json, parse_json, query_param, window};
-use edge::views::{AppointmentSummary, AppointmentView, SlotsView};
+use edge::views::{AgendaView, AppointmentSummary, AppointmentView, SlotsView};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
 use std::sync::Arc;
+
+/// `GET /openapi.json`: docs/openapi.json, generated from the code and held
+/// to it by tests/openapi.rs.
+pub const API_DESCRIPTION: &str = include_str!("../../../docs/openapi.json");
 
 #[derive(Clone)]
 pub struct BookingApi {
@@ -67,6 +71,12 @@ impl BookingApi {
                     _ => Err(Problem::not_found("No such resource.")),
                 }
             }
+            // The API's description (SPEC §6), public: written by
+            // crates/api-description, so this binary carries the text only.
+            ["openapi.json"] if method == Method::GET => {
+                Ok(edge::http::json_text(StatusCode::OK, API_DESCRIPTION))
+            }
+            ["openapi.json"] => Err(Problem::method_not_allowed()),
             _ => Err(Problem::not_found("No such resource.")),
         }
     }
@@ -149,10 +159,7 @@ impl BookingApi {
             .agenda(pid, window)
             .await
             .map_err(Problem::from)?;
-        Ok(json(
-            StatusCode::OK,
-            &serde_json::json!({ "appointments": appointments.iter().map(AppointmentView::new).collect::<Vec<_>>() }),
-        ))
+        Ok(json(StatusCode::OK, &AgendaView::new(&appointments)))
     }
 
     async fn appointment(&self, pid: &PractitionerId, id: &str) -> Result<HttpResponse, Problem> {

@@ -50,8 +50,9 @@ BUILD_DEPS := cc:gcc make:make
 # Debian packages the browser tests need: command -> package.
 BROWSER_DEPS := chromium:chromium chromedriver:chromium-driver
 
-# The pages in headless Chromium (tests/browser), the README's checks (tests/docs).
-PYTEST := $(VENV)/bin/pytest tests/browser tests/docs
+# The pages in headless Chromium (tests/browser), the API against its OpenAPI
+# document with schemathesis (tests/api), the README's and the document's checks (tests/docs).
+PYTEST := $(VENV)/bin/pytest tests/browser tests/api tests/docs
 
 # The Lambda binaries of the template (BuildProperties: Binary), for `make package`.
 LAMBDA_BINARIES = $(shell sed -n 's/^ *Binary: *//p' $(TEMPLATE))
@@ -121,7 +122,7 @@ lint-template: venv
 
 test: venv lint-template build-deps browser-deps
 	infra/tools/with-moto.sh $(CARGO_TEST)
-	@echo "==> pages in headless Chromium (375 px, JavaScript off) on local mode, and the README's checks"
+	@echo "==> pages in headless Chromium (375 px, JavaScript off), the API against docs/openapi.json (schemathesis, ~2 min), on local mode; the README's checks"
 	$(PYTEST)
 
 test-browser: venv build-deps browser-deps

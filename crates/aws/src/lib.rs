@@ -10,6 +10,7 @@ pub mod eventbridge;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod item;
+pub mod metrics;
 pub mod ses;
 pub mod sns;
 pub mod stream;

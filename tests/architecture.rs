@@ -158,11 +158,17 @@ fn no_lambda_links_local_mode_or_the_test_fixtures() {
 /// `cargo metadata`, which unifies them across the workspace.
 fn linked_alone(package: &str) -> BTreeSet<String> {
     let out = Command::new(env!("CARGO"))
-        .args(["tree", "--locked", "-p", package, "-e", "normal", "--prefix", "none"])
+        .args([
+            "tree", "--locked", "-p", package, "-e", "normal", "--prefix", "none",
+        ])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("cargo tree runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| line.split_whitespace().next())
@@ -184,7 +190,10 @@ fn no_lambda_links_the_openapi_generator() {
         "reminder-sweeper",
     ] {
         let linked = linked_alone(function);
-        assert!(linked.contains("domain"), "{function}: cargo tree read nothing");
+        assert!(
+            linked.contains("domain"),
+            "{function}: cargo tree read nothing"
+        );
         for generator in ["utoipa", "api-description"] {
             assert!(!linked.contains(generator), "{function} links {generator}");
         }

@@ -60,14 +60,23 @@ fn every_route_of_the_template_is_documented_and_nothing_else() {
         .iter()
         .map(|r| (r.method.clone(), r.path.clone()))
         .collect();
-    assert!(routed.len() >= 17, "the template's routes were read: {routed:?}");
+    assert!(
+        routed.len() >= 17,
+        "the template's routes were read: {routed:?}"
+    );
     // When the document is read
     let documented = documented(&document());
     // Then each route is an operation of the document, and each operation a route
     let undocumented: Vec<_> = routed.difference(&documented).collect();
     let unrouted: Vec<_> = documented.difference(&routed).collect();
-    assert!(undocumented.is_empty(), "routes without documentation: {undocumented:?}");
-    assert!(unrouted.is_empty(), "documented but not routed: {unrouted:?}");
+    assert!(
+        undocumented.is_empty(),
+        "routes without documentation: {undocumented:?}"
+    );
+    assert!(
+        unrouted.is_empty(),
+        "documented but not routed: {unrouted:?}"
+    );
 }
 
 #[test]
@@ -78,12 +87,17 @@ fn every_operation_documents_its_success_its_refusals_as_problems_and_the_gatewa
     for route in &template.routes {
         let op = operation(&document, &route.method, &route.path);
         let name = format!("{} {}", route.method, route.path);
-        let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{name}: no responses"));
+        let responses = op["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: no responses"));
         // A success, with a JSON body
         let successes: Vec<_> = responses.keys().filter(|s| s.starts_with('2')).collect();
         assert!(!successes.is_empty(), "{name}: no success answer");
         for status in &successes {
-            assert!(media_types(&responses[*status]).contains("application/json"), "{name} {status}");
+            assert!(
+                media_types(&responses[*status]).contains("application/json"),
+                "{name} {status}"
+            );
         }
         // Every refusal of ours is problem+json; every 4xx/5xx is described
         let ours: BTreeSet<&str> = responses
@@ -92,23 +106,36 @@ fn every_operation_documents_its_success_its_refusals_as_problems_and_the_gatewa
             .map(|(s, _)| s.as_str())
             .collect();
         for (status, answer) in responses {
-            assert!(!answer["description"].as_str().unwrap_or_default().is_empty(), "{name} {status}");
+            assert!(
+                !answer["description"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .is_empty(),
+                "{name} {status}"
+            );
             if status.starts_with('4') || status.starts_with('5') {
                 let types = media_types(answer);
                 assert!(
-                    types.contains("application/problem+json") || types.contains("application/json"),
+                    types.contains("application/problem+json")
+                        || types.contains("application/json"),
                     "{name} {status}: {types:?}"
                 );
             }
         }
         // API Gateway's own answers, on every route
         for status in ["429", "500", "502", "503"] {
-            assert!(media_types(&responses[status]).contains("application/json"), "{name}: gateway {status}");
+            assert!(
+                media_types(&responses[status]).contains("application/json"),
+                "{name}: gateway {status}"
+            );
         }
         let body = op.get("requestBody").is_some();
         if body {
             for status in ["400", "413", "422"] {
-                assert!(ours.contains(status), "{name}: a body route refuses {status} as a problem");
+                assert!(
+                    ours.contains(status),
+                    "{name}: a body route refuses {status} as a problem"
+                );
             }
         }
         // Token or not, as API Gateway's authorizer is configured for the route
@@ -117,9 +144,15 @@ fn every_operation_documents_its_success_its_refusals_as_problems_and_the_gatewa
         assert_eq!(secured, !public, "{name}: security as in the template");
         if secured {
             for status in ["401", "403"] {
-                assert!(ours.contains(status), "{name}: refuses {status} as a problem");
+                assert!(
+                    ours.contains(status),
+                    "{name}: refuses {status} as a problem"
+                );
             }
-            assert!(media_types(&responses["401"]).contains("application/json"), "{name}: the authorizer's 401");
+            assert!(
+                media_types(&responses["401"]).contains("application/json"),
+                "{name}: the authorizer's 401"
+            );
         }
         // Routes with an id or token in their path say when it leads nowhere
         if route.path.contains('{') {
@@ -127,14 +160,19 @@ fn every_operation_documents_its_success_its_refusals_as_problems_and_the_gatewa
         }
         if route.path.starts_with("/a/") || route.path.starts_with("/r/") {
             assert!(ours.contains("410"), "{name}: a link that no longer works");
-            assert!(media_types(&responses["410"]).contains("text/html"), "{name}: the 410 page");
+            assert!(
+                media_types(&responses["410"]).contains("text/html"),
+                "{name}: the 410 page"
+            );
         }
         // Path parameters are declared
         for segment in route.path.split('/').filter(|s| s.starts_with('{')) {
             let param = segment.trim_matches(|c| c == '{' || c == '}');
-            let declared = op["parameters"].as_array().into_iter().flatten().any(|p| {
-                p["name"] == param && p["in"] == "path" && p["required"] == true
-            });
+            let declared = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|p| p["name"] == param && p["in"] == "path" && p["required"] == true);
             assert!(declared, "{name}: path parameter {param}");
         }
     }
@@ -162,7 +200,12 @@ async fn local_mode_serves_the_document_without_a_token() {
     // Given local mode
     let app = spawn_app().await;
     // When anyone asks for the description
-    let answer = app.client.get(app.url("/openapi.json")).send().await.unwrap();
+    let answer = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     // Then it is the committed document, as JSON
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["content-type"], "application/json");

@@ -112,8 +112,12 @@ impl Operation {
 
     fn parameter(mut self, name: &str, location: &str, required: bool, description: &str) -> Self {
         let schema = match name {
-            "pid" => json!({ "type": "string", "pattern": "^[a-z0-9_-]{1,64}$", "examples": ["dr-martin"] }),
-            "id" => json!({ "type": "string", "description": "A ULID.", "examples": ["01JD7Z5W6N8K3QF2X9RB4T1M0C"] }),
+            "pid" => {
+                json!({ "type": "string", "pattern": "^[a-z0-9_-]{1,64}$", "examples": ["dr-martin"] })
+            }
+            "id" => {
+                json!({ "type": "string", "description": "A ULID.", "examples": ["01JD7Z5W6N8K3QF2X9RB4T1M0C"] })
+            }
             _ => json!({ "type": "string" }),
         };
         let parameters = self.value["parameters"].as_array_mut().expect("an array");
@@ -195,14 +199,32 @@ impl Operation {
     fn behind_the_gateway(mut self, schemas: &mut Schemas) -> Self {
         let gateway = gateway_error(schemas);
         let mut answers = vec![
-            (413, "API Gateway: the request is over 10 MB (`Request Entity Too Large`)."),
-            (429, "API Gateway: too many requests on this route (`Too Many Requests`); retry later with backoff."),
-            (500, "API Gateway: the function could not be invoked (`Internal Server Error`)."),
-            (502, "API Gateway: the function failed or answered something unreadable (`Internal Server Error`)."),
-            (503, "API Gateway: the function did not answer in time (`Service Unavailable`)."),
+            (
+                413,
+                "API Gateway: the request is over 10 MB (`Request Entity Too Large`).",
+            ),
+            (
+                429,
+                "API Gateway: too many requests on this route (`Too Many Requests`); retry later with backoff.",
+            ),
+            (
+                500,
+                "API Gateway: the function could not be invoked (`Internal Server Error`).",
+            ),
+            (
+                502,
+                "API Gateway: the function failed or answered something unreadable (`Internal Server Error`).",
+            ),
+            (
+                503,
+                "API Gateway: the function did not answer in time (`Service Unavailable`).",
+            ),
         ];
         if self.caller == Caller::Practitioner {
-            answers.push((401, "API Gateway's JWT authorizer: no token, or not a valid one (`Unauthorized`)."));
+            answers.push((
+                401,
+                "API Gateway's JWT authorizer: no token, or not a valid one (`Unauthorized`).",
+            ));
         }
         for (status, description) in answers {
             let mut content = Map::new();
@@ -291,17 +313,37 @@ fn description() -> Value {
     let invalid = (422, "Invalid fields, each named in `errors`.");
     let not_json = (400, "The body is not exactly one JSON value.");
     let too_large = (413, "The body is over 64 KiB.");
-    let busy = (503, "The agenda could not be reached, or was busy with other changes: retry.");
-    let no_token = (401, "No token reached the function (local mode: no `local-<id>` token).");
-    let other = (403, "The token does not allow acting for this practitioner.");
-    let unknown_pid = (404, "No such practitioner (no settings yet, or not a valid id).");
+    let busy = (
+        503,
+        "The agenda could not be reached, or was busy with other changes: retry.",
+    );
+    let no_token = (
+        401,
+        "No token reached the function (local mode: no `local-<id>` token).",
+    );
+    let other = (
+        403,
+        "The token does not allow acting for this practitioner.",
+    );
+    let unknown_pid = (
+        404,
+        "No such practitioner (no settings yet, or not a valid id).",
+    );
     let unknown_appointment = (404, "No such practitioner or appointment.");
-    let link_gone = (410, "The link no longer works (the appointment changed, or is over): the problem carries `secretariat_phone`.");
+    let link_gone = (
+        410,
+        "The link no longer works (the appointment changed, or is over): the problem carries `secretariat_phone`.",
+    );
     let link_unknown = (404, "The link is unknown.");
-    let cross_site = (403, "The form was posted from another site: nothing was changed.");
-    let practice = |id, summary| Operation::new(id, summary, Caller::Practitioner, Readers::Programs);
+    let cross_site = (
+        403,
+        "The form was posted from another site: nothing was changed.",
+    );
+    let practice =
+        |id, summary| Operation::new(id, summary, Caller::Practitioner, Readers::Programs);
     let public = |id, summary| Operation::new(id, summary, Caller::Anyone, Readers::Programs);
-    let link = |id, summary| Operation::new(id, summary, Caller::Anyone, Readers::PeopleAndPrograms);
+    let link =
+        |id, summary| Operation::new(id, summary, Caller::Anyone, Readers::PeopleAndPrograms);
 
     let operations: Vec<(&str, &str, Operation)> = vec![
         ("/practitioners/{pid}", "put", practice("putSettings", "Create or replace the practitioner's settings (SPEC §2, §6.2).")

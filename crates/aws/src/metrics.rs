@@ -39,8 +39,16 @@ pub fn install() {
             .init()
             .expect("the metrics recorder is installed once, by main");
         describe_counter!(MESSAGES, Unit::Count, "messages decided, by outcome");
-        describe_histogram!(SWEEP_LAG, Unit::Seconds, "lateness of the oldest due reminder at sweep time");
-        describe_histogram!(STREAM_RECORD_AGE, Unit::Milliseconds, "age of a table change when read from the stream");
+        describe_histogram!(
+            SWEEP_LAG,
+            Unit::Seconds,
+            "lateness of the oldest due reminder at sweep time"
+        );
+        describe_histogram!(
+            STREAM_RECORD_AGE,
+            Unit::Milliseconds,
+            "age of a table change when read from the stream"
+        );
         collector
     });
 }

@@ -40,7 +40,9 @@ fn flushed() -> Vec<Value> {
 fn document<'a>(documents: &'a [Value], dimensions: &[&str]) -> &'a Value {
     documents
         .iter()
-        .find(|d| d["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0] == serde_json::json!(dimensions))
+        .find(|d| {
+            d["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0] == serde_json::json!(dimensions)
+        })
         .unwrap_or_else(|| panic!("no document with dimensions {dimensions:?}: {documents:#?}"))
 }
 
@@ -50,10 +52,18 @@ fn recorded_metrics_are_written_as_embedded_metric_format_documents() {
     metrics::install();
     // When two confirmations are sent, a reminder SMS fails, a sweep runs
     // 90 s late and a stream record is read 1.5 s after its change
-    let sent = event(MessageKind::Confirmation, Channel::Email, DeliveryState::Sent);
+    let sent = event(
+        MessageKind::Confirmation,
+        Channel::Email,
+        DeliveryState::Sent,
+    );
     metrics::message_decided(&sent);
     metrics::message_decided(&sent);
-    metrics::message_decided(&event(MessageKind::Reminder, Channel::Sms, DeliveryState::Failed));
+    metrics::message_decided(&event(
+        MessageKind::Reminder,
+        Channel::Sms,
+        DeliveryState::Failed,
+    ));
     metrics::sweep_lag(90);
     metrics::stream_record_age(chrono::Duration::milliseconds(1500));
     let documents = flushed();
@@ -62,7 +72,10 @@ fn recorded_metrics_are_written_as_embedded_metric_format_documents() {
     // metric its name, unit and value at the top level beside its dimensions
     for d in &documents {
         let aws = &d["_aws"];
-        assert!(aws["Timestamp"].as_u64().unwrap() > 1_700_000_000_000, "{d}");
+        assert!(
+            aws["Timestamp"].as_u64().unwrap() > 1_700_000_000_000,
+            "{d}"
+        );
         let directive = &aws["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "PatientCommunications");
         for dimension in directive["Dimensions"][0].as_array().unwrap() {
@@ -88,25 +101,40 @@ fn recorded_metrics_are_written_as_embedded_metric_format_documents() {
         .iter()
         .find(|d| d["Kind"] == "reminder")
         .expect("the reminder's document");
-    assert_eq!((&failed_reminder["Channel"], &failed_reminder["Outcome"]), (&"sms".into(), &"failed".into()));
+    assert_eq!(
+        (&failed_reminder["Channel"], &failed_reminder["Outcome"]),
+        (&"sms".into(), &"failed".into())
+    );
     // and by outcome alone, what the alarm reads
     let failed = documents
         .iter()
-        .find(|d| d["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0] == serde_json::json!(["Outcome"]) && d["Outcome"] == "failed")
+        .find(|d| {
+            d["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0] == serde_json::json!(["Outcome"])
+                && d["Outcome"] == "failed"
+        })
         .expect("failed messages by outcome alone");
     assert_eq!(failed["Messages"], 1);
     // The sweep's lag, in seconds, without dimensions
     let lag = document(&documents, &[]);
     assert_eq!(lag["SweepLag"], serde_json::json!([90.0]));
-    assert_eq!(lag["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"], "Seconds");
+    assert_eq!(
+        lag["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"],
+        "Seconds"
+    );
     // The stream record's age, in milliseconds, by function
     let age = document(&documents, &["FunctionName"]);
     assert_eq!(age["StreamRecordAge"], serde_json::json!([1500.0]));
-    assert_eq!(age["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"], "Milliseconds");
+    assert_eq!(
+        age["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"],
+        "Milliseconds"
+    );
     // No document carries anything but ids of kinds, states and functions
     let text = serde_json::to_string(&documents).unwrap();
     assert!(!text.contains("dr-martin") && !text.contains('@'));
 
     // And a flush writes each recording once
-    assert!(flushed().is_empty(), "counters and values are not written twice");
+    assert!(
+        flushed().is_empty(),
+        "counters and values are not written twice"
+    );
 }

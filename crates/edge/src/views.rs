@@ -2,8 +2,8 @@
 //! practitioner's zone, with its offset.
 
 use domain::appointment::{Appointment, Source, Status};
-use domain::contact::Language;
 use domain::communications::{Channel, DeliveryState, MessageKind};
+use domain::contact::Language;
 use domain::reminder::{ReminderOutlook, ReminderState};
 use domain::service::booking::AppointmentDetails;
 use domain::service::practice::PlacedAbsence;

@@ -130,18 +130,21 @@ fn the_forbidden_list_catches_what_the_adapters_link() {
     }
 }
 
+/// The function crates: one Lambda each.
+const LAMBDAS: [&str; 7] = [
+    "booking",
+    "patient-links",
+    "status-change",
+    "confirmation-sender",
+    "cancellation-sender",
+    "reminder-scheduler",
+    "reminder-sweeper",
+];
+
 #[test]
 fn no_lambda_links_local_mode_or_the_test_fixtures() {
     let graph = metadata();
-    for function in [
-        "booking",
-        "patient-links",
-        "status-change",
-        "confirmation-sender",
-        "cancellation-sender",
-        "reminder-scheduler",
-        "reminder-sweeper",
-    ] {
+    for function in LAMBDAS {
         let reached = graph.reached_from(function);
         for other_layer in ["local", "acceptance", "axum", "proptest", "reqwest"] {
             assert!(
@@ -180,15 +183,7 @@ fn linked_alone(package: &str) -> BTreeSet<String> {
 fn no_lambda_links_the_openapi_generator() {
     // The booking function serves docs/openapi.json as text: the schemas'
     // derives (feature `openapi` of domain and edge) stay out of every Lambda.
-    for function in [
-        "booking",
-        "patient-links",
-        "status-change",
-        "confirmation-sender",
-        "cancellation-sender",
-        "reminder-scheduler",
-        "reminder-sweeper",
-    ] {
+    for function in LAMBDAS {
         let linked = linked_alone(function);
         assert!(
             linked.contains("domain"),

@@ -50,6 +50,13 @@ pub fn appointment_pk(id: &AppointmentId) -> String {
 pub const SETTINGS_SK: &str = "SETTINGS";
 pub const APPOINTMENT_SK: &str = "APPT";
 pub const MESSAGE_SK_PREFIX: &str = "MSG#";
+/// The end of a UTC day (agenda days are UTC days).
+pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
+    day.succ_opt()
+        .unwrap_or(day)
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+}
 pub fn day_sk(day: NaiveDate) -> String {
     format!("DAY#{}", day.format("%Y-%m-%d"))
 }
@@ -157,10 +164,28 @@ impl AgendaDayItem {
             absent: BTreeMap::new(),
         }
     }
+    /// The day this item is about, from its sort key.
+    pub fn date(&self) -> Option<NaiveDate> {
+        let date = self.sk.strip_prefix("DAY#")?;
+        NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
+    }
     pub fn overlapping(&self, range: TimeRange) -> impl Iterator<Item = AppointmentId> + '_ {
+        self.booked_where(move |r| r.overlaps(&range))
+    }
+    /// The booked appointments of the day that `absence` covers.
+    pub fn covered_by<'a>(
+        &'a self,
+        absence: &'a Absence,
+    ) -> impl Iterator<Item = AppointmentId> + 'a {
+        self.booked_where(move |r| absence.covers(*r))
+    }
+    fn booked_where<'a>(
+        &'a self,
+        keep: impl Fn(&TimeRange) -> bool + 'a,
+    ) -> impl Iterator<Item = AppointmentId> + 'a {
         self.booked
             .iter()
-            .filter(move |(_, r)| r.overlaps(&range))
+            .filter(move |(_, r)| keep(r))
             .filter_map(|(id, _)| AppointmentId::parse(id).ok())
     }
     pub fn absent_during(&self, range: TimeRange) -> bool {
@@ -205,6 +230,8 @@ pub fn days_of(range: &TimeRange) -> Vec<NaiveDate> {
 pub enum MessageState {
     Claimed,
     Settled,
+    /// Logged `scheduled` (held through quiet hours); anyone may claim it.
+    Held,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -241,6 +268,15 @@ impl MessageItem {
             claimed_at: now,
             entry: None,
             published: false,
+        }
+    }
+
+    /// A message held until `entry.at`: shown in the log, claimable by whoever sends it.
+    pub fn held(key: &MessageKey, entry: &CommunicationEntry) -> Self {
+        Self {
+            message_state: MessageState::Held,
+            entry: Some(entry.clone()),
+            ..Self::claimed(key, entry.at)
         }
     }
 }

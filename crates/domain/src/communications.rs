@@ -27,6 +27,8 @@ pub enum Channel {
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DeliveryState {
+    /// Held until `at` (a cancellation SMS inside quiet hours, SPEC §4.4).
+    Scheduled,
     Sent,
     Skipped,
     Failed,

@@ -29,9 +29,25 @@ pub const COMMITTED_PATH: &str = "docs/openapi.json";
 
 /// The document, as `docs/openapi.json` holds it (pretty, one final newline).
 pub fn json() -> String {
-    let mut text = serde_json::to_string_pretty(&document()).expect("the document serializes");
+    let document = serde_json::to_value(document()).expect("the document serializes");
+    let mut text = serde_json::to_string_pretty(&sorted(document)).expect("JSON prints");
     text.push('\n');
     text
+}
+
+/// Members in name order at every level, whatever order serde_json keeps
+/// (a workspace build may turn its `preserve_order` on): the file is the same
+/// from every build.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(members) => {
+            let mut members: Vec<(String, Value)> = members.into_iter().collect();
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(members.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 /// The document, checked against utoipa's model of OpenAPI 3.1.

@@ -8,6 +8,7 @@
 #   make lint-template   cfn-lint + sam validate --lint
 #   make prove-delivery  the fault-injection proof over 1,000 appointments (docs/reliability.md)
 #   make package         sam build (cargo-lambda, arm64) into .aws-sam/
+#   make openapi         regenerate docs/openapi.json from the code (tests/openapi.rs fails when it is stale)
 #   make lock            re-resolve infra/tools/requirements.txt into requirements.lock
 #   make deploy          package, then sam deploy --guided
 #   make bench-coldstart release builds, then init / first invoke / RSS / sizes against a fake Lambda runtime (docs/benchmarks.md)
@@ -49,13 +50,14 @@ BUILD_DEPS := cc:gcc make:make
 # Debian packages the browser tests need: command -> package.
 BROWSER_DEPS := chromium:chromium chromedriver:chromium-driver
 
-# The pages in headless Chromium (tests/browser), the README's checks (tests/docs).
-PYTEST := $(VENV)/bin/pytest tests/browser tests/docs
+# The pages in headless Chromium (tests/browser), the API against its OpenAPI
+# document with schemathesis (tests/api), the README's and the document's checks (tests/docs).
+PYTEST := $(VENV)/bin/pytest tests/browser tests/api tests/docs
 
 # The Lambda binaries of the template (BuildProperties: Binary), for `make package`.
 LAMBDA_BINARIES = $(shell sed -n 's/^ *Binary: *//p' $(TEMPLATE))
 
-.PHONY: help venv build-deps browser-deps lint-template test test-browser run package deploy fmt clean run-moto lock bench-coldstart prove-delivery
+.PHONY: openapi help venv build-deps browser-deps lint-template test test-browser run package deploy fmt clean run-moto lock bench-coldstart prove-delivery
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -120,7 +122,7 @@ lint-template: venv
 
 test: venv lint-template build-deps browser-deps
 	infra/tools/with-moto.sh $(CARGO_TEST)
-	@echo "==> pages in headless Chromium (375 px, JavaScript off) on local mode, and the README's checks"
+	@echo "==> pages in headless Chromium (375 px, JavaScript off), the API against docs/openapi.json (schemathesis, ~2 min), on local mode; the README's checks"
 	$(PYTEST)
 
 test-browser: venv build-deps browser-deps
@@ -167,6 +169,12 @@ bench-coldstart: build-deps
 	$(BENCH_NICE) cargo build --release -p bench-hello $(addprefix -p ,$(BENCH_FUNCTIONS))
 	target_dir=$$(cargo metadata --format-version 1 --no-deps | $(PYTHON) -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'); \
 	$(PYTHON) infra/bench/coldstart.py --bin-dir "$$target_dir/release" --runs $(BENCH_RUNS) --only "$(BENCH_FUNCTIONS)"
+
+# The API's description, generated from the request and answer types; the
+# booking function serves the committed file (docs/decisions.md, "OpenAPI").
+openapi: build-deps
+	cargo run -q -p api-description > docs/openapi.json.tmp
+	mv docs/openapi.json.tmp docs/openapi.json
 
 fmt:
 	cargo fmt --all

@@ -130,18 +130,21 @@ fn the_forbidden_list_catches_what_the_adapters_link() {
     }
 }
 
+/// The function crates: one Lambda each.
+const LAMBDAS: [&str; 7] = [
+    "booking",
+    "patient-links",
+    "status-change",
+    "confirmation-sender",
+    "cancellation-sender",
+    "reminder-scheduler",
+    "reminder-sweeper",
+];
+
 #[test]
 fn no_lambda_links_local_mode_or_the_test_fixtures() {
     let graph = metadata();
-    for function in [
-        "booking",
-        "patient-links",
-        "status-change",
-        "confirmation-sender",
-        "cancellation-sender",
-        "reminder-scheduler",
-        "reminder-sweeper",
-    ] {
+    for function in LAMBDAS {
         let reached = graph.reached_from(function);
         for other_layer in ["local", "acceptance", "axum", "proptest", "reqwest"] {
             assert!(
@@ -151,4 +154,45 @@ fn no_lambda_links_local_mode_or_the_test_fixtures() {
             );
         }
     }
+}
+
+/// The crates a Lambda links when built alone, as `cargo lambda build` builds
+/// it: `cargo tree` resolves features for the selected package only, unlike
+/// `cargo metadata`, which unifies them across the workspace.
+fn linked_alone(package: &str) -> BTreeSet<String> {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "tree", "--locked", "-p", package, "-e", "normal", "--prefix", "none",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn no_lambda_links_the_openapi_generator() {
+    // The booking function serves docs/openapi.json as text: the schemas'
+    // derives (feature `openapi` of domain and edge) stay out of every Lambda.
+    for function in LAMBDAS {
+        let linked = linked_alone(function);
+        assert!(
+            linked.contains("domain"),
+            "{function}: cargo tree read nothing"
+        );
+        for generator in ["utoipa", "api-description"] {
+            assert!(!linked.contains(generator), "{function} links {generator}");
+        }
+    }
+    // The check sees the generator where it is.
+    assert!(linked_alone("api-description").contains("utoipa"));
 }

@@ -13,6 +13,7 @@ pub mod fixtures;
 #[cfg(feature = "iam-guard")]
 pub mod iam_guard;
 pub mod item;
+pub mod metrics;
 pub mod ses;
 pub mod sns;
 pub mod stream;

@@ -63,6 +63,7 @@ where
 {
     let mut response = DynamoDbEventResponse::default();
     for record in event.records {
+        record_age(&record);
         let sequence = record.change.sequence_number.clone();
         let change = match decode(&record) {
             Ok(Some(change)) => change,
@@ -85,6 +86,15 @@ where
         }
     }
     response
+}
+
+/// How old the change was when read (`StreamRecordAge`); records without
+/// their creation time (unset: the epoch) tell nothing.
+fn record_age(record: &EventRecord) {
+    let created = record.change.approximate_creation_date_time;
+    if created.timestamp() > 0 {
+        crate::metrics::stream_record_age(chrono::Utc::now() - created);
+    }
 }
 
 /// One stream record as the reminder scheduler reads it: an appointment

@@ -245,9 +245,11 @@ impl AwsAdapters {
                 self.variable(SES_CONFIGURATION_SET)?,
             )),
             sms,
-            events: Arc::new(EventBridgePublisher::new(
-                aws_sdk_eventbridge::Client::new(&self.sdk),
-                self.required(EVENT_BUS_NAME)?,
+            events: Arc::new(crate::metrics::CountingPublisher::new(
+                EventBridgePublisher::new(
+                    aws_sdk_eventbridge::Client::new(&self.sdk),
+                    self.required(EVENT_BUS_NAME)?,
+                ),
             )),
             clock: Arc::new(SystemClock),
         })

@@ -67,6 +67,7 @@ impl Absence {
 /// What to do with the booked appointments an absence covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CoveredAppointments {
     /// Place nothing and list them (the default).
     #[default]
@@ -77,6 +78,7 @@ pub enum CoveredAppointments {
 
 /// The body of `POST /practitioners/{pid}/absences`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AbsenceRequest {
     pub start: String,
     pub end: String,

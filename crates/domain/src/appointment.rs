@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Status {
     Booked,
     CancelledByPatient,
@@ -30,6 +31,7 @@ impl Status {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Source {
     /// Entered in the agenda by the practitioner or the secretariat.
     Practitioner,
@@ -121,6 +123,7 @@ impl Appointment {
 /// The body of `POST .../appointments`, as sent: every field is checked and all
 /// errors are reported together.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppointmentRequest {
     pub reason_id: String,
     pub start: String,
@@ -128,6 +131,7 @@ pub struct AppointmentRequest {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientRequest {
     pub first_name: String,
     pub last_name: String,
@@ -227,6 +231,7 @@ impl ValidBooking {
 /// time, the reason and the patient's contact. A field left out is kept; an
 /// optional contact field sent as `null` or blank is removed.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppointmentPatch {
     #[serde(default)]
     pub start: Option<String>,
@@ -237,6 +242,7 @@ pub struct AppointmentPatch {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientPatch {
     #[serde(default)]
     pub first_name: Option<String>,

@@ -123,6 +123,8 @@ impl From<Mobile> for String {
 /// patients the way it is dialled in its own country.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, example = "+33140000000"))]
 pub struct Phone(String);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -197,6 +199,7 @@ impl From<PersonName> for String {
 /// The languages messages and pages are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Language {
     #[default]
     Fr,

@@ -104,7 +104,9 @@ pub struct ReminderOutlook {
     pub state: ReminderState,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReminderState {
     Scheduled,
     Sent,
@@ -115,23 +117,6 @@ pub enum ReminderState {
     Bounced,
     Complained,
     Undelivered,
-}
-
-impl ReminderState {
-    /// The name SPEC §6.5 gives the state.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Scheduled => "scheduled",
-            Self::Sent => "sent",
-            Self::Skipped => "skipped",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-            Self::Delivered => "delivered",
-            Self::Bounced => "bounced",
-            Self::Complained => "complained",
-            Self::Undelivered => "undelivered",
-        }
-    }
 }
 
 impl From<DeliveryState> for ReminderState {

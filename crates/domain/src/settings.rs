@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The settings document, exactly as the API reads and answers it (SPEC §6.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PractitionerSettings {
     /// Comes from the path; any `id` in a request body is ignored.
     #[serde(default = "placeholder_id")]
@@ -44,6 +45,7 @@ fn placeholder_id() -> PractitionerId {
 
 /// A reason (motif) of appointment and its switches ("coché OUI").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reason {
     pub id: ReasonId,
     /// Shown in the agenda only: the label is medical information and never
@@ -59,6 +61,7 @@ pub struct Reason {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmailService {
     #[serde(default)]
     pub enabled: bool,
@@ -68,6 +71,7 @@ pub struct EmailService {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SmsService {
     #[serde(default)]
     pub enabled: bool,
@@ -79,6 +83,7 @@ pub struct SmsService {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OnlineBooking {
     #[serde(default)]
     pub enabled: bool,
@@ -114,6 +119,7 @@ impl Default for OnlineBooking {
 
 /// A period of a day, in the practitioner's local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Period {
     pub start: LocalTime,
     pub end: LocalTime,
@@ -121,6 +127,7 @@ pub struct Period {
 
 /// Where online slots may be offered, per weekday.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpeningHours {
     #[serde(default)]
     pub monday: Vec<Period>,
@@ -165,6 +172,7 @@ impl OpeningHours {
 
 /// No SMS is sent inside this window (SPEC §4.3); it may wrap past midnight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuietHours {
     pub start: LocalTime,
     pub end: LocalTime,

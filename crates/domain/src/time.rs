@@ -13,6 +13,8 @@ use std::fmt;
 /// An IANA time zone (`Europe/Paris`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, example = "Europe/Paris"))]
 pub struct Zone(pub Tz);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -85,6 +87,8 @@ impl From<Zone> for String {
 /// A wall-clock time of day, written `HH:MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]{2}:[0-9]{2}$", example = "09:00"))]
 pub struct LocalTime(pub NaiveTime);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -20,6 +20,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// An RFC 9457 problem: what went wrong, for a person and for the front end.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     #[serde(rename = "type")]
     pub problem_type: &'static str,
@@ -36,6 +37,7 @@ pub struct Problem {
     /// RFC 9457 extension members at the top level, e.g. the `appointments`
     /// of a refused absence (SPEC §6.2). Boxed: most problems have none.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
@@ -125,6 +127,11 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
         "application/json",
         serde_json::to_string(body).expect("answers serialize"),
     )
+}
+
+/// An answer already written as JSON text (the OpenAPI document).
+pub fn json_text(status: StatusCode, body: &str) -> HttpResponse {
+    respond(status, "application/json", body.to_string())
 }
 
 /// A patient page, with the headers of [`page_security_policy`]; links carry

@@ -5,4 +5,5 @@
 pub mod http;
 pub mod pages;
 pub mod problems;
+pub mod requests;
 pub mod views;

@@ -3,7 +3,8 @@
 
 use domain::appointment::{Appointment, Source, Status};
 use domain::communications::{Channel, CommunicationEntry, DeliveryState, MessageKind};
-use domain::reminder::ReminderOutlook;
+use domain::contact::Language;
+use domain::reminder::{ReminderOutlook, ReminderState};
 use domain::service::booking::AppointmentDetails;
 use domain::service::practice::PlacedAbsence;
 use domain::settings::PractitionerSettings;
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 /// The appointment as the practice sees it: the summary, then everything else.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppointmentView {
     #[serde(flatten)]
     pub summary: AppointmentSummary,
@@ -26,28 +28,32 @@ pub struct AppointmentView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientView {
     pub first_name: String,
     pub last_name: String,
     pub email: Option<String>,
     pub mobile: Option<String>,
-    pub language: &'static str,
+    pub language: Language,
 }
 
 /// `null` per channel when no reminder of that channel applies.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RemindersView {
     pub email: Option<ReminderView>,
     pub sms: Option<ReminderView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReminderView {
     pub due_at: String,
-    pub state: &'static str,
+    pub state: ReminderState,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommunicationView {
     pub kind: MessageKind,
     pub channel: Channel,
@@ -81,7 +87,7 @@ impl AppointmentView {
         let reminder = |r: Option<ReminderOutlook>| {
             r.map(|r| ReminderView {
                 due_at: zone.rfc3339(r.due_at),
-                state: r.state.as_str(),
+                state: r.state,
             })
         };
         Self {
@@ -93,7 +99,7 @@ impl AppointmentView {
                 last_name: patient.last_name.as_str().to_string(),
                 email: patient.email.as_ref().map(|e| e.as_str().to_string()),
                 mobile: patient.mobile.as_ref().map(|m| m.e164().to_string()),
-                language: details.language.code(),
+                language: details.language,
             },
             patient_can_modify_online: details.patient_can_modify_online,
             reminders: RemindersView {
@@ -114,8 +120,24 @@ impl AppointmentView {
     }
 }
 
+/// The agenda: `GET /practitioners/{pid}/appointments` (SPEC §6.2).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgendaView {
+    pub appointments: Vec<AppointmentView>,
+}
+
+impl AgendaView {
+    pub fn new(appointments: &[AppointmentDetails]) -> Self {
+        Self {
+            appointments: appointments.iter().map(AppointmentView::new).collect(),
+        }
+    }
+}
+
 /// The practitioner as patient pages show it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PractitionerView {
     pub name: String,
     pub address: Option<String>,
@@ -123,6 +145,7 @@ pub struct PractitionerView {
 
 /// `GET /a/{token}` (and the answer of its actions), SPEC §6.5.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientLinkView {
     pub status: Status,
     pub start: String,
@@ -158,6 +181,7 @@ impl PatientLinkView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotView {
     pub start: String,
     pub end: String,
@@ -165,6 +189,7 @@ pub struct SlotView {
 
 /// `{"slots": [{start, end}]}` (SPEC §6.5).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotsView {
     pub slots: Vec<SlotView>,
     /// Why no slot is offered, when the patient may not move (patient links).
@@ -190,6 +215,7 @@ impl SlotsView {
 
 /// The appointment a rebooking link is about (SPEC §6.5).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CancelledView {
     pub start: String,
     pub end: String,
@@ -198,6 +224,7 @@ pub struct CancelledView {
 
 /// `GET /r/{token}` (SPEC §6.5).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RebookView {
     pub cancelled: CancelledView,
     pub can_rebook: bool,
@@ -235,6 +262,7 @@ impl RebookView {
 /// What anyone may see of an appointment: no patient, no log. An online
 /// booking answers 201 with it (SPEC §6.3); [`AppointmentView`] begins with it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppointmentSummary {
     pub id: String,
     pub practitioner_id: String,
@@ -261,6 +289,7 @@ impl AppointmentSummary {
 
 /// `{id, start, end, label, affected_appointments}` (SPEC §6.5).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AbsenceView {
     pub id: String,
     pub start: String,
@@ -284,6 +313,7 @@ impl AbsenceView {
 
 /// `POST /r/{token}` answers 201 with the replacement (SPEC §6.5).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReplacementView {
     pub id: String,
     pub start: String,

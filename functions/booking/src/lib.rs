@@ -12,11 +12,15 @@ use domain::service::booking::BookingService;
 use domain::service::online_booking::{OnlineBooking, OnlineError};
 use domain::settings::PractitionerSettings;
 use edge::http::{HttpResponse, Problem, authorize, json, parse_json, query_param, window};
-use edge::views::{AppointmentSummary, AppointmentView, SlotsView};
+use edge::views::{AgendaView, AppointmentSummary, AppointmentView, SlotsView};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
 use std::sync::Arc;
+
+/// `GET /openapi.json`: docs/openapi.json, generated from the code and held
+/// to it by tests/openapi.rs.
+pub const API_DESCRIPTION: &str = include_str!("../../../docs/openapi.json");
 
 #[derive(Clone)]
 pub struct BookingApi {
@@ -68,6 +72,12 @@ impl BookingApi {
                     _ => Err(Problem::not_found("No such resource.")),
                 }
             }
+            // The API's description (SPEC §6), public: written by
+            // crates/api-description, so this binary carries the text only.
+            ["openapi.json"] if method == Method::GET => {
+                Ok(edge::http::json_text(StatusCode::OK, API_DESCRIPTION))
+            }
+            ["openapi.json"] => Err(Problem::method_not_allowed()),
             _ => Err(Problem::not_found("No such resource.")),
         }
     }
@@ -151,15 +161,11 @@ impl BookingApi {
             .agenda(pid, window)
             .await
             .map_err(Problem::from)?;
-        let shown: Vec<AppointmentView> = appointments
-            .iter()
+        let shown: Vec<_> = appointments
+            .into_iter()
             .filter(|a| !attention_only || !a.attention.is_empty())
-            .map(AppointmentView::new)
             .collect();
-        Ok(json(
-            StatusCode::OK,
-            &serde_json::json!({ "appointments": shown }),
-        ))
+        Ok(json(StatusCode::OK, &AgendaView::new(&shown)))
     }
 
     async fn appointment(&self, pid: &PractitionerId, id: &str) -> Result<HttpResponse, Problem> {

@@ -18,10 +18,10 @@ use edge::http::{
     HttpResponse, Problem, html, json, parse_form_or_json, preferred_language, wants_json,
 };
 use edge::pages::{self, Notice, SlotsPurpose};
+use edge::requests::SlotChoice;
 use edge::views::{PatientLinkView, RebookView, ReplacementView, SlotsView};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -31,11 +31,6 @@ pub struct PatientLinksApi {
     urls: PublicUrls,
     /// `Origin` of the pages' own forms (the public base URL's).
     own_origin: String,
-}
-
-#[derive(Deserialize)]
-struct MoveBody {
-    start: String,
 }
 
 /// The actions behind a patient's link (SPEC §6.4).
@@ -243,7 +238,7 @@ impl PatientLinksApi {
         token: &LinkToken,
         reader: Reader,
     ) -> Result<HttpResponse, HttpResponse> {
-        let body: MoveBody = parse_form_or_json(request).map_err(|p| match reader {
+        let body: SlotChoice = parse_form_or_json(request).map_err(|p| match reader {
             Reader::Program => p.into_response(),
             // A form posted without a choice: same as an unreadable start.
             Reader::Person(_) => {
@@ -331,7 +326,7 @@ impl PatientLinksApi {
         token: &LinkToken,
         reader: Reader,
     ) -> Result<HttpResponse, HttpResponse> {
-        let body: MoveBody = parse_form_or_json(request).map_err(Problem::into_response)?;
+        let body: SlotChoice = parse_form_or_json(request).map_err(Problem::into_response)?;
         let linked = self.open(token, LinkPurpose::Rebook, reader).await?;
         let rebooked = match RequestedTime::parse(&body.start) {
             Ok(start) => self.service.rebook(linked, start).await,

@@ -43,7 +43,9 @@ impl ReminderSweeperFunction {
         &self,
         event: LambdaEvent<serde_json::Value>,
     ) -> Result<SweepReport, lambda_runtime::Error> {
-        Ok(self.sweeper.sweep(deadline(&event.context)).await?)
+        let report = self.sweeper.sweep(deadline(&event.context)).await?;
+        aws_adapters::metrics::sweep_lag(report.lag_seconds);
+        Ok(report)
     }
 }
 

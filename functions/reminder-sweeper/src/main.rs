@@ -5,10 +5,11 @@ use aws_adapters::telemetry::{LogFormat, init};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init(LogFormat::Json);
+    aws_adapters::metrics::install();
     let function = reminder_sweeper::from_env().await?;
     lambda_runtime::run(lambda_runtime::service_fn(|event| {
         let function = function.clone();
-        async move { function.handle(event).await }
+        async move { aws_adapters::metrics::flushed(function.handle(event)).await }
     }))
     .await
 }

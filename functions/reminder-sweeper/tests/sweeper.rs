@@ -715,3 +715,21 @@ async fn a_sweep_near_its_deadline_starts_nothing_and_leaves_it_for_the_next() {
     // The next sweep sends both.
     assert_eq!(world.sweep().await.sent, 2);
 }
+
+#[tokio::test]
+async fn a_sweep_reports_how_late_its_oldest_due_reminder_was() {
+    // Given an e-mail reminder due on 2 December at 13:00 (48 h before)
+    let mut world = world("2026-11-30T09:00:00Z").await;
+    world
+        .book("consultation", at("2026-12-04T13:00:00Z"), &BOTH)
+        .await;
+    world.sync().await;
+    // When the sweep runs ten minutes after it was due
+    world.move_clock(at("2026-12-02T13:10:00Z"));
+    let late = world.sweep().await;
+    // Then it reports ten minutes of lag (the operator's SweepLag), and the
+    // next sweep, with nothing due, none
+    assert_eq!(late.sent, 1);
+    assert!((600..660).contains(&late.lag_seconds), "{late:?}");
+    assert_eq!(world.sweep().await.lag_seconds, 0);
+}

@@ -6,6 +6,7 @@ use serde::Deserialize;
 /// The statuses the practitioner side may set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PractitionerStatus {
     /// « A reporter, à prévenir »: cancelled, the patient to be told.
     ToReschedule,

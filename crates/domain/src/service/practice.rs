@@ -20,6 +20,7 @@ const ATTEMPTS: usize = 3;
 const ABSENCE_ROUNDS: usize = 5;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusRequest {
     pub status: PractitionerStatus,
     #[serde(default)]

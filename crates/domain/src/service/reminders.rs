@@ -163,6 +163,9 @@ pub struct SweepReport {
     /// or not started before the deadline.
     pub left_for_next_sweep: usize,
     pub stopped_at_deadline: bool,
+    /// How late the most overdue reminder was when the sweep began, in
+    /// seconds (0 when none was due): the operator's `SweepLag`.
+    pub lag_seconds: i64,
 }
 
 enum Handled {
@@ -210,6 +213,12 @@ impl ReminderSweeper {
                 .store()
                 .reminders_due(now, after.as_ref(), page_size)
                 .await?;
+            if report.due == 0 {
+                // The index is read in due order: the first page holds the oldest.
+                if let Some(oldest) = page.iter().map(|r| r.due_at).min() {
+                    report.lag_seconds = (now - oldest).num_seconds().max(0);
+                }
+            }
             report.due += page.len();
             let last_page = page.len() < page_size;
             after = page.last().cloned();
@@ -259,6 +268,7 @@ impl ReminderSweeper {
             deferred = report.deferred,
             left = report.left_for_next_sweep,
             stopped_at_deadline = report.stopped_at_deadline,
+            lag_seconds = report.lag_seconds,
             "reminder sweep done"
         );
         Ok(report)

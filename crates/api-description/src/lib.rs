@@ -1,0 +1,557 @@
+//! The OpenAPI 3.1 document of the HTTP API (SPEC §6). Every request and
+//! answer schema is derived (utoipa) from the types the functions read and
+//! write, so a field added to a view or a request comes along; this file says
+//! only what the types cannot: which route takes and answers which type, with
+//! which status codes, and what API Gateway itself may answer.
+//!
+//! The document is written to `docs/openapi.json` (`make openapi`), which the
+//! booking function serves as `GET /openapi.json`: no Lambda links utoipa
+//! (docs/decisions.md, "OpenAPI"). `tests/openapi.rs` holds the file to this
+//! code and to the routes of `template.yaml`.
+
+use domain::absence::AbsenceRequest;
+use domain::appointment::{AppointmentPatch, AppointmentRequest};
+use domain::service::practice::StatusRequest;
+use domain::settings::PractitionerSettings;
+use edge::http::Problem;
+use edge::requests::SlotChoice;
+use edge::views::{
+    AbsenceView, AgendaView, AppointmentSummary, AppointmentView, PatientLinkView, RebookView,
+    ReplacementView, SlotsView,
+};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+use utoipa::openapi::OpenApi;
+
+/// Where the document is committed, from the workspace root.
+pub const COMMITTED_PATH: &str = "docs/openapi.json";
+
+/// The document, as `docs/openapi.json` holds it (pretty, one final newline).
+pub fn json() -> String {
+    let document = serde_json::to_value(document()).expect("the document serializes");
+    let mut text = serde_json::to_string_pretty(&sorted(document)).expect("JSON prints");
+    text.push('\n');
+    text
+}
+
+/// Members in name order at every level, whatever order serde_json keeps
+/// (a workspace build may turn its `preserve_order` on): the file is the same
+/// from every build.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(members) => {
+            let mut members: Vec<(String, Value)> = members.into_iter().collect();
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(members.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// The document, checked against utoipa's model of OpenAPI 3.1.
+pub fn document() -> OpenApi {
+    serde_json::from_value(description()).expect("the description is an OpenAPI 3.1 document")
+}
+
+/// Who may call a route (SPEC §6.1).
+#[derive(Clone, Copy, PartialEq)]
+enum Caller {
+    /// `Authorization: Bearer <JWT>` checked by the API Gateway JWT authorizer.
+    Practitioner,
+    /// No token: online booking, patient links, this document.
+    Anyone,
+}
+
+/// What a route answers a reader: JSON only, or a page unless the request
+/// says `Accept: application/json` (patient links, SPEC §6.4).
+#[derive(Clone, Copy, PartialEq)]
+enum Readers {
+    Programs,
+    PeopleAndPrograms,
+}
+
+/// The schemas the operations name, collected as they name them.
+#[derive(Default)]
+struct Schemas(BTreeMap<String, Value>);
+
+impl Schemas {
+    /// A reference to `T`'s schema, which (with the schemas it refers to)
+    /// joins the document's components.
+    fn of<T: ToSchema>(&mut self) -> Value {
+        let mut nested = Vec::new();
+        T::schemas(&mut nested);
+        nested.push((T::name().into_owned(), T::schema()));
+        for (name, schema) in nested {
+            let schema = serde_json::to_value(schema).expect("schemas serialize");
+            self.0.insert(name, schema);
+        }
+        reference(&T::name())
+    }
+}
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// One operation being described.
+struct Operation {
+    caller: Caller,
+    readers: Readers,
+    value: Value,
+}
+
+impl Operation {
+    fn new(id: &str, summary: &str, caller: Caller, readers: Readers) -> Self {
+        let security = match caller {
+            Caller::Practitioner => json!([{ "practitionerJwt": [] }]),
+            Caller::Anyone => json!([]),
+        };
+        Self {
+            caller,
+            readers,
+            value: json!({
+                "operationId": id,
+                "summary": summary,
+                "tags": [match (caller, readers) {
+                    (Caller::Practitioner, _) => "practice",
+                    (Caller::Anyone, Readers::PeopleAndPrograms) => "patient links",
+                    (Caller::Anyone, Readers::Programs) => "public",
+                }],
+                "security": security,
+                "parameters": [],
+                "responses": {},
+            }),
+        }
+    }
+
+    fn parameter(mut self, name: &str, location: &str, required: bool, description: &str) -> Self {
+        let schema = match name {
+            "pid" => {
+                json!({ "type": "string", "pattern": "^[a-z0-9_-]{1,64}$", "examples": ["dr-martin"] })
+            }
+            "id" => {
+                json!({ "type": "string", "description": "A ULID.", "examples": ["01JD7Z5W6N8K3QF2X9RB4T1M0C"] })
+            }
+            _ => json!({ "type": "string" }),
+        };
+        let parameters = self.value["parameters"].as_array_mut().expect("an array");
+        parameters.push(json!({
+            "name": name, "in": location, "required": required,
+            "description": description, "schema": schema,
+        }));
+        self
+    }
+
+    /// `from` and `to` of a window (SPEC §6).
+    fn window(self) -> Self {
+        self.parameter("from", "query", false,
+            "Start of the window: a date (`2026-12-03`) or an RFC 3339 time; without offset, in the practitioner's zone. Years 2000–2100.")
+            .parameter("to", "query", false,
+            "End of the window, as `from`. At most 92 days after `from`.")
+    }
+
+    /// A JSON body (exactly one JSON value, at most 64 KiB); patient links'
+    /// forms may post it as `application/x-www-form-urlencoded` too.
+    fn body(mut self, schema: Value, example: Value) -> Self {
+        let mut content = Map::new();
+        content.insert(
+            "application/json".into(),
+            json!({ "schema": schema, "example": example }),
+        );
+        if self.readers == Readers::PeopleAndPrograms {
+            content.insert(
+                "application/x-www-form-urlencoded".into(),
+                json!({ "schema": schema }),
+            );
+        }
+        self.value["requestBody"] = json!({ "required": true, "content": content });
+        self
+    }
+
+    /// The success answer: JSON, and for patient links the page too.
+    fn answers(mut self, status: u16, description: &str, schema: Value, example: Value) -> Self {
+        let mut content = Map::new();
+        content.insert(
+            "application/json".into(),
+            json!({ "schema": schema, "example": example }),
+        );
+        if self.readers == Readers::PeopleAndPrograms {
+            content.insert("text/html".into(), page());
+        }
+        self.respond(status, description, content);
+        self
+    }
+
+    /// Refusals of the function itself: problem+json (and a page for patient links).
+    fn refuses(mut self, problems: &[(u16, &str)], schemas: &mut Schemas) -> Self {
+        for &(status, description) in problems {
+            self.problem(status, description, schemas.of::<Problem>());
+        }
+        self
+    }
+
+    /// A refusal whose problem carries more members than [`Problem`]'s.
+    fn refuses_with(mut self, status: u16, description: &str, schema: Value) -> Self {
+        self.problem(status, description, schema);
+        self
+    }
+
+    fn problem(&mut self, status: u16, description: &str, schema: Value) {
+        let mut content = Map::new();
+        content.insert(
+            "application/problem+json".into(),
+            json!({ "schema": schema }),
+        );
+        if self.readers == Readers::PeopleAndPrograms {
+            content.insert("text/html".into(), page());
+        }
+        self.respond(status, description, content);
+    }
+
+    /// What API Gateway answers before or instead of the function, in its
+    /// own shape `{"message": ...}` (docs/api.md).
+    fn behind_the_gateway(mut self, schemas: &mut Schemas) -> Self {
+        let gateway = gateway_error(schemas);
+        let mut answers = vec![
+            (
+                413,
+                "API Gateway: the request is over 10 MB (`Request Entity Too Large`).",
+            ),
+            (
+                429,
+                "API Gateway: too many requests on this route (`Too Many Requests`); retry later with backoff.",
+            ),
+            (
+                500,
+                "API Gateway: the function could not be invoked (`Internal Server Error`).",
+            ),
+            (
+                502,
+                "API Gateway: the function failed or answered something unreadable (`Internal Server Error`).",
+            ),
+            (
+                503,
+                "API Gateway: the function did not answer in time (`Service Unavailable`).",
+            ),
+        ];
+        if self.caller == Caller::Practitioner {
+            answers.push((
+                401,
+                "API Gateway's JWT authorizer: no token, or not a valid one (`Unauthorized`).",
+            ));
+        }
+        for (status, description) in answers {
+            let mut content = Map::new();
+            content.insert("application/json".into(), json!({ "schema": gateway }));
+            self.respond(status, description, content);
+        }
+        self
+    }
+
+    /// Adds `content` to the answer of `status` (ours and the gateway's may share one).
+    fn respond(&mut self, status: u16, description: &str, content: Map<String, Value>) {
+        let responses = self.value["responses"].as_object_mut().expect("an object");
+        let answer = responses
+            .entry(status.to_string())
+            .or_insert_with(|| json!({ "description": "", "content": {} }));
+        let text = answer["description"].as_str().unwrap_or_default();
+        answer["description"] = Value::String(if text.is_empty() {
+            description.to_string()
+        } else {
+            format!("{text} Or: {description}")
+        });
+        let merged = answer["content"].as_object_mut().expect("an object");
+        for (media_type, media) in content {
+            merged.entry(media_type).or_insert(media);
+        }
+    }
+}
+
+/// The pages of patient links (SPEC §6.4): HTML, for people.
+fn page() -> Value {
+    json!({ "schema": { "type": "string", "description": "An HTML page in the patient's language." } })
+}
+
+/// API Gateway's own error body.
+fn gateway_error(schemas: &mut Schemas) -> Value {
+    schemas.0.insert(
+        "GatewayError".into(),
+        json!({
+            "type": "object",
+            "description": "An answer of API Gateway itself, not of the functions: throttling, the JWT authorizer, a function that failed or timed out, a body over 10 MB, a route that does not exist.",
+            "required": ["message"],
+            "properties": { "message": { "type": "string" } },
+            "examples": [
+                { "message": "Unauthorized" },
+                { "message": "Too Many Requests" },
+                { "message": "Internal Server Error" },
+                { "message": "Service Unavailable" },
+                { "message": "Request Entity Too Large" },
+                { "message": "Not Found" }
+            ]
+        }),
+    );
+    reference("GatewayError")
+}
+
+/// The 409 of an absence over booked appointments (SPEC §6.2).
+fn absence_conflict(schemas: &mut Schemas) -> Value {
+    let problem = schemas.of::<Problem>();
+    schemas.0.insert(
+        "AbsenceConflict".into(),
+        json!({
+            "description": "Booked appointments are inside the absence (`appointments: refuse`): nothing was placed.",
+            "allOf": [problem, {
+                "type": "object",
+                "required": ["appointments"],
+                "properties": {
+                    "appointments": { "type": "array", "items": { "type": "string" },
+                                      "description": "Ids of the booked appointments inside the absence." }
+                }
+            }],
+            "examples": [{
+                "type": "about:blank", "title": "Conflict", "status": 409,
+                "detail": "Booked appointments are inside this absence: move them to reschedule, or choose another time.",
+                "errors": [{ "field": "appointments", "message": "booked appointment 01JD7Z5W6N8K3QF2X9RB4T1M0C is inside the absence" }],
+                "appointments": ["01JD7Z5W6N8K3QF2X9RB4T1M0C"]
+            }]
+        }),
+    );
+    reference("AbsenceConflict")
+}
+
+/// The document as JSON: every route of SPEC §6 (and so of `template.yaml`).
+fn description() -> Value {
+    let s = &mut Schemas::default();
+    let pid = "The practitioner's id.";
+    let invalid = (422, "Invalid fields, each named in `errors`.");
+    let not_json = (400, "The body is not exactly one JSON value.");
+    let too_large = (413, "The body is over 64 KiB.");
+    let busy = (
+        503,
+        "The agenda could not be reached, or was busy with other changes: retry.",
+    );
+    let no_token = (
+        401,
+        "No token reached the function (local mode: no `local-<id>` token).",
+    );
+    let other = (
+        403,
+        "The token does not allow acting for this practitioner.",
+    );
+    let unknown_pid = (
+        404,
+        "No such practitioner (no settings yet, or not a valid id).",
+    );
+    let unknown_appointment = (404, "No such practitioner or appointment.");
+    let link_gone = (
+        410,
+        "The link no longer works (the appointment changed, or is over): the problem carries `secretariat_phone`.",
+    );
+    let link_unknown = (404, "The link is unknown.");
+    let cross_site = (
+        403,
+        "The form was posted from another site: nothing was changed.",
+    );
+    let practice =
+        |id, summary| Operation::new(id, summary, Caller::Practitioner, Readers::Programs);
+    let public = |id, summary| Operation::new(id, summary, Caller::Anyone, Readers::Programs);
+    let link =
+        |id, summary| Operation::new(id, summary, Caller::Anyone, Readers::PeopleAndPrograms);
+
+    let operations: Vec<(&str, &str, Operation)> = vec![
+        ("/practitioners/{pid}", "put", practice("putSettings", "Create or replace the practitioner's settings (SPEC §2, §6.2).")
+            .parameter("pid", "path", true, pid)
+            .body(s.of::<PractitionerSettings>(), examples::settings())
+            .answers(200, "The stored settings.", s.of::<PractitionerSettings>(), examples::settings())
+            .refuses(&[not_json, no_token, other, unknown_pid, too_large, invalid, busy], s)),
+        ("/practitioners/{pid}", "get", practice("getSettings", "The practitioner's settings.")
+            .parameter("pid", "path", true, pid)
+            .answers(200, "The stored settings.", s.of::<PractitionerSettings>(), examples::settings())
+            .refuses(&[no_token, other, unknown_pid, busy], s)),
+        ("/practitioners/{pid}/appointments", "post", practice("bookAppointment", "Book an appointment from the agenda (SPEC §6.2).")
+            .parameter("pid", "path", true, pid)
+            .body(s.of::<AppointmentRequest>(), examples::appointment_request())
+            .answers(201, "The appointment.", s.of::<AppointmentView>(), examples::appointment())
+            .refuses(&[not_json, no_token, other, unknown_pid,
+                (409, "The time overlaps a booked appointment (named in `errors`) or an absence."),
+                too_large, invalid, busy], s)),
+        ("/practitioners/{pid}/appointments", "get", practice("listAppointments", "The agenda: appointments in a window (SPEC §6.2).")
+            .parameter("pid", "path", true, pid)
+            .window()
+            .answers(200, "The appointments of the window, in time order.", s.of::<AgendaView>(), json!({ "appointments": [examples::appointment()] }))
+            .refuses(&[no_token, other, unknown_pid, invalid, busy], s)),
+        ("/practitioners/{pid}/appointments/{id}", "get", practice("getAppointment", "One appointment, with its reminders and communications log (SPEC §6.2).")
+            .parameter("pid", "path", true, pid)
+            .parameter("id", "path", true, "The appointment's id.")
+            .answers(200, "The appointment.", s.of::<AppointmentView>(), examples::appointment())
+            .refuses(&[no_token, other, unknown_appointment, busy], s)),
+        ("/practitioners/{pid}/appointments/{id}", "patch", practice("changeAppointment", "Change a booked appointment's time, reason or patient contact (SPEC §4.5).")
+            .parameter("pid", "path", true, pid)
+            .parameter("id", "path", true, "The appointment's id.")
+            .body(s.of::<AppointmentPatch>(), json!({ "start": "2026-12-04T10:00:00+01:00", "patient": { "mobile": null } }))
+            .answers(200, "The appointment, changed.", s.of::<AppointmentView>(), examples::appointment())
+            .refuses(&[not_json, no_token, other, unknown_appointment,
+                (409, "The new time overlaps, or the appointment is not booked."),
+                too_large, invalid, busy], s)),
+        ("/practitioners/{pid}/appointments/{id}/status", "put", practice("setStatus", "Set a booked appointment to reschedule (« à reporter, à prévenir ») or cancelled (SPEC §4.4, §6.2).")
+            .parameter("pid", "path", true, pid)
+            .parameter("id", "path", true, "The appointment's id.")
+            .body(s.of::<StatusRequest>(), json!({ "status": "to_reschedule", "send_cancellation_sms": true }))
+            .answers(200, "The appointment.", s.of::<AppointmentView>(), examples::appointment())
+            .refuses(&[not_json, no_token, other, unknown_appointment,
+                (409, "The current status does not allow this one."),
+                too_large, invalid, busy], s)),
+        ("/practitioners/{pid}/absences", "post", practice("placeAbsence", "Place an absence, refusing or moving the booked appointments inside it (SPEC §3, §6.2).")
+            .parameter("pid", "path", true, pid)
+            .body(s.of::<AbsenceRequest>(), json!({ "start": "2026-12-07", "end": "2026-12-12", "label": "Congrès", "appointments": "to_reschedule", "send_cancellation_sms": true }))
+            .answers(201, "The absence and the appointments it moved to reschedule.", s.of::<AbsenceView>(),
+                json!({ "id": "01JD7Z9C2V5Q8M1R6T3W0X4Y7Z", "start": "2026-12-07T00:00:00+01:00", "end": "2026-12-12T00:00:00+01:00", "label": "Congrès", "affected_appointments": ["01JD7Z5W6N8K3QF2X9RB4T1M0C"] }))
+            .refuses(&[not_json, no_token, other, unknown_pid, too_large, invalid, busy], s)
+            .refuses_with(409, "Booked appointments are inside the absence (`appointments: refuse`).", absence_conflict(s))),
+        ("/public/practitioners/{pid}/slots", "get", public("publicSlots", "Free slots offered online for a reason (SPEC §6.3).")
+            .parameter("pid", "path", true, pid)
+            .parameter("reason_id", "query", true, "The reason's id.")
+            .window()
+            .answers(200, "The free slots.", s.of::<SlotsView>(), examples::slots())
+            .refuses(&[(404, "Online booking is not offered for this practitioner or reason."), invalid, busy], s)),
+        ("/public/practitioners/{pid}/appointments", "post", public("bookOnline", "Book one of the offered slots online (SPEC §6.3).")
+            .parameter("pid", "path", true, pid)
+            .body(s.of::<AppointmentRequest>(), examples::appointment_request())
+            .answers(201, "The appointment, without the patient or its log.", s.of::<AppointmentSummary>(),
+                json!({ "id": "01JD7Z5W6N8K3QF2X9RB4T1M0C", "practitioner_id": "dr-martin", "reason_id": "consultation",
+                        "start": "2026-12-03T14:30:00+01:00", "end": "2026-12-03T14:50:00+01:00", "status": "booked", "source": "online" }))
+            .refuses(&[not_json, (404, "Online booking is not offered for this practitioner or reason."),
+                (409, "The slot has just been taken."), too_large,
+                (422, "Invalid fields, or `start` is not one of the offered slots."), busy], s)),
+        ("/a/{token}", "get", link("showAppointment", "The appointment of a MODIFY / CANCEL link (SPEC §4.2, §6.4). Changes nothing.")
+            .parameter("token", "path", true, "The link's token.")
+            .answers(200, "The appointment and whether the patient may still change it.", s.of::<PatientLinkView>(), examples::patient_link())
+            .refuses(&[link_unknown, link_gone, busy], s)),
+        ("/a/{token}/slots", "get", link("showMoveSlots", "Free slots to move the appointment to (SPEC §4.2).")
+            .parameter("token", "path", true, "The link's token.")
+            .window()
+            .answers(200, "The free slots (none, with `why_not`, when the patient may no longer move).", s.of::<SlotsView>(), examples::slots())
+            .refuses(&[link_unknown, link_gone, invalid, busy], s)),
+        ("/a/{token}/cancel", "post", link("cancelAppointment", "Cancel the appointment (SPEC §4.2).")
+            .parameter("token", "path", true, "The link's token.")
+            .answers(200, "The cancelled appointment.", s.of::<PatientLinkView>(), examples::patient_link())
+            .refuses(&[cross_site, link_unknown, (409, "The appointment may no longer be changed online (the reason in `detail`)."),
+                link_gone, too_large, busy], s)),
+        ("/a/{token}/move", "post", link("moveAppointment", "Move the appointment to one of the offered slots (SPEC §4.2).")
+            .parameter("token", "path", true, "The link's token.")
+            .body(s.of::<SlotChoice>(), json!({ "start": "2026-12-04T10:00:00+01:00" }))
+            .answers(200, "The moved appointment.", s.of::<PatientLinkView>(), examples::patient_link())
+            .refuses(&[not_json, cross_site, link_unknown,
+                (409, "Not one of the offered slots, just taken, or no longer allowed online."),
+                link_gone, too_large, (422, "`start` is not a time."), busy], s)),
+        ("/r/{token}", "get", link("showRebooking", "The rebooking page of a practice's cancellation (SPEC §4.4).")
+            .parameter("token", "path", true, "The link's token.")
+            .window()
+            .answers(200, "The cancelled appointment and the free slots, or the secretariat's phone.", s.of::<RebookView>(),
+                json!({ "cancelled": { "start": "2026-12-03T14:30:00+01:00", "end": "2026-12-03T14:50:00+01:00",
+                                       "practitioner": { "name": "Dr Marie Martin", "address": "12 rue de la Paix, 75002 Paris" } },
+                        "can_rebook": true, "slots": examples::slots()["slots"], "secretariat_phone": "+33140000000" }))
+            .refuses(&[link_unknown, link_gone, invalid, busy], s)),
+        ("/r/{token}", "post", link("bookReplacement", "Book the replacement of a cancelled appointment (SPEC §4.4). The link works once.")
+            .parameter("token", "path", true, "The link's token.")
+            .body(s.of::<SlotChoice>(), json!({ "start": "2026-12-04T10:00:00+01:00" }))
+            .answers(201, "The replacement appointment.", s.of::<ReplacementView>(),
+                json!({ "id": "01JD7ZB3K9P2N6S4V8X1Z5C7E0", "start": "2026-12-04T10:00:00+01:00", "end": "2026-12-04T10:20:00+01:00", "status": "booked" }))
+            .refuses(&[not_json, cross_site, link_unknown,
+                (409, "Not one of the offered slots, or just taken."),
+                link_gone, too_large, (422, "`start` is not a time."), busy], s)),
+        ("/openapi.json", "get", public("openApi", "This document (SPEC §6).")
+            .answers(200, "The OpenAPI 3.1 document of the API.", json!({ "type": "object" }), json!({ "openapi": "3.1.0" }))),
+    ];
+
+    let mut paths = Map::new();
+    for (path, method, operation) in operations {
+        let operation = operation.behind_the_gateway(s);
+        let item = paths.entry(path).or_insert_with(|| json!({}));
+        item[method] = operation.value;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Patient communications",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The API of SPEC §6: the practice's agenda (JWT), online booking and patient links (no token). Errors are RFC 9457 `application/problem+json`; API Gateway's own errors are `{\"message\": ...}` (GatewayError). Generated from the code (crates/api-description); do not edit docs/openapi.json by hand.",
+        },
+        "servers": [{ "url": "/" }],
+        "tags": [
+            { "name": "practice", "description": "The agenda's front end (SPEC §6.2): `Authorization: Bearer <JWT>`; in local mode `local-<practitionerId>`." },
+            { "name": "public", "description": "Online booking (SPEC §6.3) and this document: no token." },
+            { "name": "patient links", "description": "The pages behind the links patients receive (SPEC §6.4): HTML unless `Accept: application/json`." }
+        ],
+        "paths": paths,
+        "components": {
+            "schemas": s.0,
+            "securitySchemes": {
+                "practitionerJwt": {
+                    "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                    "description": "A JWT of the configured issuer whose claim `custom:practitioners` lists the practitioner ids (space separated) the caller may act for. Local mode: `local-<practitionerId>`."
+                }
+            }
+        }
+    })
+}
+
+/// The examples of SPEC §6.5, as the front end sees them.
+mod examples {
+    use serde_json::{Value, json};
+
+    pub fn settings() -> Value {
+        json!({
+            "id": "dr-martin",
+            "name": "Dr Marie Martin", "profession": "Médecin généraliste",
+            "address": "12 rue de la Paix, 75002 Paris", "secretariat_phone": "+33140000000",
+            "timezone": "Europe/Paris", "language": "fr",
+            "reasons": [{ "id": "consultation", "label": "Consultation", "duration_minutes": 20,
+                          "confirmation_email": true, "online_booking": true, "sms_reminder": true }],
+            "email_service": { "enabled": true, "reminder_hours_before": 48 },
+            "sms_service": { "enabled": true, "reminder_hours_before": 24, "cancellation_sms": true },
+            "online_booking": { "enabled": true, "modify_cancel_deadline_hours": 24, "booking_horizon_days": 60, "min_notice_hours": 2 },
+            "opening_hours": { "monday": [{ "start": "09:00", "end": "12:00" }, { "start": "14:00", "end": "18:00" }],
+                               "tuesday": [], "wednesday": [], "thursday": [], "friday": [], "saturday": [], "sunday": [] },
+            "quiet_hours": { "start": "21:00", "end": "08:00" }
+        })
+    }
+
+    pub fn appointment_request() -> Value {
+        json!({
+            "reason_id": "consultation", "start": "2026-12-03T14:30:00+01:00",
+            "patient": { "first_name": "Jeanne", "last_name": "Dupont", "email": "jeanne@example.org",
+                         "mobile": "+33612345678", "language": "fr" }
+        })
+    }
+
+    pub fn appointment() -> Value {
+        json!({
+            "id": "01JD7Z5W6N8K3QF2X9RB4T1M0C", "practitioner_id": "dr-martin", "reason_id": "consultation",
+            "start": "2026-12-03T14:30:00+01:00", "end": "2026-12-03T14:50:00+01:00",
+            "status": "booked", "source": "practitioner", "version": 1, "replaces": null,
+            "patient": { "first_name": "Jeanne", "last_name": "Dupont", "email": "jeanne@example.org",
+                         "mobile": "+33612345678", "language": "fr" },
+            "patient_can_modify_online": true,
+            "reminders": { "email": { "due_at": "2026-12-01T14:30:00+01:00", "state": "scheduled" },
+                           "sms": { "due_at": "2026-12-02T14:30:00+01:00", "state": "scheduled" } },
+            "communications": [{ "kind": "confirmation", "channel": "email", "state": "sent",
+                                 "reason": null, "reason_code": null, "at": "2026-11-25T10:02:11+01:00" }]
+        })
+    }
+
+    pub fn patient_link() -> Value {
+        json!({
+            "status": "booked", "start": "2026-12-03T14:30:00+01:00", "end": "2026-12-03T14:50:00+01:00",
+            "practitioner": { "name": "Dr Marie Martin", "address": "12 rue de la Paix, 75002 Paris" },
+            "can_modify": true, "can_cancel": true, "why_not": null, "secretariat_phone": "+33140000000"
+        })
+    }
+
+    pub fn slots() -> Value {
+        json!({ "slots": [{ "start": "2026-12-04T10:00:00+01:00", "end": "2026-12-04T10:20:00+01:00" }] })
+    }
+}

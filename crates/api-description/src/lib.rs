@@ -381,6 +381,8 @@ fn description() -> Value {
         ("/practitioners/{pid}/appointments", "get", practice("listAppointments", "The agenda: appointments in a window (SPEC §6.2).")
             .parameter("pid", "path", true, pid)
             .window()
+            .parameter("attention", "query", false,
+                "`true`: only the appointments with a message that did not reach the patient (`attention` not empty); `false` (the default): all.")
             .answers(200, "The appointments of the window, in time order.", s.of::<AgendaView>(), json!({ "appointments": [examples::appointment()] }))
             .refuses(&[no_token, other, unknown_pid, invalid, busy], s)),
         ("/practitioners/{pid}/appointments/{id}", "get", practice("getAppointment", "One appointment, with its reminders and communications log (SPEC §6.2).")

@@ -689,11 +689,21 @@ async fn exercise_the_table(store: &DynamoStore) {
         Claim::Granted
     );
     let entry = sent_entry(now);
-    store.settle_message(&key, &entry).await.unwrap();
+    store
+        .settle_message(&key, &practitioner, &entry)
+        .await
+        .unwrap();
     store.mark_published(&key).await.unwrap();
     assert_eq!(
         store.communications(&booking.id).await.unwrap(),
-        vec![entry]
+        vec![entry.clone()]
+    );
+    assert_eq!(
+        store
+            .communications_of(&practitioner, &[booking.id])
+            .await
+            .unwrap(),
+        vec![vec![entry]]
     );
 
     let hash = TokenHash("a-link-token-hash".into());

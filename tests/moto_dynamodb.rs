@@ -141,7 +141,11 @@ async fn a_message_is_claimed_once_and_its_decision_is_read_back() {
         reason_code: None,
         at: now,
     };
-    store.settle_message(&key, &entry).await.unwrap();
+    let practitioner = PractitionerId::parse("dr-martin").unwrap();
+    store
+        .settle_message(&key, &practitioner, &entry)
+        .await
+        .unwrap();
     assert_eq!(
         store.claim_message(&key, now, lease).await.unwrap(),
         Claim::Settled {

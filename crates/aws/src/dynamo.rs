@@ -520,12 +520,11 @@ impl MessageLog for DynamoStore {
     async fn settle_message(
         &self,
         key: &MessageKey,
+        practitioner: &PractitionerId,
         entry: &CommunicationEntry,
     ) -> Result<(), StoreError> {
-        let mut item = MessageItem::claimed(key, entry.at);
-        item.message_state = MessageState::Settled;
-        item.entry = Some(entry.clone());
-        self.put(to_sdk(&item)?).await
+        self.put(to_sdk(&MessageItem::settled(key, practitioner, entry))?)
+            .await
     }
 
     async fn release_message(&self, key: &MessageKey) -> Result<(), StoreError> {
@@ -580,6 +579,35 @@ impl MessageLog for DynamoStore {
             .map(from_sdk::<MessageItem>)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(log_entries(messages))
+    }
+
+    /// One query of the practitioner's log partition (GSI1, paginated), over
+    /// the span of the appointments' ids: ULIDs, so the entries read are those
+    /// of the appointments booked between the first and the last of them.
+    /// Eventually consistent, as the agenda's own read of GSI1.
+    async fn communications_of(
+        &self,
+        practitioner: &PractitionerId,
+        appointments: &[AppointmentId],
+    ) -> Result<Vec<Vec<CommunicationEntry>>, StoreError> {
+        let (Some(first), Some(last)) = (appointments.iter().min(), appointments.iter().max())
+        else {
+            return Ok(Vec::new());
+        };
+        let items = self
+            .between(
+                Some(GSI1),
+                (GSI1_PK, log_pk(practitioner)),
+                (GSI1_SK, log_sk(first, "")),
+                // `~` sorts after every character of a message's sort key.
+                log_sk(last, "~"),
+            )
+            .await?;
+        let messages = items
+            .into_iter()
+            .map(from_sdk::<MessageItem>)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(logs_of(appointments, messages))
     }
 }
 

@@ -5,7 +5,7 @@
 //! | settings | `PRAC#{pid}` | `SETTINGS` | the §6.5 document under `settings` |
 //! | agenda day | `PRAC#{pid}` | `DAY#{yyyy-mm-dd}` | booked ranges of one UTC day, with a `revision` for optimistic locking |
 //! | appointment | `APPT#{id}` | `APPT` | GSI1: `gsi1pk = PRAC#{pid}`, `gsi1sk = {start}#{id}` (agenda reads) |
-//! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry |
+//! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry; once settled, GSI1: `gsi1pk = LOG#{pid}`, `gsi1sk = {id}#MSG#…` (the agenda reads a window's logs in one query) |
 //! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
 //! | absence | `PRAC#{pid}` | `ABS#{start}#{id}` | also listed in the `absent` map of each agenda day it touches |
 //! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = REMINDER`, `gsi2sk = {due}#{id}#{channel}` (see [`crate::due_index`]) |
@@ -55,6 +55,15 @@ pub fn day_sk(day: NaiveDate) -> String {
 }
 pub fn message_sk(key: &MessageKey) -> String {
     format!("{MESSAGE_SK_PREFIX}{key}")
+}
+/// The GSI1 partition of a practitioner's communications logs.
+pub fn log_pk(id: &PractitionerId) -> String {
+    format!("LOG#{id}")
+}
+/// Where an appointment's log entries sort in [`log_pk`]: by appointment id
+/// (a ULID, so in booking order), then message.
+pub fn log_sk(appointment: &AppointmentId, message_sk: &str) -> String {
+    format!("{appointment}#{message_sk}")
 }
 pub fn link_pk(hash: &TokenHash) -> String {
     format!("LINK#{}", hash.0)
@@ -221,6 +230,12 @@ pub struct MessageItem {
     pub entry: Option<CommunicationEntry>,
     #[serde(default)]
     pub published: bool,
+    /// Set once settled: the entry is then in its practitioner's log
+    /// partition of GSI1 ([`log_pk`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
 }
 
 /// The communications log out of an appointment's message items, oldest first:
@@ -229,6 +244,22 @@ pub fn log_entries(items: impl IntoIterator<Item = MessageItem>) -> Vec<Communic
     let mut entries: Vec<CommunicationEntry> = items.into_iter().filter_map(|i| i.entry).collect();
     entries.sort_by_key(|e| e.at);
     entries
+}
+
+/// The logs of `appointments`, in their order, out of message items of any
+/// appointments (those of others are left out).
+pub fn logs_of(
+    appointments: &[AppointmentId],
+    items: impl IntoIterator<Item = MessageItem>,
+) -> Vec<Vec<CommunicationEntry>> {
+    let mut by_pk: std::collections::HashMap<String, Vec<MessageItem>> = Default::default();
+    for item in items {
+        by_pk.entry(item.pk.clone()).or_default().push(item);
+    }
+    appointments
+        .iter()
+        .map(|id| log_entries(by_pk.remove(&appointment_pk(id)).unwrap_or_default()))
+        .collect()
 }
 
 impl MessageItem {
@@ -241,7 +272,19 @@ impl MessageItem {
             claimed_at: now,
             entry: None,
             published: false,
+            gsi1pk: None,
+            gsi1sk: None,
         }
+    }
+
+    /// The claim of `key` settled with `entry`, in `practitioner`'s log partition.
+    pub fn settled(key: &MessageKey, practitioner: &PractitionerId, entry: &CommunicationEntry) -> Self {
+        let mut item = Self::claimed(key, entry.at);
+        item.message_state = MessageState::Settled;
+        item.gsi1pk = Some(log_pk(practitioner));
+        item.gsi1sk = Some(log_sk(&key.appointment_id, &item.sk));
+        item.entry = Some(entry.clone());
+        item
     }
 }
 

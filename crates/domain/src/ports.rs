@@ -124,10 +124,12 @@ pub trait MessageLog: Send + Sync {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Claim, StoreError>;
-    /// Records the decision of a granted claim in the communications log.
+    /// Records the decision of a granted claim in the communications log of
+    /// the appointment, which is one of `practitioner`'s (their agenda reads it).
     async fn settle_message(
         &self,
         key: &MessageKey,
+        practitioner: &PractitionerId,
         entry: &CommunicationEntry,
     ) -> Result<(), StoreError>;
     /// Gives a granted claim back (the send failed and will be retried).
@@ -138,6 +140,14 @@ pub trait MessageLog: Send + Sync {
         &self,
         appointment: &AppointmentId,
     ) -> Result<Vec<CommunicationEntry>, StoreError>;
+    /// The communications logs of some of `practitioner`'s appointments (an
+    /// agenda's), each oldest first, in the order of `appointments`: read with
+    /// a number of queries that does not grow with the number of appointments.
+    async fn communications_of(
+        &self,
+        practitioner: &PractitionerId,
+        appointments: &[AppointmentId],
+    ) -> Result<Vec<Vec<CommunicationEntry>>, StoreError>;
 }
 
 /// Patient links (SPEC §5): stored by the hash of their token only.

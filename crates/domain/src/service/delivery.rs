@@ -251,7 +251,9 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                 }
             },
         };
-        self.store.settle_message(&key, &entry).await?;
+        self.store
+            .settle_message(&key, practitioner, &entry)
+            .await?;
         tracing::info!(
             appointment = %key.appointment_id,
             message = %key,

@@ -400,18 +400,11 @@ impl MessageLog for MemoryStore {
     async fn settle_message(
         &self,
         key: &MessageKey,
+        practitioner: &PractitionerId,
         entry: &CommunicationEntry,
     ) -> Result<(), StoreError> {
-        let mut state = self.lock();
-        let (pk, sk) = (appointment_pk(&key.appointment_id), message_sk(key));
-        let mut item: MessageItem = match state.get(&pk, &sk) {
-            Some(i) => decode(i.clone())?,
-            None => MessageItem::claimed(key, entry.at),
-        };
-        item.message_state = MessageState::Settled;
-        item.entry = Some(entry.clone());
-        item.published = false;
-        state.put(encode(&item)?);
+        self.lock()
+            .put(encode(&MessageItem::settled(key, practitioner, entry))?);
         Ok(())
     }
 
@@ -458,6 +451,37 @@ impl MessageLog for MemoryStore {
             .map(decode::<MessageItem>)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(item::log_entries(messages))
+    }
+
+    /// What DynamoDB's query of the practitioner's log partition reads.
+    async fn communications_of(
+        &self,
+        practitioner: &PractitionerId,
+        appointments: &[AppointmentId],
+    ) -> Result<Vec<Vec<CommunicationEntry>>, StoreError> {
+        let (Some(first), Some(last)) = (appointments.iter().min(), appointments.iter().max())
+        else {
+            return Ok(Vec::new());
+        };
+        let (gsi, low, high) = (
+            log_pk(practitioner),
+            log_sk(first, ""),
+            log_sk(last, "~"),
+        );
+        let items: Vec<Item> = self
+            .lock()
+            .items
+            .values()
+            .filter(|i| string_attr(i, GSI1_PK) == Some(gsi.as_str()))
+            .filter(|i| string_attr(i, GSI1_SK).is_some_and(|sk| (low.as_str()..=high.as_str()).contains(&sk)))
+            .cloned()
+            .collect();
+        self.count_reads(items.len());
+        let messages = items
+            .into_iter()
+            .map(decode::<MessageItem>)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(item::logs_of(appointments, messages))
     }
 }
 

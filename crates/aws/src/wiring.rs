@@ -125,7 +125,7 @@ pub async fn sdk_config() -> SdkConfig {
 /// Root CA 1–4 and the Starfield Services root that cross-signs them.
 const AWS_ROOTS: &str = include_str!("aws_roots.pem");
 
-/// The SDK's default HTTPS client (hyper 1, rustls on aws-lc) trusting the
+/// The SDK's HTTPS client (hyper 1, rustls, on ring: see Cargo.toml) trusting the
 /// roots above instead of the machine's store: reading and parsing a system
 /// store (146 files and a bundle on the benchmark machine) was half of a
 /// function's init (docs/benchmarks.md). An endpoint certified by another
@@ -136,7 +136,7 @@ fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
         .build()
         .expect("a TLS context of compiled-in roots");
     aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .tls_context(tls)
         .build_https()
 }

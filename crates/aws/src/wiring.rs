@@ -130,7 +130,8 @@ const AWS_ROOTS: &str = include_str!("aws_roots.pem");
 /// store (146 files and a bundle on the benchmark machine) was half of a
 /// function's init (docs/benchmarks.md). An endpoint certified by another
 /// root would fail the TLS handshake: checked on the first deploy (README).
-fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+/// Local mode and the tests use it too (plain HTTP to moto needs no roots).
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     let tls = TlsContext::builder()
         .with_trust_store(TrustStore::empty().with_pem_certificate(AWS_ROOTS))
         .build()

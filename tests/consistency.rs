@@ -446,6 +446,28 @@ fn on_failure_sqs(function: &Function) -> bool {
 }
 
 #[test]
+fn each_function_declares_table_actions_the_adapter_has_and_only_with_the_table() {
+    let mut problems = Vec::new();
+    for (function, needs) in declared_functions() {
+        let id = &function.id;
+        for action in needs.table_actions {
+            if !DynamoStore::IAM_ACTIONS.contains(action) {
+                problems.push(format!(
+                    "{id} declares {action}, which the table adapter never calls"
+                ));
+            }
+        }
+        if needs.uses(Adapter::Table) == needs.table_actions.is_empty() {
+            problems.push(format!(
+                "{id}: table actions {:?} do not match its use of the table",
+                needs.table_actions
+            ));
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
 fn each_function_is_granted_exactly_the_actions_of_the_adapters_it_declares() {
     let mut problems = Vec::new();
     for (function, needs) in declared_functions() {
@@ -690,7 +712,7 @@ async fn exercise_the_table(store: &DynamoStore) {
     );
     let entry = sent_entry(now);
     store
-        .settle_message(&key, &practitioner, &entry)
+        .settle_message(&key, &practitioner, &entry, now)
         .await
         .unwrap();
     store.mark_published(&key).await.unwrap();
@@ -706,6 +728,30 @@ async fn exercise_the_table(store: &DynamoStore) {
         vec![vec![entry]]
     );
 
+    // A cancellation SMS held through quiet hours, then claimed when they end.
+    let held = MessageKey::for_version(
+        booking.id,
+        MessageKind::PractitionerCancellation,
+        Channel::Sms,
+        3,
+    );
+    assert_eq!(
+        store.claim_message(&held, now, lease).await.unwrap(),
+        Claim::Granted
+    );
+    let mut scheduled = sent_entry(now + chrono::Duration::hours(9));
+    scheduled.state = domain::communications::DeliveryState::Scheduled;
+    store
+        .hold_message(&held, &practitioner, &scheduled, booking.end)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim_message(&held, now, lease).await.unwrap(),
+        Claim::Granted,
+        "a held message is claimable at once"
+    );
+    store.release_message(&held).await.unwrap();
+
     let hash = TokenHash("a-link-token-hash".into());
     let grant = LinkGrant {
         appointment_id: replacement.id,
@@ -719,9 +765,11 @@ async fn exercise_the_table(store: &DynamoStore) {
     let reminder = ScheduledReminder {
         appointment_id: replacement.id,
         practitioner_id: practitioner.clone(),
+        kind: MessageKind::Reminder,
         channel: Channel::Sms,
         start: replacement.start,
         due_at: at("2026-12-03T09:00:00Z"),
+        version: None,
     };
     store.put_reminder(&reminder).await.unwrap();
     let due = store

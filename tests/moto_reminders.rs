@@ -6,7 +6,7 @@
 use acceptance::aws::{create_table_from_template, sdk_config};
 use aws_adapters::dynamo::DynamoStore;
 use chrono::Duration;
-use domain::communications::Channel;
+use domain::communications::{Channel, MessageKind};
 use domain::fixtures::{at, booked};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::ports::Claim;
@@ -24,9 +24,11 @@ fn reminder(channel: Channel, start: &str, due: &str) -> ScheduledReminder {
     ScheduledReminder {
         appointment_id: AppointmentId::new(),
         practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
+        kind: MessageKind::Reminder,
         channel,
         start: at(start),
         due_at: at(due),
+        version: None,
     }
 }
 

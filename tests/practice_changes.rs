@@ -328,7 +328,7 @@ async fn the_sms_goes_only_for_reasons_ticked_for_sms_reminders(app: TestApp) {
 
 async fn nothing_is_sent_for_an_appointment_that_had_already_started(app: TestApp) {
     // Given an appointment in an hour, and the clock moved past its start
-    let start = Utc::now() + Duration::hours(1);
+    let start = app.now() + Duration::hours(1);
     let id = book_for(
         &app,
         &start.to_rfc3339(),
@@ -367,6 +367,137 @@ async fn nothing_is_sent_for_an_appointment_that_had_already_started(app: TestAp
             "{channel}: {log:?}"
         );
     }
+}
+
+/// Moves local mode's clock (which runs the reminder sweeper, as its
+/// schedule would have).
+async fn move_clock(app: &TestApp, now: DateTime<Utc>) {
+    let moved = app
+        .client
+        .post(app.url("/dev/clock"))
+        .json(&json!({"now": now.to_rfc3339()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+}
+
+fn paris(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Paris
+        .from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap())
+        .single()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn a_cancellation_sms_inside_quiet_hours_waits_for_their_end(app: TestApp) {
+    // Given an appointment on Monday at 14:30 for a patient with both
+    // contacts, and the practice at work on Sunday at 22:30 (quiet hours
+    // are 21:00–08:00 in Paris)
+    let day = monday();
+    let id = book_for(
+        &app,
+        &at(day, 14, 30),
+        patient(Some("jeanne@example.org"), Some(acceptance::mobile())),
+    )
+    .await;
+    let sunday = day - Duration::days(1);
+    move_clock(&app, paris(sunday, 22, 30)).await;
+
+    // When it is set to reschedule with the notice ticked
+    to_reschedule(&app, &id).await;
+
+    // Then the e-mail goes at once, the SMS is logged as scheduled for 08:00
+    let outbox = app.outbox().await;
+    assert_eq!(
+        messages(&outbox, &id, "practitioner_cancellation", "email").len(),
+        1
+    );
+    assert!(messages(&outbox, &id, "practitioner_cancellation", "sms").is_empty());
+    let appointment = app.appointment(DEMO, &id).await;
+    let held = appointment["communications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "practitioner_cancellation" && c["channel"] == "sms")
+        .unwrap_or_else(|| panic!("no SMS entry: {appointment}"));
+    assert_eq!(held["state"], "scheduled", "{held}");
+    assert_eq!(held["reason_code"], "quiet_hours", "{held}");
+    let due: DateTime<Utc> = held["at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(due, paris(day, 8, 0));
+
+    // And a sweep before 08:00 sends nothing
+    move_clock(&app, paris(day, 7, 50)).await;
+    let outbox = app.outbox().await;
+    assert!(messages(&outbox, &id, "practitioner_cancellation", "sms").is_empty());
+
+    // When the quiet hours are over
+    move_clock(&app, paris(day, 8, 1)).await;
+    move_clock(&app, paris(day, 8, 6)).await;
+
+    // Then the SMS goes, once, with its rebooking link, and the log says sent
+    let outbox = app.outbox().await;
+    let sms = messages(&outbox, &id, "practitioner_cancellation", "sms");
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    assert!(
+        sms[0]["text"].as_str().unwrap().contains("/r/"),
+        "{}",
+        sms[0]
+    );
+    let log = log_of(&app, &id).await;
+    assert!(
+        log.contains(&entry("practitioner_cancellation", "sms", "sent", "")),
+        "{log:?}"
+    );
+    assert!(!log.iter().any(|e| e.2 == "scheduled"), "{log:?}");
+}
+
+async fn an_absence_placed_at_noon_leaves_the_mornings_appointments_alone(app: TestApp) {
+    // Given a patient seen on Monday at 09:00 and one expected at 15:00
+    let day = monday();
+    let contact = || patient(Some("jeanne@example.org"), Some(acceptance::mobile()));
+    let morning = book_for(&app, &at(day, 9, 0), contact()).await;
+    let afternoon = book_for(&app, &at(day, 15, 0), contact()).await;
+    move_clock(&app, paris(day, 12, 0)).await;
+    let absences = format!("/practitioners/{DEMO}/absences");
+    let whole_day = |appointments: &str| {
+        json!({"start": at(day, 0, 0), "end": at(day, 23, 59), "label": "Urgence",
+               "appointments": appointments, "send_cancellation_sms": true})
+    };
+
+    // When the practice refuses to move anything, only the afternoon's stands in the way
+    let (status, refusal) = send(&app, Method::POST, &absences, whole_day("refuse")).await;
+    assert_eq!(status, 409, "{refusal}");
+    assert_eq!(refusal["appointments"], json!([afternoon]), "{refusal}");
+
+    // When it moves them to reschedule and notifies
+    let (status, placed) = send(&app, Method::POST, &absences, whole_day("to_reschedule")).await;
+    assert_eq!(status, 201, "{placed}");
+
+    // Then only the afternoon's patient is affected and told
+    assert_eq!(
+        placed["affected_appointments"],
+        json!([afternoon]),
+        "{placed}"
+    );
+    assert_eq!(app.appointment(DEMO, &morning).await["status"], "booked");
+    assert_eq!(
+        app.appointment(DEMO, &afternoon).await["status"],
+        "to_reschedule"
+    );
+    let outbox = app.outbox().await;
+    assert!(
+        outbox
+            .iter()
+            .all(|m| !(m["appointment_id"] == morning.as_str()
+                && m["kind"] == "practitioner_cancellation")),
+        "the morning's patient, already seen, is told nothing"
+    );
+    assert_eq!(
+        messages(&outbox, &afternoon, "practitioner_cancellation", "sms").len(),
+        1
+    );
 }
 
 /// The MODIFY link of the appointment's latest confirmation.
@@ -626,7 +757,7 @@ async fn no_slot_sooner_than_the_minimum_notice_is_offered_or_taken(app: TestApp
         settings(&app).await["online_booking"]["min_notice_hours"],
         2
     );
-    let now = Utc::now();
+    let now = app.now();
     let today = now.with_timezone(&Paris).date_naive();
 
     // When a patient looks for slots from today
@@ -699,6 +830,8 @@ on_each_backend!(
     the_email_and_the_sms_lead_to_one_replacement,
     the_sms_goes_only_for_reasons_ticked_for_sms_reminders,
     nothing_is_sent_for_an_appointment_that_had_already_started,
+    a_cancellation_sms_inside_quiet_hours_waits_for_their_end,
+    an_absence_placed_at_noon_leaves_the_mornings_appointments_alone,
     a_patch_move_sends_a_new_confirmation_and_kills_the_old_links,
     a_mobile_added_by_patch_makes_the_sms_reminder_appear,
     a_changed_email_gets_the_confirmation_and_names_alone_send_nothing,

@@ -172,7 +172,7 @@ async fn the_secretariats_phone_instead_of_links_when_changes_online_are_not_all
     )
     .await;
     // Deadline (24 h) already passed: the appointment is in two hours.
-    let soon = (Utc::now() + Duration::hours(2)).to_rfc3339();
+    let soon = (app.now() + Duration::hours(2)).to_rfc3339();
     app.book(DEMO, &booking("consultation", &soon, Some("b@example.org")))
         .await;
     let outbox = app.outbox().await;

@@ -5,9 +5,7 @@
 
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
@@ -66,9 +64,8 @@ impl Recorded {
     }
 }
 
-/// Notes `prefix:Operation` before each operation runs (the SDK's own
-/// operation name from the request's [`Metadata`]). A DynamoDB transaction is
-/// authorised per part, so its parts are noted instead of itself.
+/// Notes the IAM actions of each operation before it runs
+/// ([`aws_adapters::iam_guard::iam_actions_of`]).
 #[derive(Debug)]
 struct RecordIamActions {
     /// The service's IAM prefix (`ses` for SES v2, `events` for EventBridge).
@@ -89,27 +86,8 @@ impl Intercept for RecordIamActions {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg
-            .load::<Metadata>()
-            .ok_or("the SDK put no operation Metadata in the ConfigBag")?
-            .name()
-            .to_string();
-        if let Some(transaction) = context.input().downcast_ref::<TransactWriteItemsInput>() {
-            for part in transaction.transact_items() {
-                let action = if part.put().is_some() {
-                    "PutItem"
-                } else if part.update().is_some() {
-                    "UpdateItem"
-                } else if part.delete().is_some() {
-                    "DeleteItem"
-                } else {
-                    "ConditionCheckItem"
-                };
-                self.recorded.note(format!("{}:{action}", self.iam_prefix));
-            }
-        } else {
-            self.recorded
-                .note(format!("{}:{operation}", self.iam_prefix));
+        for action in aws_adapters::iam_guard::iam_actions_of(self.iam_prefix, context, cfg)? {
+            self.recorded.note(action);
         }
         Ok(())
     }

@@ -70,8 +70,14 @@ pub const SMS_SENDER_ID: Variable = Variable {
     why: "the alphanumeric sender id of SMS",
     required: false,
 };
+/// Unset: [`crate::dynamo::DEFAULT_RETENTION_DAYS`].
+pub const DATA_RETENTION_DAYS: Variable = Variable {
+    name: "DATA_RETENTION_DAYS",
+    why: "how many days appointments, their logs and absences are kept after they end",
+    required: false,
+};
 pub const SMS_RATE_PER_SECOND: Variable = Variable {
     name: "SMS_RATE_PER_SECOND",
-    why: "how many reminders a second the sweeper may send",
+    why: "how many SMS a second the sweeper, and the cancellation sender, may send",
     required: false,
 };

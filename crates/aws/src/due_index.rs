@@ -3,12 +3,14 @@
 //! | item | pk | sk | notes |
 //! |---|---|---|---|
 //! | reminder | `APPT#{id}` | `REMINDER#{channel}` | GSI2 (sparse, only these items): `gsi2pk = REMINDER`, `gsi2sk = {due}#{id}#{channel}` |
+//! | held notice | `APPT#{id}` | `HELD#{kind}#{channel}` | the same GSI2, `gsi2sk = {due}#{id}#{kind}#{channel}` |
 //!
-//! Written by the reminder scheduler (fed the stream) and the sweeper; read by
-//! the sweeper only, by due time, so a sweep reads what is due and nothing else.
+//! Written by the reminder scheduler (fed the stream), the cancellation sender
+//! (SMS held through quiet hours) and the sweeper; read by the sweeper only,
+//! by due time, so a sweep reads what is due and nothing else.
 
 use crate::item::{appointment_pk, sortable};
-use domain::communications::Channel;
+use domain::communications::{Channel, MessageKind};
 use domain::ids::AppointmentId;
 use domain::reminder::ScheduledReminder;
 use serde::{Deserialize, Serialize};
@@ -25,14 +27,32 @@ pub fn reminder_sk(channel: Channel) -> String {
     format!("REMINDER#{}", channel.as_str())
 }
 
+/// A reminder's entry is replaced by the next reminder of its channel; a held
+/// notice has an entry of its own beside it.
+pub fn entry_sk(entry: &ScheduledReminder) -> String {
+    match entry.kind {
+        MessageKind::Reminder => reminder_sk(entry.channel),
+        kind => format!("HELD#{}#{}", kind.as_str(), entry.channel.as_str()),
+    }
+}
+
 /// Fixed-width due time first, so string order is due order.
 pub fn due_sort_key(reminder: &ScheduledReminder) -> String {
-    format!(
-        "{}#{}#{}",
-        sortable(reminder.due_at),
-        reminder.appointment_id,
-        reminder.channel.as_str()
-    )
+    match reminder.kind {
+        MessageKind::Reminder => format!(
+            "{}#{}#{}",
+            sortable(reminder.due_at),
+            reminder.appointment_id,
+            reminder.channel.as_str()
+        ),
+        kind => format!(
+            "{}#{}#{}#{}",
+            sortable(reminder.due_at),
+            reminder.appointment_id,
+            kind.as_str(),
+            reminder.channel.as_str()
+        ),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,7 +71,7 @@ impl ReminderItem {
     pub fn new(reminder: &ScheduledReminder) -> Self {
         Self {
             pk: appointment_pk(&reminder.appointment_id),
-            sk: reminder_sk(reminder.channel),
+            sk: entry_sk(reminder),
             item_type: REMINDER_KIND.into(),
             gsi2pk: DUE_PARTITION.into(),
             gsi2sk: due_sort_key(reminder),

@@ -36,20 +36,27 @@ const BOOKING_ATTEMPTS: usize = 5;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// How long appointment data outlives its appointment (SPEC §5: health
+    /// data kept no longer than needed): DynamoDB's TTL deletes it then.
+    retention: Duration,
 }
+
+/// The default of `DATA_RETENTION_DAYS` (docs/decisions.md).
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+/// The table's IAM actions, for functions to declare theirs (`Needs::table_actions`).
+pub const GET_ITEM: &str = "dynamodb:GetItem";
+pub const PUT_ITEM: &str = "dynamodb:PutItem";
+pub const UPDATE_ITEM: &str = "dynamodb:UpdateItem";
+pub const DELETE_ITEM: &str = "dynamodb:DeleteItem";
+pub const QUERY: &str = "dynamodb:Query";
 
 impl DynamoStore {
     /// What the adapter calls, as IAM actions (a transaction is authorised by
     /// the actions of its parts). `tests/consistency.rs` records the calls
     /// of every operation below on moto against this list, and checks the
     /// template's policies against it.
-    pub const IAM_ACTIONS: &[&str] = &[
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:Query",
-    ];
+    pub const IAM_ACTIONS: &[&str] = &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, QUERY];
     /// Secondary indexes the adapter queries; the template must declare them.
     pub const INDEXES: &[&str] = &[GSI1, due::GSI2];
 
@@ -57,7 +64,22 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            retention: Duration::days(i64::from(DEFAULT_RETENTION_DAYS)),
         }
+    }
+
+    /// Keeps appointment data `days` after its appointment ends.
+    pub fn with_retention_days(mut self, days: u32) -> Self {
+        self.retention = Duration::days(i64::from(days));
+        self
+    }
+
+    /// `item` with the TTL that deletes it `retention` after `end`: an
+    /// appointment, its agenda days, its log entries, an absence.
+    fn kept_after(&self, mut item: SdkItem, end: DateTime<Utc>) -> SdkItem {
+        let expires = (end + self.retention).timestamp();
+        item.insert(TTL.to_string(), AttributeValue::N(expires.to_string()));
+        item
     }
 }
 
@@ -170,9 +192,11 @@ impl DynamoStore {
     ) -> Result<TransactWriteItem, StoreError> {
         let previous = day.revision;
         day.revision += 1;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_sdk(&day)?));
+        let item = match day.date() {
+            Some(date) => self.kept_after(to_sdk(&day)?, end_of_day(date)),
+            None => to_sdk(&day)?,
+        };
+        let put = Put::builder().table_name(&self.table).set_item(Some(item));
         let put = if existed {
             put.condition_expression("revision = :revision")
                 .expression_attribute_values(":revision", AttributeValue::N(previous.to_string()))
@@ -240,9 +264,9 @@ impl DynamoStore {
         let mut moves: Vec<(String, Option<TimeRange>)> = Vec::new();
         let mut days = Vec::new();
         for (expected_version, appointment) in writes {
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(to_sdk(&AppointmentItem::new(appointment))?));
+            let put = Put::builder().table_name(&self.table).set_item(Some(
+                self.kept_after(to_sdk(&AppointmentItem::new(appointment))?, appointment.end),
+            ));
             let put = match expected_version {
                 None => put.condition_expression("attribute_not_exists(pk)"),
                 Some(expected) => {
@@ -321,14 +345,14 @@ impl DynamoStore {
         let mut transaction = vec![Self::conditional_put(
             Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(to_sdk(&item)?))
+                .set_item(Some(self.kept_after(to_sdk(&item)?, absence.end)))
                 .condition_expression("attribute_not_exists(pk)"),
         )?];
         let range = absence.range();
         let mut overlapping = Vec::new();
         for day in days_of(&range) {
             let (mut agenda_day, existed) = self.day(&absence.practitioner_id, day).await?;
-            overlapping.extend(agenda_day.overlapping(range));
+            overlapping.extend(agenda_day.covered_by(absence));
             agenda_day.absent.insert(absence.id.to_string(), range);
             transaction.push(self.day_put(agenda_day, existed)?);
         }
@@ -486,9 +510,11 @@ impl MessageLog for DynamoStore {
             .table_name(&self.table)
             .set_item(Some(to_sdk(&MessageItem::claimed(key, now))?))
             .condition_expression(
-                "attribute_not_exists(pk) OR (message_state = :claimed AND claimed_at <= :expired)",
+                "attribute_not_exists(pk) OR message_state = :held \
+                 OR (message_state = :claimed AND claimed_at <= :expired)",
             )
             .expression_attribute_values(":claimed", s("claimed"))
+            .expression_attribute_values(":held", s("held"))
             .expression_attribute_values(
                 ":expired",
                 AttributeValue::N((now - lease).timestamp_millis().to_string()),
@@ -522,9 +548,27 @@ impl MessageLog for DynamoStore {
         key: &MessageKey,
         practitioner: &PractitionerId,
         entry: &CommunicationEntry,
+        appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.put(to_sdk(&MessageItem::settled(key, practitioner, entry))?)
-            .await
+        self.put(self.kept_after(
+            to_sdk(&MessageItem::settled(key, practitioner, entry))?,
+            appointment_end,
+        ))
+        .await
+    }
+
+    async fn hold_message(
+        &self,
+        key: &MessageKey,
+        practitioner: &PractitionerId,
+        entry: &CommunicationEntry,
+        appointment_end: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.put(self.kept_after(
+            to_sdk(&MessageItem::held(key, practitioner, entry))?,
+            appointment_end,
+        ))
+        .await
     }
 
     async fn release_message(&self, key: &MessageKey) -> Result<(), StoreError> {
@@ -689,7 +733,10 @@ impl DueIndex for DynamoStore {
     }
 
     async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {
-        let (pk, sk) = due::key_of(&reminder.appointment_id, reminder.channel);
+        let (pk, sk) = (
+            appointment_pk(&reminder.appointment_id),
+            due::entry_sk(reminder),
+        );
         let result = self
             .client
             .delete_item()

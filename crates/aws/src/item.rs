@@ -50,6 +50,13 @@ pub fn appointment_pk(id: &AppointmentId) -> String {
 pub const SETTINGS_SK: &str = "SETTINGS";
 pub const APPOINTMENT_SK: &str = "APPT";
 pub const MESSAGE_SK_PREFIX: &str = "MSG#";
+/// The end of a UTC day (agenda days are UTC days).
+pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
+    day.succ_opt()
+        .unwrap_or(day)
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+}
 pub fn day_sk(day: NaiveDate) -> String {
     format!("DAY#{}", day.format("%Y-%m-%d"))
 }
@@ -166,10 +173,28 @@ impl AgendaDayItem {
             absent: BTreeMap::new(),
         }
     }
+    /// The day this item is about, from its sort key.
+    pub fn date(&self) -> Option<NaiveDate> {
+        let date = self.sk.strip_prefix("DAY#")?;
+        NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
+    }
     pub fn overlapping(&self, range: TimeRange) -> impl Iterator<Item = AppointmentId> + '_ {
+        self.booked_where(move |r| r.overlaps(&range))
+    }
+    /// The booked appointments of the day that `absence` covers.
+    pub fn covered_by<'a>(
+        &'a self,
+        absence: &'a Absence,
+    ) -> impl Iterator<Item = AppointmentId> + 'a {
+        self.booked_where(move |r| absence.covers(*r))
+    }
+    fn booked_where<'a>(
+        &'a self,
+        keep: impl Fn(&TimeRange) -> bool + 'a,
+    ) -> impl Iterator<Item = AppointmentId> + 'a {
         self.booked
             .iter()
-            .filter(move |(_, r)| r.overlaps(&range))
+            .filter(move |(_, r)| keep(r))
             .filter_map(|(id, _)| AppointmentId::parse(id).ok())
     }
     pub fn absent_during(&self, range: TimeRange) -> bool {
@@ -214,6 +239,8 @@ pub fn days_of(range: &TimeRange) -> Vec<NaiveDate> {
 pub enum MessageState {
     Claimed,
     Settled,
+    /// Logged `scheduled` (held through quiet hours); anyone may claim it.
+    Held,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -278,13 +305,39 @@ impl MessageItem {
     }
 
     /// The claim of `key` settled with `entry`, in `practitioner`'s log partition.
-    pub fn settled(key: &MessageKey, practitioner: &PractitionerId, entry: &CommunicationEntry) -> Self {
-        let mut item = Self::claimed(key, entry.at);
-        item.message_state = MessageState::Settled;
-        item.gsi1pk = Some(log_pk(practitioner));
-        item.gsi1sk = Some(log_sk(&key.appointment_id, &item.sk));
-        item.entry = Some(entry.clone());
-        item
+    pub fn settled(
+        key: &MessageKey,
+        practitioner: &PractitionerId,
+        entry: &CommunicationEntry,
+    ) -> Self {
+        Self {
+            message_state: MessageState::Settled,
+            ..Self::logged(key, practitioner, entry)
+        }
+    }
+
+    /// A message held until `entry.at`: shown in the log (and in
+    /// `practitioner`'s log partition), claimable by whoever sends it.
+    pub fn held(
+        key: &MessageKey,
+        practitioner: &PractitionerId,
+        entry: &CommunicationEntry,
+    ) -> Self {
+        Self {
+            message_state: MessageState::Held,
+            ..Self::logged(key, practitioner, entry)
+        }
+    }
+
+    /// `entry` in the log of `key`'s appointment and in `practitioner`'s log partition.
+    fn logged(key: &MessageKey, practitioner: &PractitionerId, entry: &CommunicationEntry) -> Self {
+        let claimed = Self::claimed(key, entry.at);
+        Self {
+            gsi1pk: Some(log_pk(practitioner)),
+            gsi1sk: Some(log_sk(&key.appointment_id, &claimed.sk)),
+            entry: Some(entry.clone()),
+            ..claimed
+        }
     }
 }
 

@@ -9,6 +9,8 @@ pub mod dynamo;
 pub mod eventbridge;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+#[cfg(feature = "iam-guard")]
+pub mod iam_guard;
 pub mod item;
 pub mod ses;
 pub mod sns;

@@ -51,7 +51,7 @@ impl Adapter {
     pub fn variables(self) -> &'static [Variable] {
         use crate::config::*;
         match self {
-            Self::Table => &[TABLE_NAME],
+            Self::Table => &[TABLE_NAME, DATA_RETENTION_DAYS],
             Self::Ses => &[SENDER_EMAIL, SES_CONFIGURATION_SET],
             Self::Sns => &[SMS_SENDER_ID],
             Self::EventBridge => &[EVENT_BUS_NAME],
@@ -77,6 +77,10 @@ pub struct Needs {
     pub function: &'static str,
     pub trigger: Trigger,
     pub adapters: &'static [Adapter],
+    /// Of the table adapter's actions ([`DynamoStore::IAM_ACTIONS`]), those
+    /// this function calls: its role gets these only. Local mode on moto
+    /// refuses the others (`iam_guard`), so the moto scenarios check the list.
+    pub table_actions: &'static [&'static str],
     /// Variables read beyond those of its adapters.
     pub variables: &'static [Variable],
 }
@@ -103,7 +107,11 @@ impl Needs {
         let mut all: Vec<&str> = self
             .adapters
             .iter()
-            .flat_map(|a| a.iam_actions().iter().copied())
+            .flat_map(|a| match a {
+                Adapter::Table => self.table_actions,
+                other => other.iam_actions(),
+            })
+            .copied()
             .collect();
         all.sort_unstable();
         all.dedup();
@@ -192,10 +200,22 @@ impl AwsAdapters {
 
     pub fn store(&self) -> Result<Arc<DynamoStore>, ConfigError> {
         self.declared(Adapter::Table)?;
-        Ok(Arc::new(DynamoStore::new(
+        let mut store = DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&self.sdk),
             self.required(crate::config::TABLE_NAME)?,
-        )))
+        );
+        if let Some(days) = self.variable(crate::config::DATA_RETENTION_DAYS)? {
+            let days =
+                days.parse()
+                    .ok()
+                    .filter(|d| *d > 0)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        name: crate::config::DATA_RETENTION_DAYS.name,
+                        why: "a whole number of days, at least 1".into(),
+                    })?;
+            store = store.with_retention_days(days);
+        }
+        Ok(Arc::new(store))
     }
 
     /// Store, SES, EventBridge, the system clock, and SNS when the function
@@ -226,6 +246,17 @@ impl AwsAdapters {
                 self.required(EVENT_BUS_NAME)?,
             )),
             clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// The SMS rate the function paces its sends to (`None`: the default).
+    pub fn sms_per_second(&self) -> Result<Option<u32>, ConfigError> {
+        let Some(rate) = self.variable(crate::config::SMS_RATE_PER_SECOND)? else {
+            return Ok(None);
+        };
+        rate.parse().map(Some).map_err(|_| ConfigError::Invalid {
+            name: crate::config::SMS_RATE_PER_SECOND.name,
+            why: "a whole number of messages a second".into(),
         })
     }
 

@@ -54,6 +54,14 @@ impl Absence {
             end: self.end,
         }
     }
+
+    /// Whether a booked appointment at `appointment` is the absence's
+    /// business (SPEC §3): it overlaps the absence and had not started when
+    /// the absence was placed. One already started is left as it is: not
+    /// moved, not listed, never a reason to refuse.
+    pub fn covers(&self, appointment: TimeRange) -> bool {
+        appointment.overlaps(&self.range()) && appointment.start >= self.created_at
+    }
 }
 
 /// What to do with the booked appointments an absence covers.

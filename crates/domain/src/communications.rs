@@ -24,6 +24,8 @@ pub enum Channel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
+    /// Held until `at` (a cancellation SMS inside quiet hours, SPEC §4.4).
+    Scheduled,
     Sent,
     Skipped,
     Failed,

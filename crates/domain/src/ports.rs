@@ -117,7 +117,7 @@ pub trait AgendaStore: Send + Sync {
 #[async_trait]
 pub trait MessageLog: Send + Sync {
     /// Claims the right to send the message `key`. A claim older than `lease`
-    /// (its worker died) can be taken over.
+    /// (its worker died) can be taken over, and so can a held message.
     async fn claim_message(
         &self,
         key: &MessageKey,
@@ -125,15 +125,26 @@ pub trait MessageLog: Send + Sync {
         lease: Duration,
     ) -> Result<Claim, StoreError>;
     /// Records the decision of a granted claim in the communications log of
-    /// the appointment, which is one of `practitioner`'s (their agenda reads it).
+    /// the appointment, which is one of `practitioner`'s (their agenda reads
+    /// it), kept as long as the appointment that ends at `appointment_end`.
     async fn settle_message(
         &self,
         key: &MessageKey,
         practitioner: &PractitionerId,
         entry: &CommunicationEntry,
+        appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// Gives a granted claim back (the send failed and will be retried).
     async fn release_message(&self, key: &MessageKey) -> Result<(), StoreError>;
+    /// Turns a granted claim into a `scheduled` entry of the log: shown, and
+    /// claimable by whoever sends the message when its time comes.
+    async fn hold_message(
+        &self,
+        key: &MessageKey,
+        practitioner: &PractitionerId,
+        entry: &CommunicationEntry,
+        appointment_end: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     async fn mark_published(&self, key: &MessageKey) -> Result<(), StoreError>;
     /// The communications log of an appointment, oldest first.
     async fn communications(

@@ -10,16 +10,28 @@ use crate::time::sortable;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// One entry of the due index: the reminder of `channel` for the appointment
-/// that starts at `start`, to be looked at from `due_at` on.
+/// One entry of the due index: the message of `kind` on `channel` for the
+/// appointment that starts at `start`, to be looked at from `due_at` on. Most
+/// are reminders; the others are the practice's cancellation SMS held through
+/// quiet hours (SPEC §4.4), about one `version` of the appointment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledReminder {
     pub appointment_id: AppointmentId,
     pub practitioner_id: PractitionerId,
+    /// Entries stored before held notices existed are reminders.
+    #[serde(default = "reminder_kind")]
+    pub kind: MessageKind,
     pub channel: Channel,
     /// The appointment time the reminder is about: a move makes a new reminder.
     pub start: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
+    /// The version a held notice is about (`None` for reminders).
+    #[serde(default)]
+    pub version: Option<u32>,
+}
+
+fn reminder_kind() -> MessageKind {
+    MessageKind::Reminder
 }
 
 impl ScheduledReminder {
@@ -33,14 +45,38 @@ impl ScheduledReminder {
         reminders::schedule(settings, appointment, channel).map(|due_at| Self {
             appointment_id: appointment.id,
             practitioner_id: appointment.practitioner_id.clone(),
+            kind: MessageKind::Reminder,
             channel,
             start: appointment.start,
             due_at,
+            version: None,
         })
     }
 
+    /// The practice's cancellation notice on `channel` about this version of
+    /// the appointment, held until `due_at` (quiet hours, SPEC §4.4).
+    pub fn held_notice(appointment: &Appointment, channel: Channel, due_at: DateTime<Utc>) -> Self {
+        Self {
+            appointment_id: appointment.id,
+            practitioner_id: appointment.practitioner_id.clone(),
+            kind: MessageKind::PractitionerCancellation,
+            channel,
+            start: appointment.start,
+            due_at,
+            version: Some(appointment.version),
+        }
+    }
+
+    /// The message this entry sends: the key its claim and log entry use.
     pub fn key(&self) -> MessageKey {
-        MessageKey::for_reminder(self.appointment_id, self.channel, self.start)
+        match (self.kind, self.version) {
+            (MessageKind::Reminder, _) | (_, None) => {
+                MessageKey::for_reminder(self.appointment_id, self.channel, self.start)
+            }
+            (kind, Some(version)) => {
+                MessageKey::for_version(self.appointment_id, kind, self.channel, version)
+            }
+        }
     }
 }
 
@@ -93,6 +129,7 @@ impl ReminderState {
 impl From<DeliveryState> for ReminderState {
     fn from(state: DeliveryState) -> Self {
         match state {
+            DeliveryState::Scheduled => Self::Scheduled,
             DeliveryState::Sent => Self::Sent,
             DeliveryState::Skipped => Self::Skipped,
             DeliveryState::Failed => Self::Failed,

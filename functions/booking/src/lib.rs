@@ -2,6 +2,7 @@
 //! (SPEC §6.2). Routing and HTTP only; the rules live in `shared`.
 
 use aws_adapters::config::ConfigError;
+use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use domain::appointment::{AppointmentRequest, Source};
 use domain::clock::SystemClock;
@@ -195,6 +196,7 @@ pub const NEEDS: Needs = Needs {
     function: "BookingFunction",
     trigger: Trigger::Http,
     adapters: &[Adapter::Table],
+    table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY],
     variables: &[],
 };
 

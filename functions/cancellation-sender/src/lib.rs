@@ -3,12 +3,14 @@
 //! and the practice's cancellation SMS with its rebooking link (SPEC §4.4).
 
 use aws_adapters::config::ConfigError;
-use aws_adapters::config::PUBLIC_BASE_URL;
+use aws_adapters::config::{PUBLIC_BASE_URL, SMS_RATE_PER_SECOND};
+use aws_adapters::dynamo::{DELETE_ITEM, GET_ITEM, PUT_ITEM, UPDATE_ITEM};
 use aws_adapters::stream::ChangeFunction;
 use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use domain::links::PublicUrls;
 use domain::service::cancellation::CancellationSender;
 use domain::service::delivery::Delivery;
+use domain::service::pacing::DEFAULT_SMS_PER_SECOND;
 
 /// The handler: each appointment change of a stream batch, in order, to the
 /// cancellation sender.
@@ -16,8 +18,14 @@ pub type CancellationFunction = ChangeFunction<CancellationSender>;
 
 /// The function, from what it sends through: local mode calls it with its own
 /// adapters, `from_env` with AWS's.
-pub fn compose(delivery: Delivery, urls: PublicUrls) -> CancellationFunction {
-    ChangeFunction::new(CancellationSender::new(delivery, urls))
+/// `sms_per_second`: the SMS rate (`None`: the default, as for reminders).
+pub fn compose(
+    delivery: Delivery,
+    urls: PublicUrls,
+    sms_per_second: Option<u32>,
+) -> CancellationFunction {
+    let rate = sms_per_second.or(Some(DEFAULT_SMS_PER_SECOND));
+    ChangeFunction::new(CancellationSender::new(delivery, urls, rate))
 }
 
 /// What the function is built from on AWS (checked against `template.yaml`).
@@ -30,12 +38,17 @@ pub const NEEDS: Needs = Needs {
         Adapter::Sns,
         Adapter::EventBridge,
     ],
-    variables: &[PUBLIC_BASE_URL],
+    table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM],
+    variables: &[PUBLIC_BASE_URL, SMS_RATE_PER_SECOND],
 };
 
 /// The function on AWS: its adapters from the environment, then the same
 /// constructor local mode calls with its own.
 pub async fn from_env() -> Result<CancellationFunction, ConfigError> {
     let aws = AwsAdapters::load(&NEEDS).await;
-    Ok(compose(aws.delivery()?, aws.public_urls()?))
+    Ok(compose(
+        aws.delivery()?,
+        aws.public_urls()?,
+        aws.sms_per_second()?,
+    ))
 }

@@ -50,6 +50,7 @@ async fn world() -> (World, Event) {
             clock,
         },
         domain::links::PublicUrls::new("https://rdv.example.org"),
+        None,
     );
     (
         World {

@@ -3,6 +3,7 @@
 
 use aws_adapters::config::ConfigError;
 use aws_adapters::config::PUBLIC_BASE_URL;
+use aws_adapters::dynamo::{DELETE_ITEM, GET_ITEM, PUT_ITEM, UPDATE_ITEM};
 use aws_adapters::stream::ChangeFunction;
 use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use domain::links::PublicUrls;
@@ -24,6 +25,7 @@ pub const NEEDS: Needs = Needs {
     function: "ConfirmationSenderFunction",
     trigger: Trigger::TableStream,
     adapters: &[Adapter::Table, Adapter::Ses, Adapter::EventBridge],
+    table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM],
     variables: &[PUBLIC_BASE_URL],
 };
 

@@ -4,6 +4,7 @@
 
 use aws_adapters::config::ConfigError;
 use aws_adapters::config::PUBLIC_BASE_URL;
+use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use domain::clock::SystemClock;
 use domain::contact::Language;
@@ -548,6 +549,7 @@ pub const NEEDS: Needs = Needs {
     function: "PatientLinksFunction",
     trigger: Trigger::Http,
     adapters: &[Adapter::Table],
+    table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY],
     variables: &[PUBLIC_BASE_URL],
 };
 

@@ -2,6 +2,7 @@
 //! reminders in step with appointments and practitioner settings (SPEC §4.3).
 
 use aws_adapters::config::ConfigError;
+use aws_adapters::dynamo::{DELETE_ITEM, GET_ITEM, PUT_ITEM, QUERY};
 use aws_adapters::stream::{TableChange, process_records_in_order, table_change};
 use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use aws_lambda_events::event::dynamodb::Event;
@@ -50,6 +51,7 @@ pub const NEEDS: Needs = Needs {
     function: "ReminderSchedulerFunction",
     trigger: Trigger::TableStream,
     adapters: &[Adapter::Table],
+    table_actions: &[GET_ITEM, PUT_ITEM, DELETE_ITEM, QUERY],
     variables: &[],
 };
 

@@ -1,9 +1,12 @@
 //! The reminder sweeper: run on a schedule, sends every reminder due up to now
-//! (SPEC §4.3) and stops cleanly before the Lambda's deadline.
+//! (SPEC §4.3), and the practice's cancellation SMS held through quiet hours
+//! (SPEC §4.4), and stops cleanly before the Lambda's deadline.
 
 use aws_adapters::config::ConfigError;
-use aws_adapters::config::SMS_RATE_PER_SECOND;
+use aws_adapters::config::{PUBLIC_BASE_URL, SMS_RATE_PER_SECOND};
+use aws_adapters::dynamo::{DELETE_ITEM, GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
+use domain::links::PublicUrls;
 use domain::service::delivery::Delivery;
 use domain::service::reminders::{ReminderSweeper, SweepOptions, SweepReport};
 use lambda_runtime::{Context, LambdaEvent};
@@ -29,9 +32,9 @@ pub fn deadline(context: &Context) -> Option<Instant> {
 }
 
 impl ReminderSweeperFunction {
-    pub fn new(delivery: Delivery, options: SweepOptions) -> Self {
+    pub fn new(delivery: Delivery, urls: PublicUrls, options: SweepOptions) -> Self {
         Self {
-            sweeper: Arc::new(ReminderSweeper::new(delivery, options)),
+            sweeper: Arc::new(ReminderSweeper::new(delivery, urls, options)),
         }
     }
 
@@ -54,7 +57,8 @@ pub const NEEDS: Needs = Needs {
         Adapter::Sns,
         Adapter::EventBridge,
     ],
-    variables: &[SMS_RATE_PER_SECOND],
+    table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, QUERY],
+    variables: &[SMS_RATE_PER_SECOND, PUBLIC_BASE_URL],
 };
 
 /// The function on AWS: its adapters from the environment, then the same
@@ -62,11 +66,12 @@ pub const NEEDS: Needs = Needs {
 pub async fn from_env() -> Result<ReminderSweeperFunction, ConfigError> {
     let aws = AwsAdapters::load(&NEEDS).await;
     let mut options = SweepOptions::default();
-    if let Some(rate) = aws.variable(SMS_RATE_PER_SECOND)? {
-        options.per_second = Some(rate.parse().map_err(|_| ConfigError::Invalid {
-            name: SMS_RATE_PER_SECOND.name,
-            why: "a whole number of messages a second".into(),
-        })?);
+    if let Some(rate) = aws.sms_per_second()? {
+        options.per_second = Some(rate);
     }
-    Ok(ReminderSweeperFunction::new(aws.delivery()?, options))
+    Ok(ReminderSweeperFunction::new(
+        aws.delivery()?,
+        aws.public_urls()?,
+        options,
+    ))
 }

@@ -186,9 +186,13 @@ impl Proof {
         };
         Self {
             confirmation: Arc::new(ConfirmationSender::new(delivery.clone(), urls.clone())),
-            cancellation: Arc::new(CancellationSender::new(delivery.clone(), urls)),
+            cancellation: Arc::new(CancellationSender::new(
+                delivery.clone(),
+                urls.clone(),
+                None,
+            )),
             scheduler: ReminderScheduler::new(store.clone(), clock.clone()),
-            sweeper: ReminderSweeper::new(delivery, options),
+            sweeper: ReminderSweeper::new(delivery, urls, options),
             clock,
             store,
             outbox,

@@ -58,6 +58,10 @@ fn settings_of(doc: serde_json::Value, id: &str) -> PractitionerSettings {
         .unwrap()
 }
 
+fn urls() -> domain::links::PublicUrls {
+    domain::links::PublicUrls::new("https://rdv.example.org")
+}
+
 fn fast() -> SweepOptions {
     SweepOptions {
         concurrency: 8,
@@ -96,7 +100,7 @@ async fn world(now: &str) -> World {
     };
     let mut world = World {
         scheduler: ReminderSchedulerFunction::new(store.clone(), clock.clone()),
-        sweeper: ReminderSweeperFunction::new(delivery.clone(), fast()),
+        sweeper: ReminderSweeperFunction::new(delivery.clone(), urls(), fast()),
         booking: BookingService::new(store.clone(), clock.clone()),
         store,
         clock,
@@ -496,7 +500,7 @@ async fn four_overlapping_sweeps_with_failing_sends_send_each_reminder_once() {
     // When four sweeps run at once
     let sweeps: Vec<_> = (0..4)
         .map(|_| {
-            let sweeper = ReminderSweeperFunction::new(world.delivery.clone(), fast());
+            let sweeper = ReminderSweeperFunction::new(world.delivery.clone(), urls(), fast());
             tokio::spawn(async move { sweep_with(&sweeper).await })
         })
         .collect();

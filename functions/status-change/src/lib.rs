@@ -4,6 +4,7 @@
 //! Routing and HTTP only; the rules live in `shared`.
 
 use aws_adapters::config::ConfigError;
+use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
 use domain::absence::AbsenceRequest;
 use domain::appointment::AppointmentPatch;
@@ -135,6 +136,7 @@ pub const NEEDS: Needs = Needs {
     function: "StatusChangeFunction",
     trigger: Trigger::Http,
     adapters: &[Adapter::Table],
+    table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY],
     variables: &[],
 };
 

@@ -46,7 +46,12 @@ async fn main() {
             (MessageKind::Reminder, Channel::Email, "48h"),
             (MessageKind::Reminder, Channel::Sms, "24h"),
         ] {
-            let key = MessageKey { appointment_id: a.id, kind, channel, occasion: occasion.into() };
+            let key = MessageKey {
+                appointment_id: a.id,
+                kind,
+                channel,
+                occasion: occasion.into(),
+            };
             let entry = CommunicationEntry {
                 kind,
                 channel,
@@ -55,15 +60,22 @@ async fn main() {
                 reason_code: None,
                 at: a.start - Duration::hours(24),
             };
-            store.settle_message(&key, &a.practitioner_id, &entry).await.unwrap();
+            store
+                .settle_message(&key, &a.practitioner_id, &entry, a.end)
+                .await
+                .unwrap();
         }
     }
 
     // When the practice reads the 92 days
     let service = BookingService::new(store.clone(), clock);
     let window = WindowRequest {
-        from: Some(WindowBound::Day(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())),
-        to: Some(WindowBound::Day(chrono::NaiveDate::from_ymd_opt(2027, 3, 3).unwrap())),
+        from: Some(WindowBound::Day(
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        )),
+        to: Some(WindowBound::Day(
+            chrono::NaiveDate::from_ymd_opt(2027, 3, 3).unwrap(),
+        )),
     };
     let read_before = store.items_read();
     let started = Instant::now();

@@ -13,12 +13,12 @@
 
 use async_trait::async_trait;
 use aws_lambda_events::dynamodb::Event;
+use domain::communications::CommunicationEvent;
 use domain::contact::Mobile;
 use domain::fixtures::{at, booked, dr_martin};
 use domain::links::PublicUrls;
 use domain::messages::{OutgoingEmail, OutgoingSms};
 use domain::ports::{EventPublisher, Mailer, PublishError, SendError, SettingsStore, SmsSender};
-use domain::communications::CommunicationEvent;
 use domain::service::delivery::Delivery;
 use domain::service::reminders::SweepOptions;
 use lambda_runtime::{Context, LambdaEvent};
@@ -99,10 +99,14 @@ async fn main() {
     stream.done(records.len());
 
     // When the confirmation sender handles their stream records
-    let sender = confirmation_sender::compose(delivery.clone(), PublicUrls::new("https://rdv.example.org"));
+    let sender =
+        confirmation_sender::compose(delivery.clone(), PublicUrls::new("https://rdv.example.org"));
     let started = Instant::now();
     for batch in batches(records.clone()) {
-        let answer = sender.handle(LambdaEvent::new(batch, Context::default())).await.unwrap();
+        let answer = sender
+            .handle(LambdaEvent::new(batch, Context::default()))
+            .await
+            .unwrap();
         assert!(answer.batch_item_failures.is_empty());
     }
     let confirmations = started.elapsed();
@@ -110,24 +114,37 @@ async fn main() {
     report("confirmation sender", emails, confirmations);
 
     // and the reminder scheduler, then one sweep once every reminder is due
-    let scheduler = reminder_scheduler::ReminderSchedulerFunction::new(store.clone(), clock.clone());
+    let scheduler =
+        reminder_scheduler::ReminderSchedulerFunction::new(store.clone(), clock.clone());
     for batch in batches(records) {
-        scheduler.handle(LambdaEvent::new(batch, Context::default())).await.unwrap();
+        scheduler
+            .handle(LambdaEvent::new(batch, Context::default()))
+            .await
+            .unwrap();
     }
     let sweeper = reminder_sweeper::ReminderSweeperFunction::new(
         delivery,
-        SweepOptions { per_second: None, ..SweepOptions::default() },
+        PublicUrls::new("https://rdv.example.org"),
+        SweepOptions {
+            per_second: None,
+            ..SweepOptions::default()
+        },
     );
     // the e-mail reminders fall due 48 h before, the SMS ones 24 h before
     clock.move_to(at("2026-12-09T15:00:00Z")).unwrap();
-    let (emails_before, sms_before) = (out.emails.load(Ordering::Relaxed), out.sms.load(Ordering::Relaxed));
+    let (emails_before, sms_before) = (
+        out.emails.load(Ordering::Relaxed),
+        out.sms.load(Ordering::Relaxed),
+    );
     let started = Instant::now();
     let swept = sweeper
         .handle(LambdaEvent::new(serde_json::json!({}), Context::default()))
         .await
         .unwrap();
     let sweep = started.elapsed();
-    let reminders = out.emails.load(Ordering::Relaxed) - emails_before + out.sms.load(Ordering::Relaxed) - sms_before;
+    let reminders = out.emails.load(Ordering::Relaxed) - emails_before
+        + out.sms.load(Ordering::Relaxed)
+        - sms_before;
     eprintln!("sweep: {}", serde_json::to_string(&swept).unwrap());
     report("reminder sweeper", reminders, sweep);
 }

@@ -15,6 +15,7 @@ use aws_adapters::dynamo::DynamoStore;
 use aws_adapters::eventbridge::EventBridgePublisher;
 use aws_adapters::ses::SesMailer;
 use aws_adapters::sns::SnsSmsSender;
+use aws_adapters::wiring::Needs;
 use domain::ports::{EventPublisher, Mailer, SmsSender, Store};
 use std::sync::Arc;
 
@@ -120,6 +121,20 @@ impl Wiring {
                 memory: None,
                 aws: Some(aws.as_ref().clone()),
             },
+        }
+    }
+
+    /// The store one function is handed: on AWS, a DynamoDB client that
+    /// refuses what the function's role would not be granted (see
+    /// `aws_adapters::iam_guard`), so the moto scenarios check each
+    /// function's declared actions; the embedded store is shared as it is.
+    pub fn store_for(&self, needs: &Needs) -> Arc<dyn Store> {
+        match &self.aws {
+            Some(aws) => Arc::new(DynamoStore::new(
+                aws_adapters::iam_guard::dynamodb_client(&aws.sdk, needs),
+                aws.table.clone(),
+            )),
+            None => self.store.clone(),
         }
     }
 

@@ -193,10 +193,10 @@ impl LocalApp {
         }
 
         let template = template::Template::parse(template::TEMPLATE)?;
-        let dyn_store: Arc<dyn Store> = store.clone();
         let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let delivery = Delivery {
-            store: dyn_store.clone(),
+        // Each function gets its own store, held to its declared grants.
+        let delivery_for = |needs: &aws_adapters::wiring::Needs| Delivery {
+            store: wiring.store_for(needs),
             mailer: wiring.mailer.clone(),
             sms: wiring.sms.clone(),
             events: wiring.events.clone(),
@@ -206,7 +206,8 @@ impl LocalApp {
 
         // The functions, by their logical id in template.yaml.
         let mut http: HashMap<String, HttpFunction> = HashMap::new();
-        let booking = booking::BookingApi::new(dyn_store.clone(), dyn_clock.clone());
+        let booking =
+            booking::BookingApi::new(wiring.store_for(&booking::NEEDS), dyn_clock.clone());
         http.insert(
             "BookingFunction".into(),
             http_function(move |request| {
@@ -214,8 +215,11 @@ impl LocalApp {
                 async move { booking.handle(request).await }
             }),
         );
-        let patient_links =
-            patient_links::PatientLinksApi::new(dyn_store.clone(), dyn_clock.clone(), urls.clone());
+        let patient_links = patient_links::PatientLinksApi::new(
+            wiring.store_for(&patient_links::NEEDS),
+            dyn_clock.clone(),
+            urls.clone(),
+        );
         http.insert(
             "PatientLinksFunction".into(),
             http_function(move |request| {
@@ -223,8 +227,10 @@ impl LocalApp {
                 async move { patient_links.handle(request).await }
             }),
         );
-        let status_change =
-            status_change::StatusChangeApi::new(dyn_store.clone(), dyn_clock.clone());
+        let status_change = status_change::StatusChangeApi::new(
+            wiring.store_for(&status_change::NEEDS),
+            dyn_clock.clone(),
+        );
         http.insert(
             "StatusChangeFunction".into(),
             http_function(move |request| {
@@ -233,7 +239,8 @@ impl LocalApp {
             }),
         );
         let mut streams: HashMap<String, StreamFunction> = HashMap::new();
-        let confirmation = confirmation_sender::compose(delivery.clone(), urls.clone());
+        let confirmation =
+            confirmation_sender::compose(delivery_for(&confirmation_sender::NEEDS), urls.clone());
         streams.insert(
             "ConfirmationSenderFunction".into(),
             stream_function(move |event| {
@@ -241,7 +248,11 @@ impl LocalApp {
                 async move { confirmation.handle(event).await }
             }),
         );
-        let cancellation = cancellation_sender::compose(delivery.clone(), urls.clone());
+        let cancellation = cancellation_sender::compose(
+            delivery_for(&cancellation_sender::NEEDS),
+            urls.clone(),
+            None,
+        );
         streams.insert(
             "CancellationSenderFunction".into(),
             stream_function(move |event| {
@@ -253,7 +264,7 @@ impl LocalApp {
         // Reminders: the scheduler is fed the stream, the sweeper runs on the
         // template's schedule (and on /dev/clock, /dev/sweep).
         let scheduler = reminder_scheduler::ReminderSchedulerFunction::new(
-            dyn_store.clone(),
+            wiring.store_for(&reminder_scheduler::NEEDS),
             dyn_clock.clone(),
         );
         streams.insert(
@@ -270,7 +281,8 @@ impl LocalApp {
         );
         let mut scheduled: HashMap<String, schedule::ScheduledFunction> = HashMap::new();
         let sweeper = reminder_sweeper::ReminderSweeperFunction::new(
-            delivery.clone(),
+            delivery_for(&reminder_sweeper::NEEDS),
+            urls.clone(),
             domain::service::reminders::SweepOptions::default(),
         );
         scheduled.insert(

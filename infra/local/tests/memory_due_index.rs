@@ -2,7 +2,7 @@
 //! tests/moto_reminders.rs): due entries only, in due order, by pages; a
 //! replaced entry leaves no trace; reads are counted per entry returned.
 
-use domain::communications::Channel;
+use domain::communications::{Channel, MessageKind};
 use domain::fixtures::{at, booked};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::ports::capabilities::*;
@@ -13,9 +13,11 @@ fn reminder(channel: Channel, due: &str) -> ScheduledReminder {
     ScheduledReminder {
         appointment_id: AppointmentId::new(),
         practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
+        kind: MessageKind::Reminder,
         channel,
         start: at("2026-12-05T09:00:00Z"),
         due_at: at(due),
+        version: None,
     }
 }
 

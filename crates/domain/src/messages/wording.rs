@@ -99,6 +99,14 @@ pub fn unavailable_too_long(
     }
 }
 
+/// An SMS held until the end of the quiet hours (code `quiet_hours`).
+pub fn held_through_quiet_hours(language: Language) -> &'static str {
+    match language {
+        Fr => "envoi différé à la fin des heures de silence",
+        En => "held until the quiet hours end",
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Messages
 // ---------------------------------------------------------------------------

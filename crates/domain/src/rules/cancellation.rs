@@ -64,8 +64,8 @@ fn offer(settings: &PractitionerSettings, appointment: &Appointment) -> Rebookin
 }
 
 /// SPEC §4.4, the SMS, as in the source: the SMS service on with
-/// `cancellation_sms`, the reason ticked for SMS reminders, a mobile. (Quiet
-/// hours, when they come, are decided here too.)
+/// `cancellation_sms`, the reason ticked for SMS reminders, a mobile. When it
+/// goes is [`held_through_quiet_hours`]'s answer.
 pub fn decide_sms(
     settings: &PractitionerSettings,
     appointment: &Appointment,
@@ -88,6 +88,18 @@ pub fn decide_sms(
         return Err(SkipReason::NoMobile);
     }
     Ok(offer(settings, appointment))
+}
+
+/// SPEC §4.4: quiet hours hold every SMS. A cancellation SMS decided inside
+/// them is held until they end, unless the appointment starts before then:
+/// the patient must hear before coming, so it goes at once. `None`: now.
+pub fn held_through_quiet_hours(
+    settings: &PractitionerSettings,
+    appointment: &Appointment,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let quiet = super::reminders::quiet_period_at(settings, now)?;
+    (quiet.end < appointment.start).then_some(quiet.end)
 }
 
 /// SPEC §4.4, the e-mail (beyond the source, so that a patient without a
@@ -212,6 +224,36 @@ mod tests {
         assert_eq!(
             decide_email(&settings, &appointment, started),
             Err(SkipReason::CancelledAfterStart)
+        );
+    }
+
+    #[test]
+    fn an_sms_decided_in_quiet_hours_waits_for_their_end_unless_the_appointment_comes_first() {
+        // Paris, quiet 21:00–08:00; the appointment is on 3 December at 14:30.
+        let (settings, appointment) = to_reschedule();
+        let evening = at("2026-12-01T21:30:00Z"); // 22:30 in Paris
+        assert_eq!(
+            held_through_quiet_hours(&settings, &appointment, evening),
+            Some(at("2026-12-02T07:00:00Z")),
+            "held until 08:00 Paris time"
+        );
+        assert_eq!(
+            held_through_quiet_hours(&settings, &appointment, at("2026-12-01T10:00:00Z")),
+            None,
+            "outside quiet hours it goes at once"
+        );
+        let mut early = appointment.clone();
+        early.start = at("2026-12-02T06:45:00Z"); // 07:45, before the quiet hours end
+        assert_eq!(
+            held_through_quiet_hours(&settings, &early, evening),
+            None,
+            "an appointment before the end of the quiet hours is told at once"
+        );
+        let mut no_quiet = settings.clone();
+        no_quiet.quiet_hours.end = no_quiet.quiet_hours.start;
+        assert_eq!(
+            held_through_quiet_hours(&no_quiet, &appointment, evening),
+            None
         );
     }
 

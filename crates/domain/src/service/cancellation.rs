@@ -2,24 +2,35 @@
 //! stream: the e-mail acknowledging a patient's own cancellation (SPEC §4.2),
 //! and the SMS and e-mail telling a patient the practice cancelled (SPEC §4.4).
 
-use super::delivery::{Delivery, DeliveryError, Outcome};
-use crate::appointment::AppointmentChange;
+use super::delivery::{Delivered, Delivery, DeliveryError, Outcome};
+use super::pacing::Pacer;
+use crate::appointment::{Appointment, AppointmentChange};
 use crate::communications::{Channel, MessageKey, MessageKind};
 use crate::links::{LinkGrant, LinkPurpose, LinkToken, PublicUrls};
 use crate::messages;
 use crate::messages::practitioner_cancellation::practitioner_cancellation_sms;
 use crate::messages::practitioner_cancellation_email;
+use crate::reminder::ScheduledReminder;
 use crate::rules::cancellation::{self, RebookingOffer};
-use chrono::Duration;
+use crate::settings::PractitionerSettings;
+use chrono::{DateTime, Duration, Utc};
 
 pub struct CancellationSender {
     delivery: Delivery,
     urls: PublicUrls,
+    /// An absence over a full day sets many appointments to reschedule at
+    /// once: their SMS go out at the provider's rate, like reminders.
+    sms_pacer: Pacer,
 }
 
 impl CancellationSender {
-    pub fn new(delivery: Delivery, urls: PublicUrls) -> Self {
-        Self { delivery, urls }
+    /// `sms_per_second`: the SMS rate (`None`: no limit).
+    pub fn new(delivery: Delivery, urls: PublicUrls, sms_per_second: Option<u32>) -> Self {
+        Self {
+            delivery,
+            urls,
+            sms_pacer: Pacer::new(sms_per_second),
+        }
     }
 }
 
@@ -57,7 +68,8 @@ impl super::OnAppointmentChange for CancellationSender {
                         }
                     },
                 )
-                .await;
+                .await
+                .map(|_| ());
         }
         if cancellation::notice_is_called_for(appointment.last_change) {
             // The e-mail first: it goes at once, whatever becomes of the SMS.
@@ -69,13 +81,12 @@ impl super::OnAppointmentChange for CancellationSender {
 }
 
 impl CancellationSender {
-    /// The practice's cancellation notice on `channel` (SPEC §4.4). Each
-    /// channel's link is a grant of its own for the same appointment version:
-    /// the first rebooking moves the appointment to `rebooked`, a new version,
-    /// and the other link is dead.
+    /// The practice's cancellation notice on `channel` (SPEC §4.4). An SMS
+    /// decided inside quiet hours is held: logged `scheduled`, and put in
+    /// the due index for the reminder sweeper to send when they end.
     async fn notify(
         &self,
-        appointment: &crate::appointment::Appointment,
+        appointment: &Appointment,
         channel: Channel,
     ) -> Result<(), DeliveryError> {
         let key = MessageKey::for_version(
@@ -84,64 +95,91 @@ impl CancellationSender {
             channel,
             appointment.version,
         );
-        let urls = &self.urls;
-        self.delivery
+        if channel == Channel::Sms {
+            self.sms_pacer.wait().await;
+        }
+        let delivered = self
+            .delivery
             .deliver(key, appointment, |settings, current, now| {
-                let decided = match channel {
-                    Channel::Email => cancellation::decide_email(settings, current, now),
-                    Channel::Sms => cancellation::decide_sms(settings, current, now),
-                };
-                let offer = match decided {
-                    Err(reason) => return Outcome::Skip(reason),
-                    Ok(offer) => offer,
-                };
-                let mut links = Vec::new();
-                let link = (offer == RebookingOffer::WithRebookingLink).then(|| {
-                    let token = LinkToken::generate();
-                    links.push((
-                        token.hash(),
-                        LinkGrant {
-                            appointment_id: current.id,
-                            purpose: LinkPurpose::Rebook,
-                            version: current.links_version(),
-                            // As long as online booking looks ahead from today.
-                            expires_at: now
-                                + Duration::days(i64::from(
-                                    settings.online_booking.booking_horizon_days,
-                                )),
-                        },
-                    ));
-                    urls.rebook_page(&token)
-                });
-                match channel {
-                    Channel::Email => {
-                        Outcome::Email {
-                            email: practitioner_cancellation_email(
-                                current,
-                                settings,
-                                current.patient.email.clone().expect(
-                                    "decide_email() sends only to patients with an address",
-                                ),
-                                link.as_deref(),
-                            ),
-                            links,
-                        }
-                    }
-                    Channel::Sms => Outcome::Sms {
-                        sms: practitioner_cancellation_sms(
-                            current,
-                            settings,
-                            current
-                                .patient
-                                .mobile
-                                .clone()
-                                .expect("decide_sms() sends only to patients with a mobile"),
-                            link.as_deref(),
-                        ),
-                        links,
-                    },
-                }
+                practitioner_cancellation(&self.urls, channel, settings, current, now)
             })
-            .await
+            .await?;
+        if let Delivered::Held(until) = delivered {
+            self.delivery
+                .store
+                .put_reminder(&ScheduledReminder::held_notice(appointment, channel, until))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// What the practice's cancellation notice on `channel` is, decided on the
+/// appointment and settings as they are at sending time: skipped, held
+/// through quiet hours (SMS), or the message with its rebooking link. The
+/// cancellation sender and, for held SMS, the reminder sweeper ask it.
+pub fn practitioner_cancellation(
+    urls: &PublicUrls,
+    channel: Channel,
+    settings: &PractitionerSettings,
+    current: &Appointment,
+    now: DateTime<Utc>,
+) -> Outcome {
+    let decided = match channel {
+        Channel::Email => cancellation::decide_email(settings, current, now),
+        Channel::Sms => cancellation::decide_sms(settings, current, now),
+    };
+    let offer = match decided {
+        Err(reason) => return Outcome::Skip(reason),
+        Ok(offer) => offer,
+    };
+    if channel == Channel::Sms {
+        if let Some(until) = cancellation::held_through_quiet_hours(settings, current, now) {
+            return Outcome::Hold(until);
+        }
+    }
+    let mut links = Vec::new();
+    let link = (offer == RebookingOffer::WithRebookingLink).then(|| {
+        let token = LinkToken::generate();
+        links.push((
+            token.hash(),
+            LinkGrant {
+                appointment_id: current.id,
+                purpose: LinkPurpose::Rebook,
+                version: current.links_version(),
+                // As long as online booking looks ahead from today.
+                expires_at: now
+                    + Duration::days(i64::from(settings.online_booking.booking_horizon_days)),
+            },
+        ));
+        urls.rebook_page(&token)
+    });
+    match channel {
+        Channel::Email => Outcome::Email {
+            email: practitioner_cancellation_email(
+                current,
+                settings,
+                current
+                    .patient
+                    .email
+                    .clone()
+                    .expect("decide_email() sends only to patients with an address"),
+                link.as_deref(),
+            ),
+            links,
+        },
+        Channel::Sms => Outcome::Sms {
+            sms: practitioner_cancellation_sms(
+                current,
+                settings,
+                current
+                    .patient
+                    .mobile
+                    .clone()
+                    .expect("decide_sms() sends only to patients with a mobile"),
+                link.as_deref(),
+            ),
+            links,
+        },
     }
 }

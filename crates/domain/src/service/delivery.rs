@@ -61,6 +61,9 @@ pub enum Outcome {
     /// Not now: nothing is logged and the claim is given back, so the message
     /// can be delivered later (a reminder whose time moved).
     Defer,
+    /// Held until this time (quiet hours): logged `scheduled`, and the claim
+    /// is left for whoever sends it then. The caller puts the due entry.
+    Hold(DateTime<Utc>),
 }
 
 /// What became of a message handed to [`Delivery::deliver_current`].
@@ -72,6 +75,8 @@ pub enum Delivered {
     AlreadyDecided,
     /// `compose` answered [`Outcome::Defer`].
     Deferred,
+    /// `compose` answered [`Outcome::Hold`]: logged `scheduled` until then.
+    Held(DateTime<Utc>),
 }
 
 /// What a message goes out through. `S` is the store: the settings, the
@@ -105,7 +110,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         key: MessageKey,
         appointment: &Appointment,
         compose: F,
-    ) -> Result<(), DeliveryError>
+    ) -> Result<Delivered, DeliveryError>
     where
         F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
     {
@@ -118,7 +123,6 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
             compose,
         )
         .await
-        .map(|_| ())
     }
 
     /// Delivers the message `key` about the appointment as it stands when the
@@ -139,6 +143,32 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         let appointment = key.appointment_id;
         self.deliver_inner(key, practitioner, appointment, None, called_at, compose)
             .await
+    }
+
+    /// Delivers the message `key` about one version of the appointment, read
+    /// when the claim is granted: for a message held since its change (a
+    /// cancellation SMS held through quiet hours).
+    pub async fn deliver_version<F>(
+        &self,
+        key: MessageKey,
+        practitioner: &PractitionerId,
+        version: u32,
+        called_at: Option<DateTime<Utc>>,
+        compose: F,
+    ) -> Result<Delivered, DeliveryError>
+    where
+        F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
+    {
+        let appointment = key.appointment_id;
+        self.deliver_inner(
+            key,
+            practitioner,
+            appointment,
+            Some(version),
+            called_at,
+            compose,
+        )
+        .await
     }
 
     /// `expected_version`: the version the message is about, if only that one;
@@ -178,6 +208,8 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         let settings = self.store.settings(practitioner).await?;
         let current = self.store.appointment(&appointment_id).await?;
         let language = settings.as_ref().map(|s| s.language).unwrap_or_default();
+        // The log entry is kept as long as its appointment.
+        let appointment_end = current.as_ref().map_or(now, |a| a.end);
         let outcome = match (&settings, &current) {
             (None, _) => Outcome::Skip(SkipReason::PractitionerUnknown),
             (_, None) => Outcome::Skip(SkipReason::AppointmentNoLongerBooked),
@@ -192,6 +224,23 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
             Outcome::Defer => {
                 self.store.release_message(&key).await?;
                 return Ok(Delivered::Deferred);
+            }
+            Outcome::Hold(until) => {
+                let entry = CommunicationEntry {
+                    kind: key.kind,
+                    channel: key.channel,
+                    state: DeliveryState::Scheduled,
+                    reason: Some(wording::held_through_quiet_hours(language).to_string()),
+                    reason_code: Some("quiet_hours".into()),
+                    at: until,
+                };
+                self.store
+                    .hold_message(&key, practitioner, &entry, appointment_end)
+                    .await?;
+                tracing::info!(appointment = %key.appointment_id, message = %key, %until, "message held through quiet hours");
+                self.publish(&key, practitioner, appointment_id, entry)
+                    .await?;
+                return Ok(Delivered::Held(until));
             }
             Outcome::Email { email, links } => {
                 self.store_links(&links).await?;
@@ -252,7 +301,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
             },
         };
         self.store
-            .settle_message(&key, practitioner, &entry)
+            .settle_message(&key, practitioner, &entry, appointment_end)
             .await?;
         tracing::info!(
             appointment = %key.appointment_id,

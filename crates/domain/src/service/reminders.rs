@@ -1,5 +1,6 @@
 //! Reminders (SPEC §4.3): the scheduler keeps the due index right from the
-//! table's stream; the sweeper sends what is due, once.
+//! table's stream; the sweeper sends what is due, once: reminders, and the
+//! practice's cancellation SMS held through quiet hours (SPEC §4.4).
 //!
 //! The scheduler reacts to appointment and settings items, so the writers of
 //! appointments (booking, patient links, status changes, absences) need to
@@ -8,10 +9,13 @@
 //! settings, through [`Delivery`], whose claim makes each reminder go out once
 //! however many sweeps overlap or retry.
 
+use super::cancellation::practitioner_cancellation;
 use super::delivery::{Delivered, Delivery, DeliveryError, Outcome};
+use super::pacing::Pacer;
 use crate::appointment::Appointment;
 use crate::appointment::AppointmentChange;
-use crate::communications::{Channel, DeliveryState};
+use crate::communications::{Channel, DeliveryState, MessageKind};
+use crate::links::PublicUrls;
 use crate::messages::reminder::{reminder_email, reminder_sms};
 use crate::ports::{AgendaStore, Clock, DueIndex, SettingsStore, Store, StoreError};
 use crate::reminder::ScheduledReminder;
@@ -134,7 +138,7 @@ impl Default for SweepOptions {
     fn default() -> Self {
         Self {
             concurrency: 8,
-            per_second: Some(10),
+            per_second: Some(super::pacing::DEFAULT_SMS_PER_SECOND),
             page_size: 100,
             send_attempts: 4,
             first_backoff: std::time::Duration::from_millis(200),
@@ -161,35 +165,6 @@ pub struct SweepReport {
     pub stopped_at_deadline: bool,
 }
 
-/// Spaces sends out to the configured rate, across concurrent sends.
-struct Pacer {
-    interval: Option<std::time::Duration>,
-    next: tokio::sync::Mutex<Instant>,
-}
-
-impl Pacer {
-    fn new(per_second: Option<u32>) -> Self {
-        Self {
-            interval: per_second
-                .filter(|r| *r > 0)
-                .map(|r| std::time::Duration::from_secs(1) / r),
-            next: tokio::sync::Mutex::new(Instant::now()),
-        }
-    }
-    async fn wait(&self) {
-        let Some(interval) = self.interval else {
-            return;
-        };
-        let at = {
-            let mut next = self.next.lock().await;
-            let at = (*next).max(Instant::now());
-            *next = at + interval;
-            at
-        };
-        tokio::time::sleep_until(at).await;
-    }
-}
-
 enum Handled {
     Delivered(Delivered),
     Left,
@@ -198,12 +173,18 @@ enum Handled {
 #[derive(Clone)]
 pub struct ReminderSweeper {
     delivery: Delivery,
+    /// For the rebooking links of held cancellation SMS.
+    urls: PublicUrls,
     options: SweepOptions,
 }
 
 impl ReminderSweeper {
-    pub fn new(delivery: Delivery, options: SweepOptions) -> Self {
-        Self { delivery, options }
+    pub fn new(delivery: Delivery, urls: PublicUrls, options: SweepOptions) -> Self {
+        Self {
+            delivery,
+            urls,
+            options,
+        }
     }
 
     fn store(&self) -> &Arc<dyn Store> {
@@ -251,9 +232,13 @@ impl ReminderSweeper {
                         DeliveryState::Sent => report.sent += 1,
                         DeliveryState::Skipped => report.skipped += 1,
                         DeliveryState::Failed => report.failed += 1,
+                        // Held entries come back as `Delivered::Held`.
+                        DeliveryState::Scheduled => report.deferred += 1,
                     },
                     Handled::Delivered(Delivered::AlreadyDecided) => report.already_decided += 1,
-                    Handled::Delivered(Delivered::Deferred) => report.deferred += 1,
+                    Handled::Delivered(Delivered::Deferred | Delivered::Held(_)) => {
+                        report.deferred += 1
+                    }
                     Handled::Left => report.left_for_next_sweep += 1,
                 }
             }
@@ -291,16 +276,49 @@ impl ReminderSweeper {
         let (result, next) = loop {
             pacer.wait().await;
             let mut next: Option<ScheduledReminder> = None;
-            let result = self
-                .delivery
-                .deliver_current(
-                    reminder.key(),
-                    &reminder.practitioner_id,
-                    // Left for the next sweep until the appointment starts.
-                    None,
-                    |settings, current, now| compose(&reminder, settings, current, now, &mut next),
-                )
-                .await;
+            let result = match reminder.version {
+                // A cancellation SMS held through quiet hours: about the
+                // version that was set to reschedule, and nothing later.
+                Some(version) if reminder.kind == MessageKind::PractitionerCancellation => {
+                    self.delivery
+                        .deliver_version(
+                            reminder.key(),
+                            &reminder.practitioner_id,
+                            version,
+                            None,
+                            |settings, current, now| {
+                                practitioner_cancellation(
+                                    &self.urls,
+                                    reminder.channel,
+                                    settings,
+                                    current,
+                                    now,
+                                )
+                            },
+                        )
+                        .await
+                }
+                _ => {
+                    self.delivery
+                        .deliver_current(
+                            reminder.key(),
+                            &reminder.practitioner_id,
+                            // Left for the next sweep until the appointment starts.
+                            None,
+                            |settings, current, now| {
+                                compose(&reminder, settings, current, now, &mut next)
+                            },
+                        )
+                        .await
+                }
+            };
+            if let Ok(Delivered::Held(until)) = &result {
+                // Quiet hours again (the settings changed): due when they end.
+                next = Some(ScheduledReminder {
+                    due_at: *until,
+                    ..reminder.clone()
+                });
+            }
             match result {
                 Err(DeliveryError::SendLater(detail))
                     if attempt < self.options.send_attempts && !out_of_time() =>
@@ -318,7 +336,7 @@ impl ReminderSweeper {
             Ok(Delivered::Decided(_) | Delivered::AlreadyDecided) => {
                 store.reminder_done(&reminder).await
             }
-            Ok(Delivered::Deferred) => match &next {
+            Ok(Delivered::Deferred | Delivered::Held(_)) => match &next {
                 Some(next) => store.put_reminder(next).await,
                 None => store.reminder_done(&reminder).await,
             },

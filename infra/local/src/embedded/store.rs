@@ -313,11 +313,10 @@ impl AgendaStore for MemoryStore {
         if state.items.contains_key(&key) {
             return Ok(());
         }
-        let range = absence.range();
         let mut overlapping = Vec::new();
         for other in state.appointments_of(&absence.practitioner_id) {
             let other = other?;
-            if other.status.is_booked() && other.range().overlaps(&range) {
+            if other.status.is_booked() && absence.covers(other.range()) {
                 overlapping.push(other.id);
             }
         }
@@ -389,6 +388,7 @@ impl MessageLog for MemoryStore {
                         published: existing.published,
                     });
                 }
+                (MessageState::Held, _) => {} // its time came: anyone may send it
                 _ if existing.claimed_at + lease > now => return Ok(Claim::InFlight),
                 _ => {} // the claim's worker died: take it over
             }
@@ -402,9 +402,23 @@ impl MessageLog for MemoryStore {
         key: &MessageKey,
         practitioner: &PractitionerId,
         entry: &CommunicationEntry,
+        // Local mode keeps nothing beyond its process.
+        _appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.lock()
             .put(encode(&MessageItem::settled(key, practitioner, entry))?);
+        Ok(())
+    }
+
+    async fn hold_message(
+        &self,
+        key: &MessageKey,
+        practitioner: &PractitionerId,
+        entry: &CommunicationEntry,
+        _appointment_end: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .put(encode(&MessageItem::held(key, practitioner, entry))?);
         Ok(())
     }
 
@@ -463,17 +477,16 @@ impl MessageLog for MemoryStore {
         else {
             return Ok(Vec::new());
         };
-        let (gsi, low, high) = (
-            log_pk(practitioner),
-            log_sk(first, ""),
-            log_sk(last, "~"),
-        );
+        let (gsi, low, high) = (log_pk(practitioner), log_sk(first, ""), log_sk(last, "~"));
         let items: Vec<Item> = self
             .lock()
             .items
             .values()
             .filter(|i| string_attr(i, GSI1_PK) == Some(gsi.as_str()))
-            .filter(|i| string_attr(i, GSI1_SK).is_some_and(|sk| (low.as_str()..=high.as_str()).contains(&sk)))
+            .filter(|i| {
+                string_attr(i, GSI1_SK)
+                    .is_some_and(|sk| (low.as_str()..=high.as_str()).contains(&sk))
+            })
             .cloned()
             .collect();
         self.count_reads(items.len());
@@ -553,7 +566,10 @@ impl DueIndex for MemoryStore {
 
     async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {
         let mut state = self.lock();
-        let (pk, sk) = due::key_of(&reminder.appointment_id, reminder.channel);
+        let (pk, sk) = (
+            appointment_pk(&reminder.appointment_id),
+            due::entry_sk(reminder),
+        );
         let unchanged = state
             .get(&pk, &sk)
             .is_some_and(|i| string_attr(i, GSI2_SK) == Some(due::due_sort_key(reminder).as_str()));

@@ -634,18 +634,11 @@ impl MessageLog for DynamoStore {
         practitioner: &PractitionerId,
         appointments: &[AppointmentId],
     ) -> Result<Vec<Vec<CommunicationEntry>>, StoreError> {
-        let (Some(first), Some(last)) = (appointments.iter().min(), appointments.iter().max())
-        else {
+        let Some((pk, low, high)) = log_span(practitioner, appointments) else {
             return Ok(Vec::new());
         };
         let items = self
-            .between(
-                Some(GSI1),
-                (GSI1_PK, log_pk(practitioner)),
-                (GSI1_SK, log_sk(first, "")),
-                // `~` sorts after every character of a message's sort key.
-                log_sk(last, "~"),
-            )
+            .between(Some(GSI1), (GSI1_PK, pk), (GSI1_SK, low), high)
             .await?;
         let messages = items
             .into_iter()

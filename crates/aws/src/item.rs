@@ -273,6 +273,19 @@ pub fn log_entries(items: impl IntoIterator<Item = MessageItem>) -> Vec<Communic
     entries
 }
 
+/// The keys of the log-partition query of `appointments` (GSI1): its
+/// partition and the first and last sort keys, over the span of their ids;
+/// `None` for no appointment.
+pub fn log_span(
+    practitioner: &PractitionerId,
+    appointments: &[AppointmentId],
+) -> Option<(String, String, String)> {
+    let first = appointments.iter().min()?;
+    let last = appointments.iter().max()?;
+    // `~` sorts after every character of a message's sort key.
+    Some((log_pk(practitioner), log_sk(first, ""), log_sk(last, "~")))
+}
+
 /// The logs of `appointments`, in their order, out of message items of any
 /// appointments (those of others are left out).
 pub fn logs_of(

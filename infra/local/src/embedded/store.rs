@@ -473,11 +473,9 @@ impl MessageLog for MemoryStore {
         practitioner: &PractitionerId,
         appointments: &[AppointmentId],
     ) -> Result<Vec<Vec<CommunicationEntry>>, StoreError> {
-        let (Some(first), Some(last)) = (appointments.iter().min(), appointments.iter().max())
-        else {
+        let Some((gsi, low, high)) = item::log_span(practitioner, appointments) else {
             return Ok(Vec::new());
         };
-        let (gsi, low, high) = (log_pk(practitioner), log_sk(first, ""), log_sk(last, "~"));
         let items: Vec<Item> = self
             .lock()
             .items

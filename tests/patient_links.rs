@@ -188,8 +188,11 @@ async fn cancelling_from_the_email_frees_the_slot_sends_one_acknowledgement_and_
         log.contains(&("cancellation_ack".into(), "sent".into())),
         "{log:?}"
     );
-    // and every link of that e-mail is dead
-    assert_eq!(get_page(&app, &links.page).await.0, 410);
+    // and every link of that e-mail is dead, its page saying the appointment
+    // is cancelled (not "it changed, use the latest e-mail": that one has no links)
+    let (status, page) = get_page(&app, &links.page).await;
+    assert_eq!(status, 410);
+    assert!(page.contains("Ce rendez-vous a été annulé"), "{page}");
     assert_eq!(get_json(&app, &links.slots).await.0, 410);
     assert_eq!(post_form(&app, &links.cancel(), &[]).await.0, 410);
     assert_eq!(
@@ -449,7 +452,8 @@ async fn tokens_that_are_not_this_appointments_latest_change_nothing(app: TestAp
 async fn a_slot_that_is_not_offered_or_taken_meanwhile_is_refused_and_nothing_changes(
     app: TestApp,
 ) {
-    let (id, links) = book(&app, &next_week_at(14, 30)).await;
+    // (14:20 is on the 20-minute grid of the afternoon, so it could be offered)
+    let (id, links) = book(&app, &next_week_at(14, 20)).await;
     let before = agenda_view(&app, &id).await;
     let (_, offer) = get_json(
         &app,
@@ -463,12 +467,26 @@ async fn a_slot_that_is_not_offered_or_taken_meanwhile_is_refused_and_nothing_ch
         .map(|s| s["start"].as_str().unwrap().to_string())
         .find(|s| s.contains("T15:00:00"))
         .unwrap();
+    // Its own time is not offered: choosing it would change nothing but the links
+    let own: Vec<_> = offer["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            s["start"]
+                .as_str()
+                .unwrap()
+                .starts_with(&next_week_at(14, 20))
+        })
+        .collect();
+    assert!(own.is_empty(), "{own:?}");
 
-    // Off the grid, outside opening hours, unreadable
+    // Off the grid, outside opening hours, unreadable, its own time
     for start in [
         next_week_at(15, 5),
         next_week_at(20, 0),
         "tomorrow".to_string(),
+        next_week_at(14, 20),
     ] {
         let (status, problem) = post_json(&app, &links.move_to(), &json!({"start": start})).await;
         assert!(

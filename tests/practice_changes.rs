@@ -254,6 +254,11 @@ async fn an_email_only_patient_is_told_of_the_cancellation_and_rebooks_from_the_
     // Then the old appointment is rebooked, and the link works once
     assert_eq!(app.appointment(DEMO, &id).await["status"], "rebooked");
     assert_eq!(rebook_from(&app, &link, day).await, 410);
+    // and its page says the patient has already booked
+    let page = app.client.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 410);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Vous avez déjà repris rendez-vous"), "{page}");
 }
 
 async fn the_email_and_the_sms_lead_to_one_replacement(app: TestApp) {

@@ -266,6 +266,9 @@ impl TestApp {
             panic!("a second reader needs the moto backend");
         };
         let mut config = LocalConfig::on("127.0.0.1:0".parse().unwrap());
+        // The same time as the first: two workers whose clocks disagree by
+        // more than the claim lease would each take the other's claim over.
+        config.clock_start = Some(self.now());
         config.backend = local::backend::Backend::Aws(aws.clone());
         config.insecure = true;
         let other = LocalApp::start(config).await.expect("local mode starts");

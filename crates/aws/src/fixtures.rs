@@ -11,6 +11,7 @@ fn example(variable: &str) -> &'static str {
         "PUBLIC_BASE_URL" => "https://rdv.example.org",
         "SENDER_EMAIL" => "rdv@example.org",
         "SMS_RATE_PER_SECOND" => "10",
+        "DATA_RETENTION_DAYS" => "365",
         "SMS_SENDER_ID" => "DrMartin",
         _ => "declared-in-needs",
     }

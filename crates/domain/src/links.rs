@@ -66,6 +66,26 @@ pub enum Gone {
     Expired,
     /// The appointment changed since the link was sent.
     Superseded,
+    /// The appointment was cancelled since (by the patient or the practice).
+    Cancelled,
+    /// The rebooking link was used: the replacement is booked.
+    AlreadyRebooked,
+}
+
+impl Gone {
+    /// Why a link of `purpose` to an appointment now at `status` no longer
+    /// leads to it, said the way the patient needs it: "it changed, use the
+    /// latest e-mail" sends a patient who cancelled looking for links that
+    /// the cancellation notice does not carry.
+    pub fn after_change(purpose: LinkPurpose, status: crate::appointment::Status) -> Self {
+        use crate::appointment::Status;
+        match (purpose, status) {
+            (LinkPurpose::Rebook, Status::Rebooked) => Self::AlreadyRebooked,
+            (_, Status::Booked) => Self::Superseded,
+            (LinkPurpose::Rebook, Status::ToReschedule) => Self::Superseded,
+            _ => Self::Cancelled,
+        }
+    }
 }
 
 /// What a token allows, stored under its hash.
@@ -117,6 +137,36 @@ impl PublicUrls {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dead_link_says_what_became_of_the_appointment() {
+        use crate::appointment::Status;
+        use LinkPurpose::{ManageAppointment, Rebook};
+        assert_eq!(
+            Gone::after_change(ManageAppointment, Status::Booked),
+            Gone::Superseded
+        );
+        for status in [
+            Status::CancelledByPatient,
+            Status::Cancelled,
+            Status::ToReschedule,
+            Status::Rebooked,
+        ] {
+            assert_eq!(
+                Gone::after_change(ManageAppointment, status),
+                Gone::Cancelled,
+                "{status:?}"
+            );
+        }
+        assert_eq!(
+            Gone::after_change(Rebook, Status::Rebooked),
+            Gone::AlreadyRebooked
+        );
+        assert_eq!(
+            Gone::after_change(Rebook, Status::Cancelled),
+            Gone::Cancelled
+        );
+    }
 
     #[test]
     fn tokens_are_random_short_and_only_their_hash_is_kept() {

@@ -482,6 +482,12 @@ fn link_error(error: LinkError, reader: Reader) -> HttpResponse {
                     domain::service::patient_links::Gone::Expired => {
                         "This link has expired: the appointment is over."
                     }
+                    domain::service::patient_links::Gone::Cancelled => {
+                        "This link no longer works: the appointment was cancelled. To book again, use the link of the latest message if it offers one, or call the secretariat."
+                    }
+                    domain::service::patient_links::Gone::AlreadyRebooked => {
+                        "This link has been used: the new appointment is booked, and its confirmation e-mail has its links."
+                    }
                 },
             );
             problem.secretariat_phone = Some(linked.settings.secretariat_phone.e164().to_string());

@@ -273,6 +273,22 @@ pub fn link_error(gone: Option<Gone>, language: Language) -> Explanation {
             "This link is no longer valid",
             "Your appointment has changed since this link was sent. Use the links of the latest e-mail you received.",
         ),
+        (Some(Gone::Cancelled), Fr) => (
+            "Ce rendez-vous a été annulé",
+            "Ce lien ne sert plus. Pour prendre un autre rendez-vous, utilisez le lien du dernier message reçu, s'il en propose un, ou appelez le secrétariat.",
+        ),
+        (Some(Gone::Cancelled), En) => (
+            "This appointment was cancelled",
+            "This link no longer works. To book another appointment, use the link of the latest message you received, if it offers one, or call the secretariat.",
+        ),
+        (Some(Gone::AlreadyRebooked), Fr) => (
+            "Vous avez déjà repris rendez-vous",
+            "Ce lien a déjà servi. Votre nouveau rendez-vous figure dans l'e-mail de confirmation ; ses liens permettent de le modifier ou de l'annuler.",
+        ),
+        (Some(Gone::AlreadyRebooked), En) => (
+            "You have already booked a new appointment",
+            "This link has been used. Your new appointment is in the confirmation e-mail, whose links let you change or cancel it.",
+        ),
         (Some(Gone::Expired), Fr) => (
             "Ce lien a expiré",
             "Le rendez-vous auquel il se rapporte est passé.",
@@ -494,7 +510,13 @@ mod tests {
             assert_both_languages(name, |l| words(l).current_label.into());
             assert_both_languages(name, |l| words(l).submit_label.into());
         }
-        for gone in [None, Some(Gone::Superseded), Some(Gone::Expired)] {
+        for gone in [
+            None,
+            Some(Gone::Superseded),
+            Some(Gone::Expired),
+            Some(Gone::Cancelled),
+            Some(Gone::AlreadyRebooked),
+        ] {
             assert_both_languages(&format!("{gone:?}"), |l| link_error(gone, l).heading.into());
             assert_both_languages(&format!("{gone:?}"), |l| {
                 link_error(gone, l).explanation.into()

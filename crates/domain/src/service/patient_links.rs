@@ -122,7 +122,8 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
             settings,
         };
         if linked.appointment.links_version() != linked.grant.version {
-            return Err(LinkError::Gone(Box::new(linked), Gone::Superseded));
+            let gone = Gone::after_change(linked.grant.purpose, linked.appointment.status);
+            return Err(LinkError::Gone(Box::new(linked), gone));
         }
         if self.now() >= linked.grant.expires_at {
             return Err(LinkError::Gone(Box::new(linked), Gone::Expired));
@@ -193,7 +194,10 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
             now,
             moving,
         )
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|slot| !is_its_own_time(linked, moving, slot))
+        .collect();
         Ok(MoveOffer {
             window,
             slots,
@@ -312,6 +316,7 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
             moving,
         )
         .await?
+        .filter(|slot| !is_its_own_time(linked, moving, slot))
         .ok_or_else(|| refuse(Refusal::SlotNotOffered))
     }
 
@@ -363,7 +368,21 @@ fn write_refused(linked: Linked, refused: InsertError) -> ActionError {
             why: Refusal::SlotTaken,
         },
         // Changed between our read and our write: this link is now stale.
-        InsertError::Stale => LinkError::Gone(Box::new(linked), Gone::Superseded).into(),
+        InsertError::Stale => {
+            let gone = Gone::after_change(linked.grant.purpose, linked.appointment.status);
+            LinkError::Gone(Box::new(linked), gone).into()
+        }
         InsertError::Store(e) => e.into(),
     }
+}
+
+/// Moving an appointment to the time it already has is not a move: the slot
+/// is not offered (it would send an identical confirmation and kill the
+/// patient's links for nothing).
+fn is_its_own_time(
+    linked: &Linked,
+    moving: Option<crate::ids::AppointmentId>,
+    slot: &TimeRange,
+) -> bool {
+    moving.is_some() && slot.start == linked.appointment.start
 }

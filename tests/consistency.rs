@@ -728,11 +728,21 @@ async fn exercise_the_table(store: &DynamoStore) {
         Claim::Granted
     );
     let entry = sent_entry(now);
-    store.settle_message(&key, &entry, now).await.unwrap();
+    store
+        .settle_message(&key, &practitioner, &entry, now)
+        .await
+        .unwrap();
     store.mark_published(&key).await.unwrap();
     assert_eq!(
         store.communications(&booking.id).await.unwrap(),
         vec![entry.clone()]
+    );
+    assert_eq!(
+        store
+            .communications_of(&practitioner, &[booking.id])
+            .await
+            .unwrap(),
+        vec![vec![entry.clone()]]
     );
     // Its delivery feedback: found by the provider's id, then moved.
     let message_id = entry.message_id.clone().unwrap();
@@ -763,7 +773,7 @@ async fn exercise_the_table(store: &DynamoStore) {
     let mut scheduled = sent_entry(now + chrono::Duration::hours(9));
     scheduled.state = domain::communications::DeliveryState::Scheduled;
     store
-        .hold_message(&held, &scheduled, booking.end)
+        .hold_message(&held, &practitioner, &scheduled, booking.end)
         .await
         .unwrap();
     assert_eq!(

@@ -3,6 +3,7 @@
 //! Run by `make test` (it starts moto); `#[ignore]`d in a bare `cargo test`.
 
 use acceptance::aws::{create_table_from_template, sdk_config};
+use acceptance::recording::Recorded;
 use aws_adapters::dynamo::DynamoStore;
 use chrono::Duration;
 use domain::appointment::Appointment;
@@ -142,7 +143,11 @@ async fn a_message_is_claimed_once_and_its_decision_is_read_back() {
         message_id: None,
         at: now,
     };
-    store.settle_message(&key, &entry, now).await.unwrap();
+    let practitioner = PractitionerId::parse("dr-martin").unwrap();
+    store
+        .settle_message(&key, &practitioner, &entry, now)
+        .await
+        .unwrap();
     assert_eq!(
         store.claim_message(&key, now, lease).await.unwrap(),
         Claim::Settled {
@@ -162,6 +167,88 @@ async fn a_message_is_claimed_once_and_its_decision_is_read_back() {
         store.communications(&key.appointment_id).await.unwrap(),
         vec![entry]
     );
+}
+
+#[tokio::test]
+#[ignore = "needs moto: run through `make test`"]
+async fn an_agenda_reads_the_logs_of_all_its_appointments_in_one_query() {
+    // Given 60 appointments of Dr Martin's over a week, each with two log
+    // entries, and one of another practitioner's booked in between, with its own
+    let recorded = Recorded::default();
+    let client = recorded.dynamodb(&sdk_config().await);
+    let table = format!("agenda-{}", AppointmentId::new()).to_lowercase();
+    create_table_from_template(&client, &table).await;
+    let store = DynamoStore::new(client, table);
+    let martin = PractitionerId::parse("dr-martin").unwrap();
+    let other = PractitionerId::parse("dr-other").unwrap();
+    let entry = |kind, channel, at| CommunicationEntry {
+        kind,
+        channel,
+        state: DeliveryState::Sent,
+        reason: None,
+        reason_code: None,
+        message_id: None,
+        at,
+    };
+    let mut expected = Vec::new();
+    for i in 0..60 {
+        if i == 30 {
+            let mut theirs = appointment("2026-12-08T08:00:00Z", 20);
+            theirs.practitioner_id = other.clone();
+            store.insert_appointment(&theirs).await.unwrap();
+            let key =
+                MessageKey::for_version(theirs.id, MessageKind::Confirmation, Channel::Email, 1);
+            let e = entry(
+                MessageKind::Confirmation,
+                Channel::Email,
+                at("2026-11-30T08:00:00Z"),
+            );
+            store
+                .settle_message(&key, &other, &e, theirs.end)
+                .await
+                .unwrap();
+        }
+        let a = appointment("2026-12-07T08:00:00Z", 20);
+        let a = Appointment {
+            start: a.start + Duration::minutes(20 * i),
+            end: a.end + Duration::minutes(20 * i),
+            ..a
+        };
+        store.insert_appointment(&a).await.unwrap();
+        let confirmation = entry(
+            MessageKind::Confirmation,
+            Channel::Email,
+            at("2026-11-30T09:00:00Z"),
+        );
+        let reminder = entry(
+            MessageKind::Reminder,
+            Channel::Sms,
+            at("2026-12-06T09:00:00Z"),
+        );
+        // settled latest first: the log is read oldest first all the same
+        for (e, occasion) in [(&reminder, "d1"), (&confirmation, "v000001")] {
+            let key = MessageKey {
+                appointment_id: a.id,
+                kind: e.kind,
+                channel: e.channel,
+                occasion: occasion.into(),
+            };
+            store.settle_message(&key, &martin, e, a.end).await.unwrap();
+        }
+        expected.push((a.id, vec![confirmation, reminder]));
+    }
+
+    // When the week's agenda and the logs of its appointments are read
+    let queries_before = recorded.count("dynamodb:Query");
+    let week = TimeRange::new(at("2026-12-07T00:00:00Z"), at("2026-12-14T00:00:00Z")).unwrap();
+    let agenda = store.agenda(&martin, week).await.unwrap();
+    let ids: Vec<AppointmentId> = agenda.iter().map(|a| a.id).collect();
+    let logs = store.communications_of(&martin, &ids).await.unwrap();
+
+    // Then two queries (one page each, at this size) read them all, each
+    // appointment with its own entries, oldest first
+    assert_eq!(recorded.count("dynamodb:Query") - queries_before, 2);
+    assert_eq!(ids.iter().copied().zip(logs).collect::<Vec<_>>(), expected);
 }
 
 /// Appointment data expires a set time after its appointment (health data
@@ -199,7 +286,7 @@ async fn appointment_data_carries_its_expiry() {
         at: now,
     };
     store
-        .settle_message(&key, &entry, appointment.end)
+        .settle_message(&key, &appointment.practitioner_id, &entry, appointment.end)
         .await
         .unwrap();
 

@@ -46,6 +46,7 @@ DUMMY_ENV = {
     "SMS_SENDER_ID": "",
     "SMS_RATE_PER_SECOND": "10",
     "PUBLIC_BASE_URL": "https://rdv.example.org",
+    "DATA_RETENTION_DAYS": "365",
 }
 
 

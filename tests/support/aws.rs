@@ -11,6 +11,7 @@ pub fn moto_endpoint() -> String {
 
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(aws_adapters::wiring::https_client())
         .endpoint_url(moto_endpoint())
         .region(aws_config::Region::new("eu-west-3"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

@@ -6,20 +6,26 @@
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
-/// The IAM actions the recording clients needed, e.g. `dynamodb:PutItem`.
+/// The IAM actions the recording clients needed, e.g. `dynamodb:PutItem`,
+/// and how many times each.
 #[derive(Debug, Clone, Default)]
-pub struct Recorded(Arc<Mutex<BTreeSet<String>>>);
+pub struct Recorded(Arc<Mutex<BTreeMap<String, usize>>>);
 
 impl Recorded {
     pub fn actions(&self) -> BTreeSet<String> {
-        self.0.lock().unwrap().clone()
+        self.0.lock().unwrap().keys().cloned().collect()
+    }
+
+    /// How many requests needed `action` (a paginated query counts each page).
+    pub fn count(&self, action: &str) -> usize {
+        self.0.lock().unwrap().get(action).copied().unwrap_or(0)
     }
 
     fn note(&self, action: String) {
-        self.0.lock().unwrap().insert(action);
+        *self.0.lock().unwrap().entry(action).or_default() += 1;
     }
 
     pub fn dynamodb(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {

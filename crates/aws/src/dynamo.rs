@@ -547,21 +547,29 @@ impl MessageLog for DynamoStore {
     async fn settle_message(
         &self,
         key: &MessageKey,
+        practitioner: &PractitionerId,
         entry: &CommunicationEntry,
         appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.put(self.kept_after(to_sdk(&MessageItem::settled(key, entry))?, appointment_end))
-            .await
+        self.put(self.kept_after(
+            to_sdk(&MessageItem::settled(key, practitioner, entry))?,
+            appointment_end,
+        ))
+        .await
     }
 
     async fn hold_message(
         &self,
         key: &MessageKey,
+        practitioner: &PractitionerId,
         entry: &CommunicationEntry,
         appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.put(self.kept_after(to_sdk(&MessageItem::held(key, entry))?, appointment_end))
-            .await
+        self.put(self.kept_after(
+            to_sdk(&MessageItem::held(key, practitioner, entry))?,
+            appointment_end,
+        ))
+        .await
     }
 
     async fn release_message(&self, key: &MessageKey) -> Result<(), StoreError> {
@@ -688,6 +696,28 @@ impl MessageLog for DynamoStore {
             }
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    /// One query of the practitioner's log partition (GSI1, paginated), over
+    /// the span of the appointments' ids: ULIDs, so the entries read are those
+    /// of the appointments booked between the first and the last of them.
+    /// Eventually consistent, as the agenda's own read of GSI1.
+    async fn communications_of(
+        &self,
+        practitioner: &PractitionerId,
+        appointments: &[AppointmentId],
+    ) -> Result<Vec<Vec<CommunicationEntry>>, StoreError> {
+        let Some((pk, low, high)) = log_span(practitioner, appointments) else {
+            return Ok(Vec::new());
+        };
+        let items = self
+            .between(Some(GSI1), (GSI1_PK, pk), (GSI1_SK, low), high)
+            .await?;
+        let messages = items
+            .into_iter()
+            .map(from_sdk::<MessageItem>)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(logs_of(appointments, messages))
     }
 }
 

@@ -5,7 +5,7 @@
 //! | settings | `PRAC#{pid}` | `SETTINGS` | the §6.5 document under `settings` |
 //! | agenda day | `PRAC#{pid}` | `DAY#{yyyy-mm-dd}` | booked ranges of one UTC day, with a `revision` for optimistic locking |
 //! | appointment | `APPT#{id}` | `APPT` | GSI1: `gsi1pk = PRAC#{pid}`, `gsi1sk = {start}#{id}` (agenda reads) |
-//! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry; GSI3 (sparse, keys only): `gsi3pk = SENT#{provider message id}`, `gsi3sk` = its `sk`, once the provider accepted it (delivery feedback finds it by that id) |
+//! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry; once settled, GSI1: `gsi1pk = LOG#{pid}`, `gsi1sk = {id}#MSG#…` (the agenda reads a window's logs in one query); GSI3 (sparse, keys only): `gsi3pk = SENT#{provider message id}`, `gsi3sk` = its `sk`, once the provider accepted it (delivery feedback finds it by that id) |
 //! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
 //! | absence | `PRAC#{pid}` | `ABS#{start}#{id}` | also listed in the `absent` map of each agenda day it touches |
 //! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = REMINDER`, `gsi2sk = {due}#{id}#{channel}` (see [`crate::due_index`]) |
@@ -71,6 +71,15 @@ pub fn day_sk(day: NaiveDate) -> String {
 }
 pub fn message_sk(key: &MessageKey) -> String {
     format!("{MESSAGE_SK_PREFIX}{key}")
+}
+/// The GSI1 partition of a practitioner's communications logs.
+pub fn log_pk(id: &PractitionerId) -> String {
+    format!("LOG#{id}")
+}
+/// Where an appointment's log entries sort in [`log_pk`]: by appointment id
+/// (a ULID, so in booking order), then message.
+pub fn log_sk(appointment: &AppointmentId, message_sk: &str) -> String {
+    format!("{appointment}#{message_sk}")
 }
 pub fn link_pk(hash: &TokenHash) -> String {
     format!("LINK#{}", hash.0)
@@ -257,6 +266,12 @@ pub struct MessageItem {
     pub entry: Option<CommunicationEntry>,
     #[serde(default)]
     pub published: bool,
+    /// Set once settled: the entry is then in its practitioner's log
+    /// partition of GSI1 ([`log_pk`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
     /// Set once the provider accepted it: GSI3 holds sent messages only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi3pk: Option<String>,
@@ -272,6 +287,35 @@ pub fn log_entries(items: impl IntoIterator<Item = MessageItem>) -> Vec<Communic
     entries
 }
 
+/// The keys of the log-partition query of `appointments` (GSI1): its
+/// partition and the first and last sort keys, over the span of their ids;
+/// `None` for no appointment.
+pub fn log_span(
+    practitioner: &PractitionerId,
+    appointments: &[AppointmentId],
+) -> Option<(String, String, String)> {
+    let first = appointments.iter().min()?;
+    let last = appointments.iter().max()?;
+    // `~` sorts after every character of a message's sort key.
+    Some((log_pk(practitioner), log_sk(first, ""), log_sk(last, "~")))
+}
+
+/// The logs of `appointments`, in their order, out of message items of any
+/// appointments (those of others are left out).
+pub fn logs_of(
+    appointments: &[AppointmentId],
+    items: impl IntoIterator<Item = MessageItem>,
+) -> Vec<Vec<CommunicationEntry>> {
+    let mut by_pk: std::collections::HashMap<String, Vec<MessageItem>> = Default::default();
+    for item in items {
+        by_pk.entry(item.pk.clone()).or_default().push(item);
+    }
+    appointments
+        .iter()
+        .map(|id| log_entries(by_pk.remove(&appointment_pk(id)).unwrap_or_default()))
+        .collect()
+}
+
 impl MessageItem {
     pub fn claimed(key: &MessageKey, now: DateTime<Utc>) -> Self {
         Self {
@@ -282,17 +326,24 @@ impl MessageItem {
             claimed_at: now,
             entry: None,
             published: false,
+            gsi1pk: None,
+            gsi1sk: None,
             gsi3pk: None,
             gsi3sk: None,
         }
     }
 
-    /// The decided message: its entry, not published yet, and found by its
-    /// provider's id when it has one.
-    pub fn settled(key: &MessageKey, entry: &CommunicationEntry) -> Self {
-        let mut item = Self::claimed(key, entry.at);
-        item.message_state = MessageState::Settled;
-        item.entry = Some(entry.clone());
+    /// The claim of `key` settled with `entry`, in `practitioner`'s log
+    /// partition, and found by its provider's id when it has one.
+    pub fn settled(
+        key: &MessageKey,
+        practitioner: &PractitionerId,
+        entry: &CommunicationEntry,
+    ) -> Self {
+        let mut item = Self {
+            message_state: MessageState::Settled,
+            ..Self::in_log(key, practitioner, entry)
+        };
         if let Some(id) = &entry.message_id {
             item.gsi3pk = Some(sent_as_pk(id));
             item.gsi3sk = Some(item.sk.clone());
@@ -314,12 +365,27 @@ impl MessageItem {
         })
     }
 
-    /// A message held until `entry.at`: shown in the log, claimable by whoever sends it.
-    pub fn held(key: &MessageKey, entry: &CommunicationEntry) -> Self {
+    /// A message held until `entry.at`: shown in the log (and in
+    /// `practitioner`'s log partition), claimable by whoever sends it.
+    pub fn held(
+        key: &MessageKey,
+        practitioner: &PractitionerId,
+        entry: &CommunicationEntry,
+    ) -> Self {
         Self {
             message_state: MessageState::Held,
+            ..Self::in_log(key, practitioner, entry)
+        }
+    }
+
+    /// `entry` in the log of `key`'s appointment and in `practitioner`'s log partition.
+    fn in_log(key: &MessageKey, practitioner: &PractitionerId, entry: &CommunicationEntry) -> Self {
+        let claimed = Self::claimed(key, entry.at);
+        Self {
+            gsi1pk: Some(log_pk(practitioner)),
+            gsi1sk: Some(log_sk(&key.appointment_id, &claimed.sk)),
             entry: Some(entry.clone()),
-            ..Self::claimed(key, entry.at)
+            ..claimed
         }
     }
 }

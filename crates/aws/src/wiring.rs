@@ -138,18 +138,19 @@ pub async fn sdk_config() -> SdkConfig {
 /// Root CA 1–4 and the Starfield Services root that cross-signs them.
 const AWS_ROOTS: &str = include_str!("aws_roots.pem");
 
-/// The SDK's default HTTPS client (hyper 1, rustls on aws-lc) trusting the
+/// The SDK's HTTPS client (hyper 1, rustls, on ring: see Cargo.toml) trusting the
 /// roots above instead of the machine's store: reading and parsing a system
 /// store (146 files and a bundle on the benchmark machine) was half of a
 /// function's init (docs/benchmarks.md). An endpoint certified by another
 /// root would fail the TLS handshake: checked on the first deploy (README).
-fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+/// Local mode and the tests use it too (plain HTTP to moto needs no roots).
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     let tls = TlsContext::builder()
         .with_trust_store(TrustStore::empty().with_pem_certificate(AWS_ROOTS))
         .build()
         .expect("a TLS context of compiled-in roots");
     aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .tls_context(tls)
         .build_https()
 }

@@ -1,6 +1,7 @@
 //! The patient's contact: names, e-mail address, mobile number, language.
 //! Each type can only hold a valid value (parse, don't validate).
 
+use phonenumber::metadata::Database;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -69,14 +70,98 @@ impl From<Email> for String {
 /// Numbers written without a country code are read as French ones: the
 /// product serves practitioners in France first.
 const DEFAULT_REGION: phonenumber::country::Id = phonenumber::country::Id::FR;
+const FRANCE: u16 = 33;
 
-fn parse_phone(s: &str) -> Option<phonenumber::PhoneNumber> {
-    let number = phonenumber::parse(Some(DEFAULT_REGION), s.trim()).ok()?;
-    number.is_valid().then_some(number)
+/// The French part of the phone-number metadata. The whole database (every
+/// country's patterns, parsed when first used) costs ~90 ms of CPU and ~4 MB
+/// of memory on a Lambda's first message; French numbers, nearly all of
+/// them, are read with this one alone (under a millisecond), and the whole
+/// database is only loaded for a number of another country.
+static FRENCH_METADATA: std::sync::LazyLock<Database> = std::sync::LazyLock::new(|| {
+    Database::parse(include_str!("contact/fr_metadata.xml")).expect("the French metadata parses")
+});
+
+/// A valid number and the metadata that knows its country.
+struct PhoneNumber {
+    number: phonenumber::PhoneNumber,
+    metadata: &'static Database,
 }
 
-fn e164(number: &phonenumber::PhoneNumber) -> String {
-    number.format().mode(phonenumber::Mode::E164).to_string()
+/// `+33` and nine digits, the form of every stored French number, read
+/// without `phonenumber`'s parser, whose first use compiles its Unicode-wide
+/// patterns (~90 ms of CPU and ~4 MB on a sender's first message, which
+/// decodes the patient's mobile). The number is built from its parts as the
+/// parser builds it (the crate has no other constructor; the test below
+/// holds it to the parser's answers) and checked by the French metadata.
+fn french_e164(s: &str) -> Option<phonenumber::PhoneNumber> {
+    let national = s.strip_prefix("+33")?;
+    if national.len() != 9 || !national.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let national: u64 = national.parse().ok()?;
+    serde_json::from_value(serde_json::json!({
+        "code": { "value": FRANCE, "source": "plus" },
+        "national": { "value": national },
+        "extension": null,
+        "carrier": null,
+    }))
+    .ok()
+}
+
+fn parse_phone(s: &str) -> Option<PhoneNumber> {
+    let s = s.trim();
+    if let Some(number) = french_e164(s) {
+        let metadata: &'static Database = &FRENCH_METADATA;
+        return number
+            .is_valid_with(metadata)
+            .then_some(PhoneNumber { number, metadata });
+    }
+    let metadata: &'static Database =
+        match phonenumber::parse_with(&FRENCH_METADATA, Some(DEFAULT_REGION), s) {
+            Ok(n) if n.code().value() == FRANCE => &FRENCH_METADATA,
+            _ => &phonenumber::metadata::DATABASE,
+        };
+    let number = phonenumber::parse_with(metadata, Some(DEFAULT_REGION), s).ok()?;
+    number
+        .is_valid_with(metadata)
+        .then_some(PhoneNumber { number, metadata })
+}
+
+impl PhoneNumber {
+    /// What `phonenumber` writes in its E.164 mode, without its formatter,
+    /// whose first use costs as much as the whole database (~90 ms).
+    fn e164(&self) -> String {
+        format!("+{}{}", self.number.code().value(), self.number.national())
+    }
+
+    /// As dialled in the number's country: the two formats of the French
+    /// metadata for its nine-digit numbers written out ("01 40 00 00 00",
+    /// "0 800 12 34 56"), `phonenumber`'s formatter for other countries.
+    fn for_display(&self) -> String {
+        let national = self.number.national().to_string();
+        match (self.number.code().value(), national.as_bytes()) {
+            (FRANCE, [b'8', ..]) if national.len() == 9 => format!(
+                "0 {} {} {} {}",
+                &national[..3],
+                &national[3..5],
+                &national[5..7],
+                &national[7..]
+            ),
+            (FRANCE, _) if national.len() == 9 => format!(
+                "0{} {} {} {} {}",
+                &national[..1],
+                &national[1..3],
+                &national[3..5],
+                &national[5..7],
+                &national[7..]
+            ),
+            _ => self
+                .number
+                .format_with(self.metadata)
+                .mode(phonenumber::Mode::International)
+                .to_string(),
+        }
+    }
 }
 
 /// A mobile phone number that can receive SMS, held in E.164 (`+33612345678`).
@@ -91,9 +176,9 @@ pub struct InvalidMobile;
 impl Mobile {
     pub fn parse(s: &str) -> Result<Self, InvalidMobile> {
         use phonenumber::Type;
-        let number = parse_phone(s).ok_or(InvalidMobile)?;
-        match number.number_type(&phonenumber::metadata::DATABASE) {
-            Type::Mobile | Type::FixedLineOrMobile => Ok(Self(e164(&number))),
+        let phone = parse_phone(s).ok_or(InvalidMobile)?;
+        match phone.number.number_type(phone.metadata) {
+            Type::Mobile | Type::FixedLineOrMobile => Ok(Self(phone.e164())),
             _ => Err(InvalidMobile),
         }
     }
@@ -133,23 +218,14 @@ pub struct InvalidPhone;
 
 impl Phone {
     pub fn parse(s: &str) -> Result<Self, InvalidPhone> {
-        parse_phone(s).map(|n| Self(e164(&n))).ok_or(InvalidPhone)
+        parse_phone(s).map(|n| Self(n.e164())).ok_or(InvalidPhone)
     }
     pub fn e164(&self) -> &str {
         &self.0
     }
     /// "01 40 00 00 00" for a French number; international form otherwise.
     pub fn for_display(&self) -> String {
-        match parse_phone(&self.0) {
-            Some(n) if n.country().id() == Some(DEFAULT_REGION) => {
-                n.format().mode(phonenumber::Mode::National).to_string()
-            }
-            Some(n) => n
-                .format()
-                .mode(phonenumber::Mode::International)
-                .to_string(),
-            None => self.0.clone(),
-        }
+        parse_phone(&self.0).map_or_else(|| self.0.clone(), |n| n.for_display())
     }
 }
 impl TryFrom<String> for Phone {
@@ -276,6 +352,74 @@ mod tests {
     fn secretariat_phone_is_shown_as_dialled() {
         let phone = Phone::parse("+33140000000").unwrap();
         assert_eq!(phone.for_display(), "01 40 00 00 00");
+    }
+
+    /// What the crate's whole database answers, as `contact` did before it
+    /// read French numbers with the French metadata alone.
+    fn whole_database(s: &str) -> (Option<String>, Option<String>, Option<String>) {
+        use phonenumber::{Mode, Type, metadata::DATABASE};
+        let Some(n) = phonenumber::parse(Some(DEFAULT_REGION), s.trim())
+            .ok()
+            .filter(|n| n.is_valid())
+        else {
+            return (None, None, None);
+        };
+        let e164 = n.format().mode(Mode::E164).to_string();
+        let mobile = matches!(
+            n.number_type(&DATABASE),
+            Type::Mobile | Type::FixedLineOrMobile
+        )
+        .then(|| e164.clone());
+        // Shown from what is stored: the E.164 form.
+        let n = phonenumber::parse(None, &e164).unwrap();
+        let shown = if n.country().id() == Some(DEFAULT_REGION) {
+            n.format().mode(Mode::National).to_string()
+        } else {
+            n.format().mode(Mode::International).to_string()
+        };
+        (mobile, Some(e164), Some(shown))
+    }
+
+    #[test]
+    fn french_numbers_read_with_the_french_metadata_as_with_the_whole_database() {
+        // Every 3-digit start of a national number (the French patterns tell
+        // number types apart by at most their first three digits), written
+        // nationally, internationally and in E.164, of the right length and one digit
+        // short or long; then numbers of other countries and garbage.
+        let mut written = Vec::new();
+        for start in 0..1000 {
+            for rest in ["123456", "987654", "12345", "1234567"] {
+                let national = format!("{start:03}{rest}");
+                written.push(format!("0{national}"));
+                written.push(format!("+33 {national}"));
+                written.push(format!("+33{national}"));
+                written.push(format!("0033{national}"));
+            }
+        }
+        written.extend(
+            [
+                "+44 7911 123456",
+                "+1 202 555 0143",
+                "+32 470 12 34 56",
+                "+41 21 123 45 67",
+                "+262 692 12 34 56",
+                "+590 690 00 11 22",
+                "0044 7911 123456",
+                "+33",
+                "06",
+                "tel:+33612345678",
+                "06 12 34 56 78 ext. 12",
+                "not a number",
+                "",
+            ]
+            .map(String::from),
+        );
+        for s in &written {
+            let (mobile, phone, shown) = whole_database(s);
+            assert_eq!(Mobile::parse(s).ok().map(|m| m.0), mobile, "{s}");
+            assert_eq!(Phone::parse(s).ok().map(|p| p.0.clone()), phone, "{s}");
+            assert_eq!(Phone::parse(s).ok().map(|p| p.for_display()), shown, "{s}");
+        }
     }
 
     #[test]

@@ -126,11 +126,13 @@ pub trait MessageLog: Send + Sync {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Claim, StoreError>;
-    /// Records the decision of a granted claim in the communications log,
-    /// kept as long as the appointment that ends at `appointment_end`.
+    /// Records the decision of a granted claim in the communications log of
+    /// the appointment, which is one of `practitioner`'s (their agenda reads
+    /// it), kept as long as the appointment that ends at `appointment_end`.
     async fn settle_message(
         &self,
         key: &MessageKey,
+        practitioner: &PractitionerId,
         entry: &CommunicationEntry,
         appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError>;
@@ -141,6 +143,7 @@ pub trait MessageLog: Send + Sync {
     async fn hold_message(
         &self,
         key: &MessageKey,
+        practitioner: &PractitionerId,
         entry: &CommunicationEntry,
         appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError>;
@@ -150,6 +153,14 @@ pub trait MessageLog: Send + Sync {
         &self,
         appointment: &AppointmentId,
     ) -> Result<Vec<CommunicationEntry>, StoreError>;
+    /// The communications logs of some of `practitioner`'s appointments (an
+    /// agenda's), each oldest first, in the order of `appointments`: read with
+    /// a number of queries that does not grow with the number of appointments.
+    async fn communications_of(
+        &self,
+        practitioner: &PractitionerId,
+        appointments: &[AppointmentId],
+    ) -> Result<Vec<Vec<CommunicationEntry>>, StoreError>;
     /// The logged message the provider knows by `message_id` (its feedback
     /// names it), if any.
     async fn message_sent_as(&self, message_id: &str) -> Result<Option<LoggedMessage>, StoreError>;

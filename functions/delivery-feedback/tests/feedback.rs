@@ -85,7 +85,10 @@ impl World {
             .await
             .unwrap();
         let end = at("2026-12-03T13:50:00Z");
-        self.store.settle_message(&key, &entry, end).await.unwrap();
+        self.store
+            .settle_message(&key, &dr_martin().id, &entry, end)
+            .await
+            .unwrap();
         self.store.mark_published(&key).await.unwrap();
         key
     }

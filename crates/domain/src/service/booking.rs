@@ -141,12 +141,8 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> BookingService<S> {
         )
         .map_err(BookingError::Invalid)?;
         let appointments = self.store.agenda(practitioner, range).await?;
-        let logs = futures::future::try_join_all(
-            appointments
-                .iter()
-                .map(|a| self.store.communications(&a.id)),
-        )
-        .await?;
+        let ids: Vec<AppointmentId> = appointments.iter().map(|a| a.id).collect();
+        let logs = self.store.communications_of(practitioner, &ids).await?;
         Ok(appointments
             .iter()
             .zip(logs)

@@ -236,7 +236,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                     at: until,
                 };
                 self.store
-                    .hold_message(&key, &entry, appointment_end)
+                    .hold_message(&key, practitioner, &entry, appointment_end)
                     .await?;
                 tracing::info!(appointment = %key.appointment_id, message = %key, %until, "message held through quiet hours");
                 self.publish(&key, practitioner, appointment_id, entry)
@@ -306,7 +306,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
             },
         };
         self.store
-            .settle_message(&key, &entry, appointment_end)
+            .settle_message(&key, practitioner, &entry, appointment_end)
             .await?;
         tracing::info!(
             appointment = %key.appointment_id,

@@ -405,21 +405,25 @@ impl MessageLog for MemoryStore {
     async fn settle_message(
         &self,
         key: &MessageKey,
+        practitioner: &PractitionerId,
         entry: &CommunicationEntry,
         // Local mode keeps nothing beyond its process.
         _appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.lock().put(encode(&MessageItem::settled(key, entry))?);
+        self.lock()
+            .put(encode(&MessageItem::settled(key, practitioner, entry))?);
         Ok(())
     }
 
     async fn hold_message(
         &self,
         key: &MessageKey,
+        practitioner: &PractitionerId,
         entry: &CommunicationEntry,
         _appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.lock().put(encode(&MessageItem::held(key, entry))?);
+        self.lock()
+            .put(encode(&MessageItem::held(key, practitioner, entry))?);
         Ok(())
     }
 
@@ -492,16 +496,49 @@ impl MessageLog for MemoryStore {
     ) -> Result<bool, StoreError> {
         let mut state = self.lock();
         let (pk, sk) = (appointment_pk(&key.appointment_id), message_sk(key));
-        let stored = state
+        let Some(mut stored) = state
             .get(&pk, &sk)
             .map(|i| decode::<MessageItem>(i.clone()))
             .transpose()?
-            .and_then(|m| m.entry);
-        if stored.is_none_or(|e| e.state != expected) {
+        else {
+            return Ok(false);
+        };
+        if stored.entry.as_ref().is_none_or(|e| e.state != expected) {
             return Ok(false);
         }
-        state.put(encode(&MessageItem::settled(key, entry))?);
+        // As DynamoDB's update: the item keeps its keys, only the entry moves.
+        stored.entry = Some(entry.clone());
+        stored.published = false;
+        state.put(encode(&stored)?);
         Ok(true)
+    }
+
+    /// What DynamoDB's query of the practitioner's log partition reads.
+    async fn communications_of(
+        &self,
+        practitioner: &PractitionerId,
+        appointments: &[AppointmentId],
+    ) -> Result<Vec<Vec<CommunicationEntry>>, StoreError> {
+        let Some((gsi, low, high)) = item::log_span(practitioner, appointments) else {
+            return Ok(Vec::new());
+        };
+        let items: Vec<Item> = self
+            .lock()
+            .items
+            .values()
+            .filter(|i| string_attr(i, GSI1_PK) == Some(gsi.as_str()))
+            .filter(|i| {
+                string_attr(i, GSI1_SK)
+                    .is_some_and(|sk| (low.as_str()..=high.as_str()).contains(&sk))
+            })
+            .cloned()
+            .collect();
+        self.count_reads(items.len());
+        let messages = items
+            .into_iter()
+            .map(decode::<MessageItem>)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(item::logs_of(appointments, messages))
     }
 }
 

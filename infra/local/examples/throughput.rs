@@ -1,0 +1,158 @@
+//! Messages per second of the project's own code (issue 14): the confirmation
+//! sender and the reminder sweeper over the embedded store, with an e-mail,
+//! SMS and event bus that accept everything at once, so only our code (and the
+//! embedded store's encoding of DynamoDB items) is timed.
+//!
+//!     cargo run --release -p local --example throughput [appointments]
+//!
+//! The appointments (5,000 by default) are written straight to the store; their
+//! stream records are handed to the confirmation sender in batches of 100 (the
+//! template's `BatchSize`), then to the reminder scheduler; the clock moves to
+//! when every reminder is due (outside quiet hours) and one sweep sends them
+//! all.
+
+use async_trait::async_trait;
+use aws_lambda_events::dynamodb::Event;
+use domain::communications::CommunicationEvent;
+use domain::contact::Mobile;
+use domain::fixtures::{at, booked, dr_martin};
+use domain::links::PublicUrls;
+use domain::messages::{OutgoingEmail, OutgoingSms};
+use domain::ports::{EventPublisher, Mailer, PublishError, SendError, SettingsStore, SmsSender};
+use domain::service::delivery::Delivery;
+use domain::service::reminders::SweepOptions;
+use lambda_runtime::{Context, LambdaEvent};
+use local::embedded::clock::AdjustableClock;
+use local::embedded::store::MemoryStore;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// Takes every message at once and counts it.
+#[derive(Default)]
+struct Accepting {
+    emails: AtomicUsize,
+    sms: AtomicUsize,
+    events: AtomicUsize,
+}
+
+#[async_trait]
+impl Mailer for Accepting {
+    async fn send(&self, _: &OutgoingEmail) -> Result<(), SendError> {
+        self.emails.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+#[async_trait]
+impl SmsSender for Accepting {
+    async fn send_sms(&self, _: &OutgoingSms) -> Result<(), SendError> {
+        self.sms.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+#[async_trait]
+impl EventPublisher for Accepting {
+    async fn publish(&self, _: &CommunicationEvent) -> Result<(), PublishError> {
+        self.events.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+fn batches(records: Vec<serde_json::Value>) -> Vec<Event> {
+    records
+        .chunks(100)
+        .map(|chunk| serde_json::from_value(serde_json::json!({ "Records": chunk })).unwrap())
+        .collect()
+}
+
+#[tokio::main]
+async fn main() {
+    let n: i64 = std::env::args()
+        .nth(1)
+        .map(|a| a.parse().expect("a number of appointments"))
+        .unwrap_or(5_000);
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(AdjustableClock::starting_at(at("2026-11-30T06:00:00Z")));
+    let out = Arc::new(Accepting::default());
+    let delivery: Delivery = Delivery {
+        store: store.clone(),
+        mailer: out.clone(),
+        sms: out.clone(),
+        events: out.clone(),
+        clock: clock.clone(),
+    };
+    store.put_settings(&dr_martin()).await.unwrap();
+
+    // Given n appointments on 10 December at 15:00 in Paris (the store does
+    // not check overlaps here), each patient with an e-mail address and a mobile
+    let mut stream = store.subscribe();
+    for _ in 0..n {
+        let mut a = booked(at("2026-12-10T14:00:00Z"), 20);
+        a.patient.mobile = Some(Mobile::parse("06 12 34 56 78").unwrap());
+        a.created_at = at("2026-11-30T06:00:00Z");
+        store.overwrite_appointment(&a).unwrap();
+    }
+    let mut records = Vec::new();
+    while let Ok(r) = stream.records.try_recv() {
+        records.push(r);
+    }
+    stream.done(records.len());
+
+    // When the confirmation sender handles their stream records
+    let sender =
+        confirmation_sender::compose(delivery.clone(), PublicUrls::new("https://rdv.example.org"));
+    let started = Instant::now();
+    for batch in batches(records.clone()) {
+        let answer = sender
+            .handle(LambdaEvent::new(batch, Context::default()))
+            .await
+            .unwrap();
+        assert!(answer.batch_item_failures.is_empty());
+    }
+    let confirmations = started.elapsed();
+    let emails = out.emails.load(Ordering::Relaxed);
+    report("confirmation sender", emails, confirmations);
+
+    // and the reminder scheduler, then one sweep once every reminder is due
+    let scheduler =
+        reminder_scheduler::ReminderSchedulerFunction::new(store.clone(), clock.clone());
+    for batch in batches(records) {
+        scheduler
+            .handle(LambdaEvent::new(batch, Context::default()))
+            .await
+            .unwrap();
+    }
+    let sweeper = reminder_sweeper::ReminderSweeperFunction::new(
+        delivery,
+        PublicUrls::new("https://rdv.example.org"),
+        SweepOptions {
+            per_second: None,
+            ..SweepOptions::default()
+        },
+    );
+    // the e-mail reminders fall due 48 h before, the SMS ones 24 h before
+    clock.move_to(at("2026-12-09T15:00:00Z")).unwrap();
+    let (emails_before, sms_before) = (
+        out.emails.load(Ordering::Relaxed),
+        out.sms.load(Ordering::Relaxed),
+    );
+    let started = Instant::now();
+    let swept = sweeper
+        .handle(LambdaEvent::new(serde_json::json!({}), Context::default()))
+        .await
+        .unwrap();
+    let sweep = started.elapsed();
+    let reminders = out.emails.load(Ordering::Relaxed) - emails_before
+        + out.sms.load(Ordering::Relaxed)
+        - sms_before;
+    eprintln!("sweep: {}", serde_json::to_string(&swept).unwrap());
+    report("reminder sweeper", reminders, sweep);
+}
+
+fn report(what: &str, messages: usize, took: std::time::Duration) {
+    println!(
+        "{what}: {messages} messages in {:.0} ms: {:.0} messages/s",
+        took.as_secs_f64() * 1e3,
+        messages as f64 / took.as_secs_f64()
+    );
+}

@@ -58,6 +58,7 @@ async fn main() {
                 state: DeliveryState::Sent,
                 reason: None,
                 reason_code: None,
+                message_id: Some(format!("sent-{}", a.id)),
                 at: a.start - Duration::hours(24),
             };
             store

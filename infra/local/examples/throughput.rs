@@ -18,7 +18,9 @@ use domain::contact::Mobile;
 use domain::fixtures::{at, booked, dr_martin};
 use domain::links::PublicUrls;
 use domain::messages::{OutgoingEmail, OutgoingSms};
-use domain::ports::{EventPublisher, Mailer, PublishError, SendError, SettingsStore, SmsSender};
+use domain::ports::{
+    EventPublisher, Mailer, ProviderMessageId, PublishError, SendError, SettingsStore, SmsSender,
+};
 use domain::service::delivery::Delivery;
 use domain::service::reminders::SweepOptions;
 use lambda_runtime::{Context, LambdaEvent};
@@ -38,16 +40,16 @@ struct Accepting {
 
 #[async_trait]
 impl Mailer for Accepting {
-    async fn send(&self, _: &OutgoingEmail) -> Result<(), SendError> {
-        self.emails.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+    async fn send(&self, _: &OutgoingEmail) -> Result<ProviderMessageId, SendError> {
+        let n = self.emails.fetch_add(1, Ordering::Relaxed);
+        Ok(ProviderMessageId(format!("email-{n}")))
     }
 }
 #[async_trait]
 impl SmsSender for Accepting {
-    async fn send_sms(&self, _: &OutgoingSms) -> Result<(), SendError> {
-        self.sms.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+    async fn send_sms(&self, _: &OutgoingSms) -> Result<ProviderMessageId, SendError> {
+        let n = self.sms.fetch_add(1, Ordering::Relaxed);
+        Ok(ProviderMessageId(format!("sms-{n}")))
     }
 }
 #[async_trait]

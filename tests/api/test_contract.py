@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import PRACTITIONER, TOKEN, Local
+from .conftest import PRACTITIONER, TOKEN, Local
 
 REPO = Path(__file__).resolve().parents[2]
 ARTEFACTS = Path(os.environ.get("CONTRACT_ARTEFACTS", Path(__file__).parent / "artefacts"))
@@ -37,9 +37,10 @@ def _live_links(local):
     managed = local.book(PATIENT, slot_index=0)
     manage = _token(local.wait_message(managed["id"], "confirmation"), "a")
     cancelled = local.book(PATIENT, slot_index=2)
-    local.ok("PUT", f"/practitioners/{PRACTITIONER}/appointments/{cancelled['id']}/status",
-             {"status": "to_reschedule", "send_cancellation_sms": True})
-    sms = local.wait_message(cancelled["id"], "practitioner_cancellation", channel="sms")
+    with local.quiet_hours_clear_of_now():
+        local.ok("PUT", f"/practitioners/{PRACTITIONER}/appointments/{cancelled['id']}/status",
+                 {"status": "to_reschedule", "send_cancellation_sms": True})
+        sms = local.wait_message(cancelled["id"], "practitioner_cancellation", channel="sms")
     rebook = _token(sms, "r")
     return managed["id"], manage, rebook
 

@@ -10,6 +10,7 @@ Run by `make test` (and alone by `make test-browser`). Environment:
 
 import base64
 import contextlib
+import datetime
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from selenium import webdriver
@@ -120,6 +122,24 @@ class Local:
                                 f"?reason_id={reason}&from={day}", token=None)
         assert answer["slots"], f"no free slot from {day}"
         return [s["start"] for s in answer["slots"]]
+
+    @contextlib.contextmanager
+    def quiet_hours_clear_of_now(self):
+        """Quiet hours hold a cancellation SMS till morning (SPEC §4.4): for a
+        test that needs the SMS now, whatever the hour of the run, the
+        practice's quiet hours are moved three hours ahead of now, then put back."""
+        path = f"/practitioners/{PRACTITIONER}"
+        settings = self.ok("GET", path)
+        paris_now = datetime.datetime.now(ZoneInfo("Europe/Paris"))
+        clear = dict(settings, quiet_hours={
+            "start": (paris_now + datetime.timedelta(hours=3)).strftime("%H:%M"),
+            "end": (paris_now + datetime.timedelta(hours=4)).strftime("%H:%M"),
+        })
+        self.ok("PUT", path, clear)
+        try:
+            yield
+        finally:
+            self.ok("PUT", path, settings)
 
     def book(self, patient, reason="consultation", slot_index=0):
         """A new appointment at a free slot, through the practitioner API."""

@@ -4,11 +4,9 @@ would, from the message in the local outbox to the page that says it is done.
 Every step is checked with check_phone_page and kept as a screenshot in
 tests/browser/artefacts/."""
 
-import contextlib
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from conftest import PRACTITIONER, Local, check_phone_page
+from .conftest import PRACTITIONER, Local, check_phone_page
 
 JEANNE = {"first_name": "Jeanne", "last_name": "Dupont",
           "email": "jeanne.dupont@example.org", "mobile": "06 12 34 56 78"}
@@ -92,29 +90,10 @@ def test_patient_cancels_in_english(local, page):
     assert not page.driver.find_elements("css selector", "form")
 
 
-@contextlib.contextmanager
-def quiet_hours_clear_of_now(local):
-    """Quiet hours hold a cancellation SMS till morning (SPEC §4.4): for a
-    test about the SMS's link, whatever the hour of the run, the practice's
-    quiet hours are moved three hours ahead of now, then put back."""
-    path = f"/practitioners/{PRACTITIONER}"
-    settings = local.ok("GET", path)
-    paris_now = datetime.now(ZoneInfo("Europe/Paris"))
-    clear = dict(settings, quiet_hours={
-        "start": (paris_now + timedelta(hours=3)).strftime("%H:%M"),
-        "end": (paris_now + timedelta(hours=4)).strftime("%H:%M"),
-    })
-    local.ok("PUT", path, clear)
-    try:
-        yield
-    finally:
-        local.ok("PUT", path, settings)
-
-
 def test_practice_cancels_and_the_patient_rebooks_from_the_sms(local, page):
     # Given a booked appointment set « à reporter, à prévenir » by the practice
     booked = local.book(JEANNE, slot_index=2)
-    with quiet_hours_clear_of_now(local):
+    with local.quiet_hours_clear_of_now():
         local.ok("PUT", f"/practitioners/{PRACTITIONER}/appointments/{booked['id']}/status",
                  {"status": "to_reschedule", "send_cancellation_sms": True})
         sms = local.wait_message(booked["id"], "practitioner_cancellation", channel="sms")

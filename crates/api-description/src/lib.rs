@@ -540,8 +540,11 @@ mod examples {
             "patient_can_modify_online": true,
             "reminders": { "email": { "due_at": "2026-12-01T14:30:00+01:00", "state": "scheduled" },
                            "sms": { "due_at": "2026-12-02T14:30:00+01:00", "state": "scheduled" } },
-            "communications": [{ "kind": "confirmation", "channel": "email", "state": "sent",
-                                 "reason": null, "reason_code": null, "at": "2026-11-25T10:02:11+01:00" }]
+            "communications": [{ "kind": "confirmation", "channel": "email", "state": "delivered",
+                                 "reason": null, "reason_code": null,
+                                 "message_id": "0102019a7c3e5f2b-6d1e2f3a-example-000000",
+                                 "at": "2026-11-25T10:02:11+01:00" }],
+            "attention": []
         })
     }
 

@@ -73,7 +73,10 @@ def _run(local, tmp_path, name, seconds, extra):
         str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(config),
         "run", str(REPO / "docs" / "openapi.json"), "--url", local.base_url,
         "-H", f"Authorization: Bearer {TOKEN}",
-        "--checks", CHECKS, "--phases", "examples,coverage,fuzzing",
+        # Not the coverage phase: schemathesis 4.32.5 crashes inside it on
+        # some runs (an internal error while describing one of its own
+        # filters, not an answer of ours); examples and fuzzing remain.
+        "--checks", CHECKS, "--phases", "examples,fuzzing",
         "--max-examples", os.environ.get("CONTRACT_EXAMPLES", "15"),
         "--max-time", str(seconds), "--seed", "2026",
         "--generation-database", "none", "--workers", "2", "--no-color",

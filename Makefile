@@ -158,17 +158,24 @@ deploy: package
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam deploy --guided
 
 # Cold start (issue 14): every function and a hello-world lambda_runtime binary
-# in the release profile for this machine (native, not arm64), then
-# infra/bench/coldstart.py. The build runs at a low priority (shared machine);
-# BENCH_FUNCTIONS=booking narrows both, BENCH_RUNS sets the runs (>= 11).
+# in the release profile for this machine (x86_64, not arm64), with the flags
+# .cargo/config.toml gives the Lambda builds (non-PIE, no unwind tables), then infra/bench/coldstart.py;
+# the arm64 zips of `make package`, when built, are reported beside them. The
+# build runs at a low priority (shared machine); BENCH_FUNCTIONS=booking
+# narrows both, BENCH_RUNS sets the runs (>= 11).
 BENCH_RUNS      ?= 21
 BENCH_FUNCTIONS ?= booking confirmation-sender patient-links cancellation-sender status-change reminder-scheduler reminder-sweeper delivery-feedback
 BENCH_NICE      ?= nice -n 15
+BENCH_TARGET    := x86_64-unknown-linux-gnu
+BENCH_RUSTFLAGS := -C relocation-model=static -C force-unwind-tables=no
 
 bench-coldstart: build-deps
-	$(BENCH_NICE) cargo build --release -p bench-hello $(addprefix -p ,$(BENCH_FUNCTIONS))
+	CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$(BENCH_RUSTFLAGS)" \
+		$(BENCH_NICE) cargo build --release --target $(BENCH_TARGET) -p bench-hello $(addprefix -p ,$(BENCH_FUNCTIONS))
 	target_dir=$$(cargo metadata --format-version 1 --no-deps | $(PYTHON) -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'); \
-	$(PYTHON) infra/bench/coldstart.py --bin-dir "$$target_dir/release" --runs $(BENCH_RUNS) --only "$(BENCH_FUNCTIONS)"
+	lambda_dir=""; [ -d "$$target_dir/lambda" ] && lambda_dir="--lambda-dir $$target_dir/lambda"; \
+	$(PYTHON) infra/bench/coldstart.py --bin-dir "$$target_dir/$(BENCH_TARGET)/release" $$lambda_dir \
+		--runs $(BENCH_RUNS) --only "$(BENCH_FUNCTIONS)"
 
 # The API's description, generated from the request and answer types; the
 # booking function serves the committed file (docs/decisions.md, "OpenAPI").

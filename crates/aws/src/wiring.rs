@@ -13,7 +13,9 @@ use crate::dynamo::DynamoStore;
 use crate::eventbridge::EventBridgePublisher;
 use crate::ses::SesMailer;
 use crate::sns::{NoSms, SnsSmsSender};
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use domain::clock::SystemClock;
 use domain::links::PublicUrls;
@@ -124,13 +126,76 @@ impl Needs {
     }
 }
 
-/// The SDK's configuration for a Lambda: region and credentials from the
-/// environment, and the HTTPS client of [`https_client`].
-pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+/// Where the SDK finds its region on Lambda (Lambda sets it for every function).
+const REGION: Variable = Variable {
+    name: "AWS_REGION",
+    why: "the region of the function, set by Lambda",
+    required: true,
+};
+
+/// The access key of the function's role, set by Lambda (with the secret key
+/// and the session token beside it).
+const ACCESS_KEY: Variable = Variable {
+    name: "AWS_ACCESS_KEY_ID",
+    why: "the credentials of the function's role, set by Lambda",
+    required: true,
+};
+
+/// The SDK's configuration: region and credentials from the environment, and
+/// the HTTPS client of [`https_client`].
+///
+/// Lambda puts the region and the role's credentials in the environment, so
+/// the configuration is built from them directly. aws-config's loader would
+/// find them there too, after building its default chains (profile files,
+/// web identity with its STS client, ECS, IMDS): 0.4 ms of a function's init,
+/// and their code in every bootstrap (docs/benchmarks.md, third pass). Those
+/// chains are compiled only with the `default-chains` feature (local mode,
+/// pointed at AWS with a profile), and used only when the environment lacks
+/// the region or the credentials.
+pub async fn sdk_config() -> Result<SdkConfig, ConfigError> {
+    match from_environment() {
+        Some(config) => Ok(config),
+        None => default_chains().await,
+    }
+}
+
+fn from_environment() -> Option<SdkConfig> {
+    let region = REGION.read().ok().flatten().or_else(|| {
+        std::env::var("AWS_DEFAULT_REGION")
+            .ok()
+            .filter(|r| !r.is_empty())
+    })?;
+    ACCESS_KEY.read().ok().flatten()?;
+    let builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ))
+        .http_client(https_client());
+    // Local mode, the tests and the benchmarks point the SDK elsewhere (moto,
+    // a stub) as the loader lets them: the variable is the SDK's own.
+    let builder = match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(url) if !url.is_empty() => builder.endpoint_url(url),
+        _ => builder,
+    };
+    Some(builder.build())
+}
+
+#[cfg(feature = "default-chains")]
+async fn default_chains() -> Result<SdkConfig, ConfigError> {
+    Ok(aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
         .load()
-        .await
+        .await)
+}
+
+#[cfg(not(feature = "default-chains"))]
+async fn default_chains() -> Result<SdkConfig, ConfigError> {
+    match REGION.read()? {
+        None => Err(ConfigError::Missing(REGION)),
+        Some(_) => Err(ConfigError::Missing(ACCESS_KEY)),
+    }
 }
 
 /// The roots of Amazon Trust Services, which issue the certificates of the AWS
@@ -164,11 +229,11 @@ pub struct AwsAdapters {
 }
 
 impl AwsAdapters {
-    pub async fn load(needs: &'static Needs) -> Self {
-        Self {
-            sdk: sdk_config().await,
+    pub async fn load(needs: &'static Needs) -> Result<Self, ConfigError> {
+        Ok(Self {
+            sdk: sdk_config().await?,
             needs,
-        }
+        })
     }
 
     fn declared(&self, adapter: Adapter) -> Result<(), ConfigError> {

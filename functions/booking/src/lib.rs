@@ -230,6 +230,6 @@ pub const NEEDS: Needs = Needs {
 /// The function on AWS: its adapters from the environment, then the same
 /// constructor local mode calls with its own.
 pub async fn from_env() -> Result<BookingApi, ConfigError> {
-    let aws = AwsAdapters::load(&NEEDS).await;
+    let aws = AwsAdapters::load(&NEEDS).await?;
     Ok(BookingApi::new(aws.store()?, Arc::new(SystemClock)))
 }

@@ -32,6 +32,6 @@ pub const NEEDS: Needs = Needs {
 /// The function on AWS: its adapters from the environment, then the same
 /// constructor local mode calls with its own.
 pub async fn from_env() -> Result<ConfirmationFunction, ConfigError> {
-    let aws = AwsAdapters::load(&NEEDS).await;
+    let aws = AwsAdapters::load(&NEEDS).await?;
     Ok(compose(aws.delivery()?, aws.public_urls()?))
 }

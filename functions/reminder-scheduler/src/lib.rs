@@ -58,7 +58,7 @@ pub const NEEDS: Needs = Needs {
 /// The function on AWS: its adapters from the environment, then the same
 /// constructor local mode calls with its own.
 pub async fn from_env() -> Result<ReminderSchedulerFunction, ConfigError> {
-    let aws = AwsAdapters::load(&NEEDS).await;
+    let aws = AwsAdapters::load(&NEEDS).await?;
     Ok(ReminderSchedulerFunction::new(
         aws.store()?,
         Arc::new(SystemClock),

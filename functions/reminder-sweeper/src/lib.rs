@@ -66,7 +66,7 @@ pub const NEEDS: Needs = Needs {
 /// The function on AWS: its adapters from the environment, then the same
 /// constructor local mode calls with its own.
 pub async fn from_env() -> Result<ReminderSweeperFunction, ConfigError> {
-    let aws = AwsAdapters::load(&NEEDS).await;
+    let aws = AwsAdapters::load(&NEEDS).await?;
     let mut options = SweepOptions::default();
     if let Some(rate) = aws.sms_per_second()? {
         options.per_second = Some(rate);

@@ -57,7 +57,7 @@ impl Backend {
                 };
                 let optional = |v: Variable| v.read().ok().flatten();
                 Ok(Backend::Aws(Box::new(AwsBackend {
-                    sdk: aws_adapters::wiring::sdk_config().await,
+                    sdk: aws_adapters::wiring::sdk_config().await.map_err(missing)?,
                     table: required(config::TABLE_NAME)?,
                     bus: required(config::EVENT_BUS_NAME)?,
                     sender_email: required(config::SENDER_EMAIL)?,

@@ -41,6 +41,7 @@ impl super::OnAppointmentChange for ConfirmationSender {
             .deliver_current(
                 key,
                 &appointment.practitioner_id,
+                None,
                 Some(appointment.updated_at),
                 |settings, current, now| {
                     // A later change that kept the links (a name or mobile fixed

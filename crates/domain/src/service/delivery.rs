@@ -8,7 +8,7 @@
 
 use crate::appointment::Appointment;
 use crate::communications::{CommunicationEntry, CommunicationEvent, DeliveryState, MessageKey};
-use crate::ids::{AppointmentId, PractitionerId};
+use crate::ids::PractitionerId;
 use crate::links::{LinkGrant, TokenHash};
 use crate::messages::{OutgoingEmail, OutgoingSms, wording};
 use crate::ports::{
@@ -117,7 +117,6 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         self.deliver_inner(
             key,
             &appointment.practitioner_id,
-            appointment.id,
             Some(appointment.version),
             Some(appointment.updated_at),
             compose,
@@ -126,49 +125,25 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
     }
 
     /// Delivers the message `key` about the appointment as it stands when the
-    /// claim is granted, whatever its version: for messages that are not
-    /// called for by one change (reminders). `compose` sees the current
-    /// appointment and settings. `called_at`: when the change that called for
-    /// it was made, if one did (then [`GIVE_UP_AFTER`] applies).
+    /// claim is granted: whatever its version for messages that no one change
+    /// called for (reminders), or only `version` of it for a message held
+    /// since its change (a cancellation SMS held through quiet hours).
+    /// `compose` sees the current appointment and settings. `called_at`: when
+    /// the change that called for it was made, if one did (then
+    /// [`GIVE_UP_AFTER`] applies).
     pub async fn deliver_current<F>(
         &self,
         key: MessageKey,
         practitioner: &PractitionerId,
+        version: Option<u32>,
         called_at: Option<DateTime<Utc>>,
         compose: F,
     ) -> Result<Delivered, DeliveryError>
     where
         F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
     {
-        let appointment = key.appointment_id;
-        self.deliver_inner(key, practitioner, appointment, None, called_at, compose)
+        self.deliver_inner(key, practitioner, version, called_at, compose)
             .await
-    }
-
-    /// Delivers the message `key` about one version of the appointment, read
-    /// when the claim is granted: for a message held since its change (a
-    /// cancellation SMS held through quiet hours).
-    pub async fn deliver_version<F>(
-        &self,
-        key: MessageKey,
-        practitioner: &PractitionerId,
-        version: u32,
-        called_at: Option<DateTime<Utc>>,
-        compose: F,
-    ) -> Result<Delivered, DeliveryError>
-    where
-        F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
-    {
-        let appointment = key.appointment_id;
-        self.deliver_inner(
-            key,
-            practitioner,
-            appointment,
-            Some(version),
-            called_at,
-            compose,
-        )
-        .await
     }
 
     /// `expected_version`: the version the message is about, if only that one;
@@ -177,7 +152,6 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         &self,
         key: MessageKey,
         practitioner: &PractitionerId,
-        appointment_id: AppointmentId,
         expected_version: Option<u32>,
         called_at: Option<DateTime<Utc>>,
         compose: F,
@@ -198,15 +172,14 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                 entry,
                 published: false,
             } => {
-                self.publish(&key, practitioner, appointment_id, entry)
-                    .await?;
+                self.publish(&key, practitioner, entry).await?;
                 return Ok(Delivered::AlreadyDecided);
             }
             Claim::InFlight => return Err(DeliveryError::InFlight),
         }
 
         let settings = self.store.settings(practitioner).await?;
-        let current = self.store.appointment(&appointment_id).await?;
+        let current = self.store.appointment(&key.appointment_id).await?;
         let language = settings.as_ref().map(|s| s.language).unwrap_or_default();
         // The log entry is kept as long as its appointment.
         let appointment_end = current.as_ref().map_or(now, |a| a.end);
@@ -239,8 +212,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                     .hold_message(&key, practitioner, &entry, appointment_end)
                     .await?;
                 tracing::info!(appointment = %key.appointment_id, message = %key, %until, "message held through quiet hours");
-                self.publish(&key, practitioner, appointment_id, entry)
-                    .await?;
+                self.publish(&key, practitioner, entry).await?;
                 return Ok(Delivered::Held(until));
             }
             Outcome::Email { email, links } => {
@@ -315,8 +287,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
             reason = entry.reason_code.as_deref().unwrap_or("-"),
             "message decided"
         );
-        self.publish(&key, practitioner, appointment_id, entry.clone())
-            .await?;
+        self.publish(&key, practitioner, entry.clone()).await?;
         Ok(Delivered::Decided(entry))
     }
 
@@ -332,12 +303,11 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         &self,
         key: &MessageKey,
         practitioner: &PractitionerId,
-        appointment_id: AppointmentId,
         entry: CommunicationEntry,
     ) -> Result<(), DeliveryError> {
         let event = CommunicationEvent {
             practitioner_id: practitioner.clone(),
-            appointment_id,
+            appointment_id: key.appointment_id,
             message: key.to_string(),
             entry,
         };

@@ -292,10 +292,10 @@ impl ReminderSweeper {
                 // version that was set to reschedule, and nothing later.
                 Some(version) if reminder.kind == MessageKind::PractitionerCancellation => {
                     self.delivery
-                        .deliver_version(
+                        .deliver_current(
                             reminder.key(),
                             &reminder.practitioner_id,
-                            version,
+                            Some(version),
                             None,
                             |settings, current, now| {
                                 practitioner_cancellation(
@@ -314,6 +314,7 @@ impl ReminderSweeper {
                         .deliver_current(
                             reminder.key(),
                             &reminder.practitioner_id,
+                            None,
                             // Left for the next sweep until the appointment starts.
                             None,
                             |settings, current, now| {

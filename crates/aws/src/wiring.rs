@@ -17,6 +17,13 @@ use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use domain::clock::SystemClock;
 use domain::links::PublicUrls;
 use domain::ports::SmsSender;
@@ -209,15 +216,54 @@ const AWS_ROOTS: &str = include_str!("aws_roots.pem");
 /// function's init (docs/benchmarks.md). An endpoint certified by another
 /// root would fail the TLS handshake: checked on the first deploy (README).
 /// Local mode and the tests use it too (plain HTTP to moto needs no roots).
-pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+pub fn https_client() -> SharedHttpClient {
     let tls = TlsContext::builder()
         .with_trust_store(TrustStore::empty().with_pem_certificate(AWS_ROOTS))
         .build()
         .expect("a TLS context of compiled-in roots");
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .tls_context(tls)
-        .build_https()
+    SharedHttpClient::new(ConnectorOnFirstRequest(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .tls_context(tls)
+            .build_https(),
+    ))
+}
+
+/// An HTTP client whose connector is built on the first request only.
+///
+/// Each SDK client, when constructed, asks its HTTP client to check the
+/// configuration, and aws-smithy-http-client answers by building a whole
+/// connector (TLS configuration and roots included) and dropping it, so that
+/// a machine's native roots are read during init rather than on the first
+/// call. Ours are compiled in; the connector the first request builds is the
+/// one kept, and the clients share it (the inner client caches it by
+/// settings). Without this, a function of four SDK clients built and dropped
+/// four connectors at each cold start (docs/benchmarks.md, fourth pass).
+#[derive(Debug)]
+pub struct ConnectorOnFirstRequest<C>(pub C);
+
+impl<C: HttpClient> HttpClient for ConnectorOnFirstRequest<C> {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    // `validate_base_client_config` is the trait's: nothing to check.
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The AWS adapters of one function, built once per Lambda instance from the

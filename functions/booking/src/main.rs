@@ -2,7 +2,7 @@
 
 use aws_adapters::telemetry::{LogFormat, init};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     init(LogFormat::Json);
     let function = booking::from_env().await?;

@@ -2,7 +2,7 @@
 
 use aws_adapters::telemetry::{LogFormat, init};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init(LogFormat::Json);
     aws_adapters::metrics::install();

@@ -1,13 +1,7 @@
-//! The cold-start benchmark's hello-world: a `lambda_runtime` function that
-//! answers every event with a constant, nothing else (see infra/bench/README.md).
-
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::{Value, json};
+//! The yardstick: the hello-world on `#[tokio::main]` as
+//! `lambda_runtime`'s examples write it.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_runtime::run(service_fn(|_event: LambdaEvent<Value>| async {
-        Ok::<_, Error>(json!({ "hello": "world" }))
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    bench_hello::serve().await
 }

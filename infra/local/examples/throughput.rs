@@ -1,5 +1,6 @@
 //! Messages per second of the project's own code (issue 14): the confirmation
-//! sender and the reminder sweeper over the embedded store, with an e-mail,
+//! sender, the reminder sweeper and the cancellation sender over the embedded
+//! store, with an e-mail,
 //! SMS and event bus that accept everything at once, so only our code (and the
 //! embedded store's encoding of DynamoDB items) is timed.
 //!
@@ -9,7 +10,11 @@
 //! stream records are handed to the confirmation sender in batches of 100 (the
 //! template's `BatchSize`), then to the reminder scheduler; the clock moves to
 //! when every reminder is due (outside quiet hours) and one sweep sends them
-//! all.
+//! all. Then the practice sets every appointment to « à reporter, à prévenir »
+//! with the SMS ticked, and the cancellation sender gets those records, in
+//! batches of 100 too. SMS pacing is off for the sweep and the cancellations:
+//! it spaces sends out in real time, which is the provider's limit, not our
+//! code's cost.
 
 use async_trait::async_trait;
 use aws_lambda_events::dynamodb::Event;
@@ -21,7 +26,10 @@ use domain::messages::{OutgoingEmail, OutgoingSms};
 use domain::ports::{
     EventPublisher, Mailer, ProviderMessageId, PublishError, SendError, SettingsStore, SmsSender,
 };
+use domain::rules::status::PractitionerStatus;
+use domain::service::cancellation::CancellationSender;
 use domain::service::delivery::Delivery;
+use domain::service::practice::{PracticeService, StatusRequest};
 use domain::service::reminders::SweepOptions;
 use lambda_runtime::{Context, LambdaEvent};
 use local::embedded::clock::AdjustableClock;
@@ -67,7 +75,8 @@ fn batches(records: Vec<serde_json::Value>) -> Vec<Event> {
         .collect()
 }
 
-#[tokio::main]
+// The functions' runtime (docs/decisions.md): one thread, as on Lambda.
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let n: i64 = std::env::args()
         .nth(1)
@@ -87,18 +96,16 @@ async fn main() {
 
     // Given n appointments on 10 December at 15:00 in Paris (the store does
     // not check overlaps here), each patient with an e-mail address and a mobile
-    let mut stream = store.subscribe();
+    let stream = store.subscribe();
+    let mut booked_ids = Vec::new();
     for _ in 0..n {
         let mut a = booked(at("2026-12-10T14:00:00Z"), 20);
         a.patient.mobile = Some(Mobile::parse("06 12 34 56 78").unwrap());
         a.created_at = at("2026-11-30T06:00:00Z");
         store.overwrite_appointment(&a).unwrap();
+        booked_ids.push((a.practitioner_id, a.id));
     }
-    let mut records = Vec::new();
-    while let Ok(r) = stream.records.try_recv() {
-        records.push(r);
-    }
-    stream.done(records.len());
+    let records = received(stream);
 
     // When the confirmation sender handles their stream records
     let sender =
@@ -125,7 +132,7 @@ async fn main() {
             .unwrap();
     }
     let sweeper = reminder_sweeper::ReminderSweeperFunction::new(
-        delivery,
+        delivery.clone(),
         PublicUrls::new("https://rdv.example.org"),
         SweepOptions {
             per_second: None,
@@ -149,6 +156,49 @@ async fn main() {
         - sms_before;
     eprintln!("sweep: {}", serde_json::to_string(&swept).unwrap());
     report("reminder sweeper", reminders, sweep);
+
+    // Then the practice cancels them all, the patients to be told by e-mail
+    // and SMS, and the cancellation sender handles those records
+    let practice = PracticeService::new(store.clone(), clock.clone());
+    let stream = store.subscribe();
+    let to_reschedule = StatusRequest {
+        status: PractitionerStatus::ToReschedule,
+        send_cancellation_sms: true,
+    };
+    for (practitioner, id) in &booked_ids {
+        practice
+            .set_status(practitioner, id, &to_reschedule)
+            .await
+            .unwrap();
+    }
+    let records = received(stream);
+    let cancellations = aws_adapters::stream::ChangeFunction::new(CancellationSender::new(
+        delivery,
+        PublicUrls::new("https://rdv.example.org"),
+        None,
+    ));
+    let sent_before = out.emails.load(Ordering::Relaxed) + out.sms.load(Ordering::Relaxed);
+    let started = Instant::now();
+    for batch in batches(records) {
+        let answer = cancellations
+            .handle(LambdaEvent::new(batch, Context::default()))
+            .await
+            .unwrap();
+        assert!(answer.batch_item_failures.is_empty());
+    }
+    let took = started.elapsed();
+    let sent = out.emails.load(Ordering::Relaxed) + out.sms.load(Ordering::Relaxed) - sent_before;
+    report("cancellation sender", sent, took);
+}
+
+/// The stream records written since `stream` subscribed.
+fn received(mut stream: local::embedded::store::StreamSubscription) -> Vec<serde_json::Value> {
+    let mut records = Vec::new();
+    while let Ok(r) = stream.records.try_recv() {
+        records.push(r);
+    }
+    stream.done(records.len());
+    records
 }
 
 fn report(what: &str, messages: usize, took: std::time::Duration) {

@@ -161,18 +161,28 @@ const ACCESS_KEY: Variable = Variable {
 /// the region or the credentials.
 pub async fn sdk_config() -> Result<SdkConfig, ConfigError> {
     match from_environment() {
-        Some(config) => Ok(config),
-        None => default_chains().await,
+        Ok(config) => Ok(config),
+        Err(missing) => default_chains(missing).await,
     }
 }
 
-fn from_environment() -> Option<SdkConfig> {
-    let region = REGION.read().ok().flatten().or_else(|| {
-        std::env::var("AWS_DEFAULT_REGION")
-            .ok()
-            .filter(|r| !r.is_empty())
-    })?;
-    ACCESS_KEY.read().ok().flatten()?;
+/// The configuration from the environment, or the variable it lacks.
+fn from_environment() -> Result<SdkConfig, ConfigError> {
+    let region = REGION
+        .read()
+        .ok()
+        .flatten()
+        .or_else(|| {
+            std::env::var("AWS_DEFAULT_REGION")
+                .ok()
+                .filter(|r| !r.is_empty())
+        })
+        .ok_or(ConfigError::Missing(REGION))?;
+    ACCESS_KEY
+        .read()
+        .ok()
+        .flatten()
+        .ok_or(ConfigError::Missing(ACCESS_KEY))?;
     let builder = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
@@ -186,11 +196,11 @@ fn from_environment() -> Option<SdkConfig> {
         Ok(url) if !url.is_empty() => builder.endpoint_url(url),
         _ => builder,
     };
-    Some(builder.build())
+    Ok(builder.build())
 }
 
 #[cfg(feature = "default-chains")]
-async fn default_chains() -> Result<SdkConfig, ConfigError> {
+async fn default_chains(_missing: ConfigError) -> Result<SdkConfig, ConfigError> {
     Ok(aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
         .load()
@@ -198,11 +208,8 @@ async fn default_chains() -> Result<SdkConfig, ConfigError> {
 }
 
 #[cfg(not(feature = "default-chains"))]
-async fn default_chains() -> Result<SdkConfig, ConfigError> {
-    match REGION.read()? {
-        None => Err(ConfigError::Missing(REGION)),
-        Some(_) => Err(ConfigError::Missing(ACCESS_KEY)),
-    }
+async fn default_chains(missing: ConfigError) -> Result<SdkConfig, ConfigError> {
+    Err(missing)
 }
 
 /// The roots of Amazon Trust Services, which issue the certificates of the AWS

@@ -17,6 +17,7 @@
 //! code's cost.
 
 use async_trait::async_trait;
+use aws_adapters::stream::ChangeFunction;
 use aws_lambda_events::dynamodb::Event;
 use domain::communications::CommunicationEvent;
 use domain::contact::Mobile;
@@ -27,6 +28,7 @@ use domain::ports::{
     EventPublisher, Mailer, ProviderMessageId, PublishError, SendError, SettingsStore, SmsSender,
 };
 use domain::rules::status::PractitionerStatus;
+use domain::service::OnAppointmentChange;
 use domain::service::cancellation::CancellationSender;
 use domain::service::delivery::Delivery;
 use domain::service::practice::{PracticeService, StatusRequest};
@@ -36,7 +38,7 @@ use local::embedded::clock::AdjustableClock;
 use local::embedded::store::MemoryStore;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Takes every message at once and counts it.
 #[derive(Default)]
@@ -110,15 +112,7 @@ async fn main() {
     // When the confirmation sender handles their stream records
     let sender =
         confirmation_sender::compose(delivery.clone(), PublicUrls::new("https://rdv.example.org"));
-    let started = Instant::now();
-    for batch in batches(records.clone()) {
-        let answer = sender
-            .handle(LambdaEvent::new(batch, Context::default()))
-            .await
-            .unwrap();
-        assert!(answer.batch_item_failures.is_empty());
-    }
-    let confirmations = started.elapsed();
+    let confirmations = handle_all(&sender, records.clone()).await;
     let emails = out.emails.load(Ordering::Relaxed);
     report("confirmation sender", emails, confirmations);
 
@@ -172,23 +166,32 @@ async fn main() {
             .unwrap();
     }
     let records = received(stream);
-    let cancellations = aws_adapters::stream::ChangeFunction::new(CancellationSender::new(
+    let cancellations = ChangeFunction::new(CancellationSender::new(
         delivery,
         PublicUrls::new("https://rdv.example.org"),
         None,
     ));
     let sent_before = out.emails.load(Ordering::Relaxed) + out.sms.load(Ordering::Relaxed);
+    let took = handle_all(&cancellations, records).await;
+    let sent = out.emails.load(Ordering::Relaxed) + out.sms.load(Ordering::Relaxed) - sent_before;
+    report("cancellation sender", sent, took);
+}
+
+/// Hands `records` to a stream function in batches of 100, each handled
+/// whole; how long that took.
+async fn handle_all<S: OnAppointmentChange>(
+    function: &ChangeFunction<S>,
+    records: Vec<serde_json::Value>,
+) -> Duration {
     let started = Instant::now();
     for batch in batches(records) {
-        let answer = cancellations
+        let answer = function
             .handle(LambdaEvent::new(batch, Context::default()))
             .await
             .unwrap();
         assert!(answer.batch_item_failures.is_empty());
     }
-    let took = started.elapsed();
-    let sent = out.emails.load(Ordering::Relaxed) + out.sms.load(Ordering::Relaxed) - sent_before;
-    report("cancellation sender", sent, took);
+    started.elapsed()
 }
 
 /// The stream records written since `stream` subscribed.
@@ -201,7 +204,7 @@ fn received(mut stream: local::embedded::store::StreamSubscription) -> Vec<serde
     records
 }
 
-fn report(what: &str, messages: usize, took: std::time::Duration) {
+fn report(what: &str, messages: usize, took: Duration) {
     println!(
         "{what}: {messages} messages in {:.0} ms: {:.0} messages/s",
         took.as_secs_f64() * 1e3,

@@ -114,7 +114,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
     where
         F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
     {
-        self.deliver_inner(
+        self.deliver_current(
             key,
             &appointment.practitioner_id,
             Some(appointment.version),
@@ -126,29 +126,12 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
 
     /// Delivers the message `key` about the appointment as it stands when the
     /// claim is granted: whatever its version for messages that no one change
-    /// called for (reminders), or only `version` of it for a message held
+    /// called for (reminders), or only `expected_version` of it for a message held
     /// since its change (a cancellation SMS held through quiet hours).
     /// `compose` sees the current appointment and settings. `called_at`: when
     /// the change that called for it was made, if one did (then
     /// [`GIVE_UP_AFTER`] applies).
     pub async fn deliver_current<F>(
-        &self,
-        key: MessageKey,
-        practitioner: &PractitionerId,
-        version: Option<u32>,
-        called_at: Option<DateTime<Utc>>,
-        compose: F,
-    ) -> Result<Delivered, DeliveryError>
-    where
-        F: FnOnce(&PractitionerSettings, &Appointment, DateTime<Utc>) -> Outcome,
-    {
-        self.deliver_inner(key, practitioner, version, called_at, compose)
-            .await
-    }
-
-    /// `expected_version`: the version the message is about, if only that one;
-    /// `called_at`: when the change that called for it was made, if one did.
-    async fn deliver_inner<F>(
         &self,
         key: MessageKey,
         practitioner: &PractitionerId,

@@ -1,5 +1,5 @@
 //! The booking function: practitioner settings, appointments and the agenda
-//! (SPEC §6.2). Routing and HTTP only; the rules live in `shared`.
+//! (SPEC §6.2). Routing and HTTP only; the rules live in `shared/domain`.
 
 use aws_adapters::config::ConfigError;
 use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
@@ -73,7 +73,7 @@ impl BookingApi {
                 }
             }
             // The API's description (SPEC §6), public: written by
-            // crates/api-description, so this binary carries the text only.
+            // shared/api-description, so this binary carries the text only.
             ["openapi.json"] if method == Method::GET => {
                 Ok(edge::http::json_text(StatusCode::OK, API_DESCRIPTION))
             }

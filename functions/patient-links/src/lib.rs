@@ -1,6 +1,6 @@
 //! The patient links (SPEC §6.4): the pages behind the MODIFY / CANCEL links of
 //! a confirmation e-mail. HTML by default, JSON on `Accept: application/json`.
-//! Routing and HTTP only; the rules live in `shared`.
+//! Routing and HTTP only; the rules live in `shared/domain`.
 
 use aws_adapters::config::ConfigError;
 use aws_adapters::config::PUBLIC_BASE_URL;

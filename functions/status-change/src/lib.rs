@@ -1,7 +1,7 @@
 //! The status-change function: the practitioner side's changes to booked
 //! appointments (SPEC §4.5, §6.2): time, reason and contact (`PATCH`), « à
 //! reporter, à prévenir » or cancelled, and absences.
-//! Routing and HTTP only; the rules live in `shared`.
+//! Routing and HTTP only; the rules live in `shared/domain`.
 
 use aws_adapters::config::ConfigError;
 use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};

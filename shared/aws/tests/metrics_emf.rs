@@ -1,5 +1,5 @@
 //! The operator's metrics as CloudWatch reads them: embedded metric format
-//! documents, one JSON line each (crates/aws/src/metrics.rs). Its own test
+//! documents, one JSON line each (shared/aws/src/metrics.rs). Its own test
 //! binary: the recorder is installed once per process, as on Lambda.
 
 use aws_adapters::metrics;

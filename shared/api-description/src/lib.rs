@@ -480,7 +480,7 @@ fn description() -> Value {
         "info": {
             "title": "Patient communications",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The API of SPEC §6: the practice's agenda (JWT), online booking and patient links (no token). Errors are RFC 9457 `application/problem+json`; API Gateway's own errors are `{\"message\": ...}` (GatewayError). Generated from the code (crates/api-description); do not edit docs/openapi.json by hand.",
+            "description": "The API of SPEC §6: the practice's agenda (JWT), online booking and patient links (no token). Errors are RFC 9457 `application/problem+json`; API Gateway's own errors are `{\"message\": ...}` (GatewayError). Generated from the code (shared/api-description); do not edit docs/openapi.json by hand.",
         },
         "servers": [{ "url": "/" }],
         "tags": [

@@ -1,7 +1,13 @@
 # Developer and CI entry points. GNU make; recipes run in bash.
 #
 #   make test            lint the SAM template, every Rust test (ignored ones too) with a moto server,
-#                        then the pages in headless Chromium and the README's checks (pytest)
+#                        then the pages in headless Chromium and the README's checks (pytest),
+#                        then the scenarios and the pages once more at 23:50 Paris time (see below)
+#   make test-any-hour   the scenarios and the pages with local mode's clock started at five moments:
+#                        12:00, 23:50 and 03:00 Paris time today, 01:50 on 28 March and 31 October 2027
+#                        (DST changes); a line per start shows it took effect (README, "Tests at any
+#                        hour"; ~2½ min once built). ANY_HOUR_STARTS="<RFC 3339 or HH:MM today> ..."
+#                        runs others, ANY_HOUR_MOTO=1 adds the scenarios on moto
 #   make test-browser    only the pages in headless Chromium (and the README's checks)
 #   make run             local mode on http://$(HOST):$(PORT) (no AWS, no venv needed)
 #   make run-moto        local mode on emulated AWS: DynamoDB, SES, EventBridge on a moto server
@@ -57,7 +63,11 @@ PYTEST := $(VENV)/bin/pytest tests/browser tests/api tests/docs
 # The Lambda binaries of the template (BuildProperties: Binary), for `make package`.
 LAMBDA_BINARIES = $(shell sed -n 's/^ *Binary: *//p' $(TEMPLATE))
 
-.PHONY: openapi help venv build-deps browser-deps lint-template test test-browser run package deploy fmt clean run-moto lock bench-coldstart prove-delivery
+# Tests at any hour: infra/tools/any-hour.sh runs its five default starts
+# unless given others (each an RFC 3339 time with offset, or HH:MM in Paris today).
+ANY_HOUR_STARTS ?=
+
+.PHONY: openapi help venv build-deps browser-deps lint-template test test-browser test-any-hour run package deploy fmt clean run-moto lock bench-coldstart prove-delivery
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -124,9 +134,16 @@ test: venv lint-template build-deps browser-deps
 	infra/tools/with-moto.sh $(CARGO_TEST)
 	@echo "==> pages in headless Chromium (375 px, JavaScript off), the API against docs/openapi.json (schemathesis, ~2 min), on local mode; the README's checks"
 	$(PYTEST)
+	@echo "==> tests at any hour, one start of make test-any-hour's five (~40 s): 23:50 Paris time today"
+	infra/tools/any-hour.sh 23:50
 
 test-browser: venv build-deps browser-deps
 	$(PYTEST)
+
+# The suites whose outcome could depend on the hour, at five clock starts
+# (AGENDA_CLOCK_START, SPEC §8): README, "Tests at any hour".
+test-any-hour: venv build-deps browser-deps
+	infra/tools/any-hour.sh $(ANY_HOUR_STARTS)
 
 # The same test `make test` runs over 120 appointments, here over 1,000.
 prove-delivery: build-deps

@@ -10,25 +10,20 @@
 //! GSI3 on moto as on AWS.
 
 use acceptance::{Backend, DEMO, TestApp, on_each_backend};
-use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
-use chrono_tz::Europe::Paris;
+use chrono::{Duration, NaiveDate, Weekday};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Instant;
 
-/// The Tuesday of the week after next, in Paris.
-fn tuesday() -> NaiveDate {
-    let mut day = Utc::now().with_timezone(&Paris).date_naive() + Duration::days(8);
-    while day.weekday() != Weekday::Tue {
-        day += Duration::days(1);
-    }
-    day
+/// The Tuesday of the week after next on the app's clock, in Paris.
+fn tuesday(app: &TestApp) -> NaiveDate {
+    app.first_after(8, Weekday::Tue)
 }
 
 async fn book(app: &TestApp, hour: u32, email: &str) -> String {
     let body = json!({
         "reason_id": "consultation",
-        "start": format!("{}T{hour:02}:00:00", tuesday()),
+        "start": format!("{}T{hour:02}:00:00", tuesday(app)),
         "patient": {"first_name": "Jeanne", "last_name": "Dupont", "email": email}
     });
     let (status, appointment) = app.book(DEMO, &body).await;
@@ -74,7 +69,7 @@ async fn report(app: &TestApp, body: Value) -> (u16, Value) {
 }
 
 async fn agenda(app: &TestApp, query: &str) -> (u16, Value) {
-    let day = tuesday();
+    let day = tuesday(app);
     let response = app
         .as_practitioner(
             Method::GET,

@@ -7,17 +7,14 @@
 //! Then the findings of issue 10, each replayed as its own test.
 
 use acceptance::{DEMO, TestApp, on_each_backend};
-use chrono::{Datelike, Duration, Utc, Weekday};
-use chrono_tz::Europe::Paris;
+use chrono::{NaiveDate, Weekday};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Next week's `weekday` at `hour`:`minute` in Paris, as the front end writes it.
-fn next_week(weekday: Weekday, hour: u32, minute: u32) -> String {
-    let mut day = Utc::now().with_timezone(&Paris).date_naive() + Duration::days(7);
-    while day.weekday() != weekday {
-        day += Duration::days(1);
-    }
+/// Next week's `weekday` after the practice's `today` (the app's clock) at
+/// `hour`:`minute` in Paris, as the front end writes it.
+fn next_week(today: NaiveDate, weekday: Weekday, hour: u32, minute: u32) -> String {
+    let day = acceptance::first_after(today, 7, weekday);
     format!("{day}T{hour:02}:{minute:02}:00")
 }
 
@@ -128,7 +125,7 @@ fn unclean_texts(limit: usize) -> Vec<(String, String)> {
 
 /// The cases of every route, given the ids and links of a booked appointment
 /// (`id`, its page `/a/{token}`) and of a cancelled one's rebooking page.
-fn corpus(id: &str, link: &str, rebook: &str, start: &str) -> Vec<Case> {
+fn corpus(today: NaiveDate, id: &str, link: &str, rebook: &str, start: &str) -> Vec<Case> {
     let mut cases = Vec::new();
     let settings_path = format!("/practitioners/{DEMO}");
     let book_path = format!("/practitioners/{DEMO}/appointments");
@@ -443,7 +440,7 @@ fn corpus(id: &str, link: &str, rebook: &str, start: &str) -> Vec<Case> {
                 .problem(413, None),
         );
     }
-    let mut not_a_slot = booking(&next_week(Weekday::Sat, 10, 0));
+    let mut not_a_slot = booking(&next_week(today, Weekday::Sat, 10, 0));
     not_a_slot["reason_id"] = "consultation".into();
     cases.push(
         case(
@@ -616,8 +613,8 @@ fn corpus(id: &str, link: &str, rebook: &str, start: &str) -> Vec<Case> {
     let absence = |start: &str, end: &str| json!({"start": start, "end": end, "label": "Congrès", "appointments": "refuse", "send_cancellation_sms": false});
     for (what, text) in unclean_texts(200) {
         let mut body = absence(
-            &next_week(Weekday::Sat, 9, 0),
-            &next_week(Weekday::Sat, 12, 0),
+            &next_week(today, Weekday::Sat, 9, 0),
+            &next_week(today, Weekday::Sat, 12, 0),
         );
         body["label"] = text.into();
         cases.push(
@@ -645,8 +642,8 @@ fn corpus(id: &str, link: &str, rebook: &str, start: &str) -> Vec<Case> {
         );
     }
     let mut choice = absence(
-        &next_week(Weekday::Sat, 9, 0),
-        &next_week(Weekday::Sat, 12, 0),
+        &next_week(today, Weekday::Sat, 9, 0),
+        &next_week(today, Weekday::Sat, 12, 0),
     );
     choice["appointments"] = "delete".into();
     cases.push(
@@ -660,7 +657,7 @@ fn corpus(id: &str, link: &str, rebook: &str, start: &str) -> Vec<Case> {
             Method::POST,
             &absences,
         )
-        .json(&absence(start, &next_week(Weekday::Thu, 12, 0)))
+        .json(&absence(start, &next_week(today, Weekday::Thu, 12, 0)))
         .problem(409, Some("appointments")),
     );
     cases.push(
@@ -786,7 +783,7 @@ fn corpus(id: &str, link: &str, rebook: &str, start: &str) -> Vec<Case> {
                 Method::POST,
                 &path,
             ))
-            .json(&json!({"start": next_week(Weekday::Sat, 10, 0)}))
+            .json(&json!({"start": next_week(today, Weekday::Sat, 10, 0)}))
             .header("accept", "application/json")
             .problem(409, None),
         );
@@ -898,12 +895,12 @@ async fn run(app: &TestApp, case: &Case) -> Result<(), String> {
 /// An appointment booked next Thursday (its page link), and one cancelled by
 /// the practice with the SMS ticked (its rebooking link).
 async fn given_an_agenda(app: &TestApp) -> (String, String, String, String) {
-    let start = next_week(Weekday::Thu, 10, 0);
+    let start = next_week(app.today(), Weekday::Thu, 10, 0);
     let (status, booked) = app.book(DEMO, &booking(&start)).await;
     assert_eq!(status, 201, "{booked}");
     let id = booked["id"].as_str().unwrap().to_string();
     let (status, cancelled) = app
-        .book(DEMO, &booking(&next_week(Weekday::Tue, 15, 0)))
+        .book(DEMO, &booking(&next_week(app.today(), Weekday::Tue, 15, 0)))
         .await;
     assert_eq!(status, 201, "{cancelled}");
     let cancelled_id = cancelled["id"].as_str().unwrap().to_string();
@@ -939,7 +936,7 @@ async fn every_bad_request_is_refused_and_changes_nothing(app: TestApp) {
     let (id, link, rebook, start) = given_an_agenda(&app).await;
     let before = app.dump_store().await;
     let sent_before = app.dump_sent().await;
-    let cases = corpus(&id, &link, &rebook, &start);
+    let cases = corpus(app.today(), &id, &link, &rebook, &start);
     assert!(cases.len() >= 150, "{} cases", cases.len());
     let began = std::time::Instant::now();
     let mut wrong = Vec::new();
@@ -1088,8 +1085,9 @@ async fn finding_a_cancel_with_a_one_megabyte_body_does_not_cancel(app: TestApp)
 }
 
 async fn finding_a_cyrillic_name_is_transliterated_in_the_sms(app: TestApp) {
-    // Given Жанна Дюпон booked with a mobile
-    let mut body = booking(&next_week(Weekday::Thu, 11, 0));
+    // Given Жанна Дюпон booked with a mobile, the practice at work
+    app.during_the_working_day().await;
+    let mut body = booking(&next_week(app.today(), Weekday::Thu, 11, 0));
     body["patient"]["first_name"] = "Жанна".into();
     body["patient"]["last_name"] = "Дюпон".into();
     body["patient"].as_object_mut().unwrap().remove("email");
@@ -1142,7 +1140,7 @@ async fn finding_control_characters_and_invisible_names_are_refused(app: TestApp
         .map(|e| e["field"].clone())
         .collect();
     assert_eq!(fields, [json!("name"), json!("address")], "{problem}");
-    let mut body = booking(&next_week(Weekday::Thu, 11, 0));
+    let mut body = booking(&next_week(app.today(), Weekday::Thu, 11, 0));
     body["patient"]["first_name"] = "\u{200B}\u{200B}".into();
     let (status, problem) = app.book(DEMO, &body).await;
     assert_eq!(status, 422);

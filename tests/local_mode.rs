@@ -58,3 +58,37 @@ async fn on_the_embedded_store_local_mode_needs_no_switch() {
         .unwrap();
     assert_eq!(settings.status(), StatusCode::OK);
 }
+
+/// SPEC §8: the clock starts where the run says (`AGENDA_CLOCK_START`, which
+/// `make test-any-hour` sets to five moments), else in the practice's daytime;
+/// the outbox dates what it sends on that clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clock_starts_where_the_run_says_and_the_outbox_follows_it() {
+    // Given the start of this run, and local mode started now
+    let launched = std::time::Instant::now();
+    let start = acceptance::clock_start().unwrap_or_else(chrono::Utc::now);
+    let app = acceptance::spawn_app().await;
+
+    // When its clock is read and a booking's confirmation is sent
+    let now = app.now();
+    let day = acceptance::first_after(app.today(), 7, chrono::Weekday::Thu);
+    let (status, booked) = app
+        .book(
+            DEMO,
+            &serde_json::json!({"reason_id": "consultation", "start": format!("{day}T10:00:00"),
+                    "patient": {"first_name": "Jeanne", "last_name": "Dupont",
+                                "email": "jeanne@example.org"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{booked}");
+    let outbox = app.outbox().await;
+    let sent_at: chrono::DateTime<chrono::Utc> =
+        outbox[0]["sent_at"].as_str().unwrap().parse().unwrap();
+
+    // Then both are at the start, run on by no more than the real time since
+    let ran = chrono::Duration::from_std(launched.elapsed()).unwrap();
+    assert!(
+        start <= now && now <= sent_at && sent_at <= start + ran,
+        "started at {start}, read {now}, first message sent at {sent_at}, {ran} later"
+    );
+}

@@ -2,16 +2,13 @@
 //! follows the MODIFY / CANCEL links of the confirmation in the outbox.
 
 use acceptance::{DEMO, TestApp, on_each_backend};
-use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
-use chrono_tz::Europe::Paris;
+use chrono::{DateTime, Duration, Utc, Weekday};
 use serde_json::{Value, json};
 
-/// Next week's Thursday at `hour`:`minute` in Paris, as the front end writes it.
-fn next_week_at(hour: u32, minute: u32) -> String {
-    let mut day = Utc::now().with_timezone(&Paris).date_naive() + Duration::days(7);
-    while day.weekday() != Weekday::Thu {
-        day += Duration::days(1);
-    }
+/// Next week's Thursday of the practice's day (the app's clock) at
+/// `hour`:`minute` in Paris, as the front end writes it.
+fn next_week_at(app: &TestApp, hour: u32, minute: u32) -> String {
+    let day = app.first_after(7, Weekday::Thu);
     format!("{day}T{hour:02}:{minute:02}:00")
 }
 
@@ -148,7 +145,7 @@ async fn cancelling_from_the_email_frees_the_slot_sends_one_acknowledgement_and_
     app: TestApp,
 ) {
     // Given a booked appointment and its confirmation
-    let (id, links) = book(&app, &next_week_at(14, 30)).await;
+    let (id, links) = book(&app, &next_week_at(&app, 14, 30)).await;
 
     // When the patient follows CANCEL and posts the form
     let (status, page) = get_page(&app, &links.page).await;
@@ -199,7 +196,7 @@ async fn cancelling_from_the_email_frees_the_slot_sends_one_acknowledgement_and_
         post_json(
             &app,
             &links.move_to(),
-            &json!({"start": next_week_at(9, 0)})
+            &json!({"start": next_week_at(&app, 9, 0)})
         )
         .await
         .0,
@@ -213,7 +210,7 @@ async fn moving_from_the_email_sends_a_new_confirmation_with_new_links_and_kills
     app: TestApp,
 ) {
     // Given a booked appointment at 14:30 and its confirmation
-    let (id, old) = book(&app, &next_week_at(14, 30)).await;
+    let (id, old) = book(&app, &next_week_at(&app, 14, 30)).await;
 
     // When the patient follows MODIFY, sees the free slots, and posts one
     let (status, page) = get_page(&app, &old.slots).await;
@@ -225,7 +222,7 @@ async fn moving_from_the_email_sends_a_new_confirmation_with_new_links_and_kills
     );
     let (status, offer) = get_json(
         &app,
-        &format!("{}?from={}", old.slots, &next_week_at(0, 0)[..10]),
+        &format!("{}?from={}", old.slots, &next_week_at(&app, 0, 0)[..10]),
     )
     .await;
     assert_eq!(status, 200, "{offer}");
@@ -271,7 +268,7 @@ async fn moving_from_the_email_sends_a_new_confirmation_with_new_links_and_kills
     // and the freed time is offered again
     let (_, offer) = get_json(
         &app,
-        &format!("{}?from={}", new.slots, &next_week_at(0, 0)[..10]),
+        &format!("{}?from={}", new.slots, &next_week_at(&app, 0, 0)[..10]),
     )
     .await;
     assert!(
@@ -285,7 +282,7 @@ async fn moving_from_the_email_sends_a_new_confirmation_with_new_links_and_kills
 }
 
 async fn opening_links_any_number_of_times_changes_nothing(app: TestApp) {
-    let (id, links) = book(&app, &next_week_at(10, 0)).await;
+    let (id, links) = book(&app, &next_week_at(&app, 10, 0)).await;
     let before = agenda_view(&app, &id).await;
     let sent = app.outbox().await.len();
 
@@ -321,7 +318,7 @@ async fn opening_links_any_number_of_times_changes_nothing(app: TestApp) {
 
 async fn after_the_deadline_both_actions_are_refused_with_the_reason_and_the_phone(app: TestApp) {
     // Given an appointment whose confirmation carries links
-    let start = next_week_at(11, 0);
+    let start = next_week_at(&app, 11, 0);
     let (id, links) = book(&app, &start).await;
     let before = agenda_view(&app, &id).await;
     let slots = get_json(&app, &links.slots).await.1["slots"].clone();
@@ -387,8 +384,8 @@ async fn after_the_deadline_both_actions_are_refused_with_the_reason_and_the_pho
 
 async fn tokens_that_are_not_this_appointments_latest_change_nothing(app: TestApp) {
     // Given two booked appointments
-    let (first, first_links) = book(&app, &next_week_at(9, 0)).await;
-    let (second, second_links) = book(&app, &next_week_at(9, 40)).await;
+    let (first, first_links) = book(&app, &next_week_at(&app, 9, 0)).await;
+    let (second, second_links) = book(&app, &next_week_at(&app, 9, 40)).await;
     let before = (
         agenda_view(&app, &first).await,
         agenda_view(&app, &second).await,
@@ -425,7 +422,7 @@ async fn tokens_that_are_not_this_appointments_latest_change_nothing(app: TestAp
             post_json(
                 &app,
                 &format!("{page}/move"),
-                &json!({"start": next_week_at(16, 0)})
+                &json!({"start": next_week_at(&app, 16, 0)})
             )
             .await
             .0,
@@ -453,11 +450,11 @@ async fn a_slot_that_is_not_offered_or_taken_meanwhile_is_refused_and_nothing_ch
     app: TestApp,
 ) {
     // (14:20 is on the 20-minute grid of the afternoon, so it could be offered)
-    let (id, links) = book(&app, &next_week_at(14, 20)).await;
+    let (id, links) = book(&app, &next_week_at(&app, 14, 20)).await;
     let before = agenda_view(&app, &id).await;
     let (_, offer) = get_json(
         &app,
-        &format!("{}?from={}", links.slots, &next_week_at(0, 0)[..10]),
+        &format!("{}?from={}", links.slots, &next_week_at(&app, 0, 0)[..10]),
     )
     .await;
     let wanted = offer["slots"]
@@ -476,17 +473,17 @@ async fn a_slot_that_is_not_offered_or_taken_meanwhile_is_refused_and_nothing_ch
             s["start"]
                 .as_str()
                 .unwrap()
-                .starts_with(&next_week_at(14, 20))
+                .starts_with(&next_week_at(&app, 14, 20))
         })
         .collect();
     assert!(own.is_empty(), "{own:?}");
 
     // Off the grid, outside opening hours, unreadable, its own time
     for start in [
-        next_week_at(15, 5),
-        next_week_at(20, 0),
+        next_week_at(&app, 15, 5),
+        next_week_at(&app, 20, 0),
         "tomorrow".to_string(),
-        next_week_at(14, 20),
+        next_week_at(&app, 14, 20),
     ] {
         let (status, problem) = post_json(&app, &links.move_to(), &json!({"start": start})).await;
         assert!(

@@ -2,18 +2,14 @@
 //! online, over HTTP against the local server (SPEC §3, §4.4, §6.2, §6.3).
 
 use acceptance::{DEMO, TestApp, on_each_backend};
-use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{Duration, NaiveDate, Weekday};
 use chrono_tz::Europe::Paris;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// The Monday of the week after next, in Paris.
-fn monday() -> NaiveDate {
-    let mut day = Utc::now().with_timezone(&Paris).date_naive() + Duration::days(8);
-    while day.weekday() != Weekday::Mon {
-        day += Duration::days(1);
-    }
-    day
+/// The Monday of the week after next on the app's clock, in Paris.
+fn monday(app: &TestApp) -> NaiveDate {
+    app.first_after(8, Weekday::Mon)
 }
 
 fn at(day: NaiveDate, hour: u32, minute: u32) -> String {
@@ -111,7 +107,7 @@ fn starts(slots: &Value) -> Vec<String> {
 }
 
 async fn status_changes_follow_the_allowed_transitions_and_free_the_time(app: TestApp) {
-    let start = at(monday(), 10, 0);
+    let start = at(monday(&app), 10, 0);
     let id = book(&app, &start).await;
 
     let (status, view) = set_status(
@@ -156,7 +152,7 @@ async fn status_changes_follow_the_allowed_transitions_and_free_the_time(app: Te
 }
 
 async fn an_absence_over_booked_appointments_is_refused_by_default_and_lists_them(app: TestApp) {
-    let day = monday();
+    let day = monday(&app);
     let mut ids = Vec::new();
     for (h, m) in [(9, 0), (9, 40), (11, 0)] {
         ids.push(book(&app, &at(day, h, m)).await);
@@ -191,7 +187,7 @@ async fn an_absence_over_booked_appointments_is_refused_by_default_and_lists_the
 }
 
 async fn an_absence_with_to_reschedule_moves_them_all_and_keeps_bookings_out(app: TestApp) {
-    let day = monday();
+    let day = monday(&app);
     let mut ids = Vec::new();
     for (h, m) in [(9, 0), (9, 40), (11, 0)] {
         ids.push(book(&app, &at(day, h, m)).await);
@@ -259,7 +255,7 @@ async fn an_absence_with_to_reschedule_moves_them_all_and_keeps_bookings_out(app
 #[tokio::test]
 async fn an_absence_over_a_full_week_of_appointments_completes_in_one_request() {
     let app = acceptance::spawn_app().await;
-    let day = monday();
+    let day = monday(&app);
     // 22 appointments a day, Monday to Friday: 110 (the practice may book outside opening hours).
     let mut booked = 0;
     for d in 0..5 {
@@ -307,7 +303,7 @@ async fn an_absence_over_a_full_week_of_appointments_completes_in_one_request() 
 }
 
 async fn online_booking_offers_only_free_slots_and_books_only_those(app: TestApp) {
-    let day = monday();
+    let day = monday(&app);
     let taken = book(&app, &at(day, 9, 20)).await;
     let query = format!(
         "reason_id=consultation&from={day}&to={}",
@@ -364,7 +360,7 @@ async fn online_booking_offers_only_free_slots_and_books_only_those(app: TestApp
 /// (docs/decisions.md, "Moto runs one request at a time").
 async fn two_patients_racing_for_one_slot_one_wins(app: TestApp) {
     let app = std::sync::Arc::new(app);
-    let day = monday();
+    let day = monday(&app);
     let start = at(day, 15, 0);
     let racers: Vec<_> = (0..10)
         .map(|_| {
@@ -411,8 +407,9 @@ async fn log_of(app: &TestApp, id: &str) -> Vec<(String, String, String)> {
 async fn to_reschedule_with_the_sms_sends_a_rebooking_link_that_books_a_replacement_once(
     app: TestApp,
 ) {
-    // Given a booked appointment
-    let day = monday();
+    // Given a booked appointment, the practice at work
+    app.during_the_working_day().await;
+    let day = monday(&app);
     let id = book(&app, &at(day, 10, 0)).await;
 
     // When the secretariat sets it to reschedule with the SMS ticked
@@ -500,8 +497,10 @@ async fn to_reschedule_with_the_sms_sends_a_rebooking_link_that_books_a_replacem
 }
 
 async fn with_online_booking_off_for_the_reason_the_sms_gives_the_phone_and_no_link(app: TestApp) {
+    // (the practice at work: the SMS goes at once)
+    app.during_the_working_day().await;
     let (status, appointment) = app
-        .book(DEMO, &booking("bilan", &at(monday(), 10, 0)))
+        .book(DEMO, &booking("bilan", &at(monday(&app), 10, 0)))
         .await;
     assert_eq!(status, 201);
     let id = appointment["id"].as_str().unwrap();
@@ -523,7 +522,9 @@ async fn with_online_booking_off_for_the_reason_the_sms_gives_the_phone_and_no_l
 }
 
 async fn an_absence_with_the_sms_notifies_each_patient_once(app: TestApp) {
-    let day = monday();
+    // (the practice at work: the SMS go at once)
+    app.during_the_working_day().await;
+    let day = monday(&app);
     let mut ids = Vec::new();
     for (h, m) in [(9, 0), (9, 40), (11, 0), (11, 20)] {
         ids.push(book(&app, &at(day, h, m)).await);
@@ -542,7 +543,7 @@ async fn an_absence_with_the_sms_notifies_each_patient_once(app: TestApp) {
 async fn without_a_mobile_or_with_the_cancellation_sms_off_no_sms_and_the_log_says_why(
     app: TestApp,
 ) {
-    let day = monday();
+    let day = monday(&app);
     // No mobile on the contact
     let mut body = booking("consultation", &at(day, 9, 0));
     body["patient"]["mobile"] = Value::Null;

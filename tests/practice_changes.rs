@@ -3,19 +3,15 @@
 //! server (SPEC §2, §4.4, §4.5, §5, §6.2, §6.3).
 
 use acceptance::{DEMO, TestApp, on_each_backend};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
 use chrono_tz::Europe::Paris;
 use icalendar::Component;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// The Monday of the week after next, in Paris.
-fn monday() -> NaiveDate {
-    let mut day = Utc::now().with_timezone(&Paris).date_naive() + Duration::days(8);
-    while day.weekday() != Weekday::Mon {
-        day += Duration::days(1);
-    }
-    day
+/// The Monday of the week after next on the app's clock, in Paris.
+fn monday(app: &TestApp) -> NaiveDate {
+    app.first_after(8, Weekday::Mon)
 }
 
 fn at(day: NaiveDate, hour: u32, minute: u32) -> String {
@@ -195,7 +191,7 @@ async fn an_email_only_patient_is_told_of_the_cancellation_and_rebooks_from_the_
     app: TestApp,
 ) {
     // Given a patient with an e-mail address and no mobile
-    let day = monday();
+    let day = monday(&app);
     let id = book_for(
         &app,
         &at(day, 10, 0),
@@ -262,8 +258,10 @@ async fn an_email_only_patient_is_told_of_the_cancellation_and_rebooks_from_the_
 }
 
 async fn the_email_and_the_sms_lead_to_one_replacement(app: TestApp) {
-    // Given a patient with an e-mail address and a mobile, told of a cancellation
-    let day = monday();
+    // Given a patient with an e-mail address and a mobile, told of a
+    // cancellation while the practice is at work
+    app.during_the_working_day().await;
+    let day = monday(&app);
     let id = book_for(
         &app,
         &at(day, 11, 0),
@@ -304,7 +302,7 @@ async fn the_sms_goes_only_for_reasons_ticked_for_sms_reminders(app: TestApp) {
     save_settings(&app, &doc).await;
     let id = book_for(
         &app,
-        &at(monday(), 9, 0),
+        &at(monday(&app), 9, 0),
         patient(Some("jeanne@example.org"), Some(acceptance::mobile())),
     )
     .await;
@@ -400,7 +398,7 @@ async fn a_cancellation_sms_inside_quiet_hours_waits_for_their_end(app: TestApp)
     // Given an appointment on Monday at 14:30 for a patient with both
     // contacts, and the practice at work on Sunday at 22:30 (quiet hours
     // are 21:00–08:00 in Paris)
-    let day = monday();
+    let day = monday(&app);
     let id = book_for(
         &app,
         &at(day, 14, 30),
@@ -460,7 +458,7 @@ async fn a_cancellation_sms_inside_quiet_hours_waits_for_their_end(app: TestApp)
 
 async fn an_absence_placed_at_noon_leaves_the_mornings_appointments_alone(app: TestApp) {
     // Given a patient seen on Monday at 09:00 and one expected at 15:00
-    let day = monday();
+    let day = monday(&app);
     let contact = || patient(Some("jeanne@example.org"), Some(acceptance::mobile()));
     let morning = book_for(&app, &at(day, 9, 0), contact()).await;
     let afternoon = book_for(&app, &at(day, 15, 0), contact()).await;
@@ -520,7 +518,7 @@ async fn latest_modify_link(app: &TestApp, id: &str) -> String {
 
 async fn a_patch_move_sends_a_new_confirmation_and_kills_the_old_links(app: TestApp) {
     // Given a booked appointment and its confirmation
-    let day = monday();
+    let day = monday(&app);
     let id = book_for(
         &app,
         &at(day, 9, 0),
@@ -604,7 +602,7 @@ async fn a_mobile_added_by_patch_makes_the_sms_reminder_appear(app: TestApp) {
     // Given an appointment booked without a mobile: no SMS reminder
     let id = book_for(
         &app,
-        &at(monday(), 10, 20),
+        &at(monday(&app), 10, 20),
         patient(Some("jeanne@example.org"), None),
     )
     .await;
@@ -634,7 +632,7 @@ async fn a_changed_email_gets_the_confirmation_and_names_alone_send_nothing(app:
     // Given an appointment booked with one address
     let id = book_for(
         &app,
-        &at(monday(), 11, 20),
+        &at(monday(&app), 11, 20),
         patient(Some("jeanne@example.org"), None),
     )
     .await;
@@ -673,7 +671,7 @@ async fn a_changed_email_gets_the_confirmation_and_names_alone_send_nothing(app:
 
 async fn patch_refusals_change_nothing(app: TestApp) {
     // Given two booked appointments and a cancelled one
-    let day = monday();
+    let day = monday(&app);
     let id = book_for(
         &app,
         &at(day, 14, 0),
@@ -798,7 +796,7 @@ async fn no_slot_sooner_than_the_minimum_notice_is_offered_or_taken(app: TestApp
     // When the patient moves an appointment from the e-mail
     let id = book_for(
         &app,
-        &at(monday(), 12, 0),
+        &at(monday(&app), 12, 0),
         patient(Some("jeanne@example.org"), None),
     )
     .await;

@@ -3,16 +3,13 @@
 //! e-mail and the SMS.
 
 use acceptance::{Backend, DEMO, TestApp, on_each_backend};
-use chrono::{Datelike, Duration, Utc, Weekday};
-use chrono_tz::Europe::Paris;
+use chrono::Weekday;
 use serde_json::{Value, json};
 
-/// Next week's Thursday at 14:30 in Paris, as the front end writes it.
-fn next_thursday_afternoon() -> String {
-    let mut day = Utc::now().with_timezone(&Paris).date_naive() + Duration::days(7);
-    while day.weekday() != Weekday::Thu {
-        day += Duration::days(1);
-    }
+/// Next week's Thursday on the app's clock at 14:30 in Paris, as the front
+/// end writes it.
+fn next_thursday_afternoon(app: &TestApp) -> String {
+    let day = app.first_after(7, Weekday::Thu);
     format!("{day}T14:30:00")
 }
 
@@ -38,7 +35,7 @@ async fn book_move_the_clock_and_find_the_reminders_in_the_outbox(app: TestApp) 
     let (status, appointment) = app
         .book(
             DEMO,
-            &json!({"reason_id": "consultation", "start": next_thursday_afternoon(),
+            &json!({"reason_id": "consultation", "start": next_thursday_afternoon(&app),
                     "patient": {"first_name": "Jeanne", "last_name": "Dupont",
                                 "email": "jeanne@example.org", "mobile": acceptance::mobile()}}),
         )
@@ -117,7 +114,7 @@ async fn an_appointment_without_mobile_shows_no_sms_reminder(app: TestApp) {
     let (_, appointment) = app
         .book(
             DEMO,
-            &json!({"reason_id": "consultation", "start": next_thursday_afternoon(),
+            &json!({"reason_id": "consultation", "start": next_thursday_afternoon(&app),
                     "patient": {"first_name": "Jeanne", "last_name": "Dupont",
                                 "email": "jeanne@example.org"}}),
         )

@@ -5,17 +5,14 @@
 //! read back from moto's own data.
 
 use acceptance::{Backend, DEMO, TestApp, on_each_backend, spawn_app_on};
-use chrono::{Datelike, Duration, Utc, Weekday};
-use chrono_tz::Europe::Paris;
+use chrono::{Duration, Weekday};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Next week's Thursday at `hour`:`minute` in Paris, as the front end writes it.
-fn next_week_at(hour: u32, minute: u32) -> String {
-    let mut day = Utc::now().with_timezone(&Paris).date_naive() + Duration::days(7);
-    while day.weekday() != Weekday::Thu {
-        day += Duration::days(1);
-    }
+/// Next week's Thursday of the practice's day (the app's clock) at
+/// `hour`:`minute` in Paris, as the front end writes it.
+fn next_week_at(app: &TestApp, hour: u32, minute: u32) -> String {
+    let day = app.first_after(7, Weekday::Thu);
     format!("{day}T{hour:02}:{minute:02}:00")
 }
 
@@ -33,7 +30,7 @@ async fn communications(app: &TestApp, id: &str) -> Vec<Value> {
 }
 
 async fn a_booking_puts_one_confirmation_with_links_in_the_outbox(app: TestApp) {
-    let start = next_week_at(14, 30);
+    let start = next_week_at(&app, 14, 30);
     let (status, appointment) = app
         .book(
             DEMO,
@@ -88,7 +85,7 @@ async fn a_booking_puts_one_confirmation_with_links_in_the_outbox(app: TestApp) 
 async fn english_patients_get_english_dates(app: TestApp) {
     let mut body = booking(
         "consultation",
-        &next_week_at(9, 0),
+        &next_week_at(&app, 9, 0),
         Some("john@example.org"),
     );
     body["patient"]["language"] = "en".into();
@@ -102,14 +99,17 @@ async fn english_patients_get_english_dates(app: TestApp) {
 
 async fn no_email_without_address_or_for_an_unticked_reason_and_the_log_says_why(app: TestApp) {
     let (_, no_address) = app
-        .book(DEMO, &booking("consultation", &next_week_at(9, 0), None))
+        .book(
+            DEMO,
+            &booking("consultation", &next_week_at(&app, 9, 0), None),
+        )
         .await;
     let (_, not_ticked) = app
         .book(
             DEMO,
             &booking(
                 "vaccination",
-                &next_week_at(10, 0),
+                &next_week_at(&app, 10, 0),
                 Some("jeanne@example.org"),
             ),
         )
@@ -154,7 +154,7 @@ async fn no_email_when_the_email_service_is_off(app: TestApp) {
             DEMO,
             &booking(
                 "consultation",
-                &next_week_at(9, 0),
+                &next_week_at(&app, 9, 0),
                 Some("jeanne@example.org"),
             ),
         )
@@ -168,7 +168,7 @@ async fn the_secretariats_phone_instead_of_links_when_changes_online_are_not_all
     // Reason not ticked for online booking.
     app.book(
         DEMO,
-        &booking("bilan", &next_week_at(9, 0), Some("a@example.org")),
+        &booking("bilan", &next_week_at(&app, 9, 0), Some("a@example.org")),
     )
     .await;
     // Deadline (24 h) already passed: the appointment is in two hours.
@@ -181,7 +181,11 @@ async fn the_secretariats_phone_instead_of_links_when_changes_online_are_not_all
     change_settings(&app, |s| s["online_booking"]["enabled"] = false.into()).await;
     app.book(
         DEMO,
-        &booking("consultation", &next_week_at(11, 0), Some("c@example.org")),
+        &booking(
+            "consultation",
+            &next_week_at(&app, 11, 0),
+            Some("c@example.org"),
+        ),
     )
     .await;
     let outbox = app.outbox().await;
@@ -204,7 +208,7 @@ async fn the_secretariats_phone_instead_of_links_when_changes_online_are_not_all
 /// `with-moto.sh` runs moto one request at a time (docs/decisions.md, "Moto
 /// runs one request at a time").
 async fn racing_bookings_of_one_slot_over_http_one_wins(app: TestApp) {
-    let start = next_week_at(16, 0);
+    let start = next_week_at(&app, 16, 0);
     let attempts = (0..10).map(|i| {
         let email = format!("p{i}@example.org");
         let body = booking("consultation", &start, Some(&email));
@@ -256,7 +260,8 @@ async fn errors_are_problems_and_change_nothing(app: TestApp) {
 }
 
 async fn the_clock_moves_forward_only(app: TestApp) {
-    let later = (Utc::now() + Duration::days(3)).to_rfc3339();
+    let started = app.now();
+    let later = (started + Duration::days(3)).to_rfc3339();
     let response = app
         .client
         .post(app.url("/dev/clock"))
@@ -267,7 +272,7 @@ async fn the_clock_moves_forward_only(app: TestApp) {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["reminders_sent"], 0);
-    let earlier = Utc::now().to_rfc3339();
+    let earlier = started.to_rfc3339();
     let response = app
         .client
         .post(app.url("/dev/clock"))
@@ -276,10 +281,11 @@ async fn the_clock_moves_forward_only(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(response.status(), 409);
-    // A booking made "now" is judged against the moved clock.
-    let tomorrow_real = (Utc::now() + Duration::days(1)).to_rfc3339();
+    // A booking made "now" is judged against the moved clock: the day after
+    // the start is in its past.
+    let the_next_day = (started + Duration::days(1)).to_rfc3339();
     let (status, problem) = app
-        .book(DEMO, &booking("consultation", &tomorrow_real, None))
+        .book(DEMO, &booking("consultation", &the_next_day, None))
         .await;
     assert_eq!(status, 422, "{problem}");
 }
@@ -291,7 +297,7 @@ async fn the_outbox_page_shows_the_messages() {
         DEMO,
         &booking(
             "consultation",
-            &next_week_at(9, 0),
+            &next_week_at(&app, 9, 0),
             Some("jeanne@example.org"),
         ),
     )
@@ -353,7 +359,7 @@ async fn two_readers_of_one_stream_send_each_email_once() {
         let (status, appointment) = app
             .book(
                 DEMO,
-                &booking("consultation", &next_week_at(hour, 0), Some(email)),
+                &booking("consultation", &next_week_at(&app, hour, 0), Some(email)),
             )
             .await;
         assert_eq!(status, 201, "{appointment}");

@@ -4,6 +4,9 @@ and outbox, and headless Chromium (Debian's, with its chromedriver) on a
 
 Run by `make test` (and alone by `make test-browser`). Environment:
   AGENDA_LOCAL_BIN   an agenda-local binary to use instead of building one
+  AGENDA_CLOCK_START where local mode's clock starts (RFC 3339 with offset);
+                     default: the practice's daytime, as the Rust scenarios do
+                     (`make test-any-hour` runs these tests at five starts)
   CHROMIUM, CHROMEDRIVER   the browser and its driver (default: from PATH)
   BROWSER_ARTEFACTS  where screenshots go (default: tests/browser/artefacts)
 """
@@ -39,6 +42,40 @@ PRACTITIONER = "dr-martin"
 TOKEN = "local-dr-martin"
 # Every wait on the server or the page gives up after this many seconds.
 WAIT_SECONDS = 15
+PARIS = ZoneInfo("Europe/Paris")
+
+
+# --- the practice's clock -----------------------------------------------------
+
+
+def practice_daytime(now):
+    """Where the clock starts when the run names no start: the tests are
+    written for the practice's working day, and at night (the demo's quiet
+    hours are 21:00–08:00 in Paris) a cancellation SMS is held till morning
+    (SPEC §4.4). So between 19:00 and 08:00 Paris time the clock starts at
+    the last 18:00; by day at `now` (tests/support/lib.rs does the same)."""
+    local = now.astimezone(PARIS)
+    if 8 <= local.hour < 19:
+        return now
+    day = local.date() if local.hour >= 19 else local.date() - datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, datetime.time(18, 0), tzinfo=PARIS)
+
+
+def clock_start():
+    """The start every local mode of this run is given: AGENDA_CLOCK_START as
+    the run names it (refused here as local mode would refuse it), else the
+    practice's daytime."""
+    given = os.environ.get("AGENDA_CLOCK_START", "").strip()
+    if not given:
+        return practice_daytime(datetime.datetime.now(datetime.timezone.utc))
+    try:
+        start = datetime.datetime.fromisoformat(given)
+    except ValueError:
+        start = None
+    if start is None or start.tzinfo is None:
+        pytest.fail(f"AGENDA_CLOCK_START must be an RFC 3339 time with its offset, "
+                    f"not {given!r}", pytrace=False)
+    return start
 
 
 # --- local mode -------------------------------------------------------------
@@ -83,8 +120,12 @@ def _free_port():
 class Local:
     """Local mode's HTTP API, the practitioner's side and the outbox."""
 
-    def __init__(self, base_url):
+    def __init__(self, base_url, clock_start=None, launched=None):
         self.base_url = base_url
+        # Where its clock was told to start, and when (time.monotonic()) the
+        # process was launched: its clock can be no further than that since.
+        self.clock_start = clock_start
+        self.launched = launched
 
     def request(self, method, path, body=None, headers=None, token=TOKEN):
         """(status, parsed JSON or text) of one request; never raises on a status."""
@@ -115,9 +156,19 @@ class Local:
         """The HTTP status a patient's browser gets for a GET (which changes nothing)."""
         return self.request("GET", url, headers={"Accept": "text/html"}, token=None)[0]
 
+    def now(self):
+        """The local clock's time (SPEC §8), which the tests reason in: never
+        the machine's, so that they pass at any hour."""
+        return datetime.datetime.fromisoformat(self.ok("GET", "/dev/clock", token=None)["now"])
+
+    def today(self):
+        """The practice's date (Paris) on the local clock."""
+        return self.now().astimezone(PARIS).date()
+
     def free_slots(self, reason="consultation", days_ahead=3):
-        """Free slots at least `days_ahead` days away: past every deadline."""
-        day = time.strftime("%Y-%m-%d", time.localtime(time.time() + days_ahead * 86400))
+        """Free slots from `days_ahead` days after the practice's today: past
+        every deadline."""
+        day = self.today() + datetime.timedelta(days=days_ahead)
         answer = self.ok("GET", f"/public/practitioners/{PRACTITIONER}/slots"
                                 f"?reason_id={reason}&from={day}", token=None)
         assert answer["slots"], f"no free slot from {day}"
@@ -126,11 +177,11 @@ class Local:
     @contextlib.contextmanager
     def quiet_hours_clear_of_now(self):
         """Quiet hours hold a cancellation SMS till morning (SPEC §4.4): for a
-        test that needs the SMS now, whatever the hour of the run, the
-        practice's quiet hours are moved three hours ahead of now, then put back."""
+        test that needs the SMS now, whatever the hour of the local clock, the
+        practice's quiet hours are moved three hours ahead of it, then put back."""
         path = f"/practitioners/{PRACTITIONER}"
         settings = self.ok("GET", path)
-        paris_now = datetime.datetime.now(ZoneInfo("Europe/Paris"))
+        paris_now = self.now().astimezone(PARIS)
         clear = dict(settings, quiet_hours={
             "start": (paris_now + datetime.timedelta(hours=3)).strftime("%H:%M"),
             "end": (paris_now + datetime.timedelta(hours=4)).strftime("%H:%M"),
@@ -179,16 +230,20 @@ class Local:
 
 @contextlib.contextmanager
 def _local_mode(binary, logs):
-    """Runs agenda-local (embedded store, outbox) on a free port until the block ends."""
+    """Runs agenda-local (embedded store, outbox) on a free port until the
+    block ends, its clock started at the run's `clock_start()`."""
+    start = clock_start()
     for attempt in range(3):
         port = _free_port()
         log_path = logs / f"agenda-local-{port}.log"
         log = open(log_path, "w")
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("AGENDA_", "AWS_", "PUBLIC_BASE_URL"))}
-        env.update(PORT=str(port), HOST="127.0.0.1", RUST_LOG="warn")
+        env.update(PORT=str(port), HOST="127.0.0.1", RUST_LOG="warn",
+                   AGENDA_CLOCK_START=start.isoformat())
+        launched = time.monotonic()
         proc = subprocess.Popen([str(binary)], env=env, stdout=log, stderr=subprocess.STDOUT)
-        server = Local(f"http://127.0.0.1:{port}")
+        server = Local(f"http://127.0.0.1:{port}", start, launched)
         deadline = time.monotonic() + 30
         ready = False
         while proc.poll() is None and time.monotonic() < deadline:

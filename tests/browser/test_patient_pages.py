@@ -35,13 +35,16 @@ def test_patient_moves_from_the_confirmation_email(local, page):
     page.wait_for("h1")
     page.shot("appointment")
 
-    # ... chooses another time among the free slots
+    # ... chooses another time among the free slots, two days ahead of the
+    # practice's clock: past the 24 h deadline, so the new e-mail has links again
     page.click("a.button", "Choisir un autre horaire")
     assert page.driver.current_url == link + "/slots"
     check_phone_page(page, "fr")
     page.shot("slots")
+    past_the_deadline = local.now() + timedelta(days=2)
     choice = next(r for r in page.driver.find_elements("css selector", "input[type=radio]")
-                  if r.get_attribute("value") != booked["start"])
+                  if r.get_attribute("value") != booked["start"]
+                  and datetime.fromisoformat(r.get_attribute("value")) >= past_the_deadline)
     new_start = choice.get_attribute("value")
     choice.find_element("xpath", "./ancestor::label").click()
     assert choice.is_selected()

@@ -86,7 +86,7 @@ pub async fn spawn_app_on(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, insecure: bool) -> TestApp {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let mut config = LocalConfig::on(addr);
-    config.clock_start = practice_daytime(chrono::Utc::now());
+    config.clock_start = clock_start();
     let (sent, aws) = match backend {
         Backend::Embedded => (Sent::Outbox, None),
         Backend::Moto => {
@@ -127,6 +127,18 @@ pub async fn spawn_app_with(backend: Backend, insecure: bool) -> TestApp {
 
 pub const DEMO: &str = "dr-martin";
 
+/// Where every app a test spawns starts its clock: at `AGENDA_CLOCK_START`
+/// when the run gives one (as for local mode itself, SPEC §8; `make
+/// test-any-hour` runs every scenario at five of them), else in the
+/// practice's daytime ([`practice_daytime`]).
+pub fn clock_start() -> Option<chrono::DateTime<chrono::Utc>> {
+    match local::embedded::clock::clock_start_from_env() {
+        Ok(Some(forced)) => Some(forced.to_utc()),
+        Ok(None) => practice_daytime(chrono::Utc::now()),
+        Err(invalid) => panic!("{invalid}"),
+    }
+}
+
 /// Where a scenario's clock starts: the scenarios are written for the
 /// practice's working day, and at night (the demo's quiet hours are
 /// 21:00–08:00 in Paris) a cancellation SMS is held till morning (SPEC §4.4).
@@ -150,11 +162,77 @@ pub fn practice_daytime(
         .map(|t| t.with_timezone(&chrono::Utc))
 }
 
+/// The first `weekday` at least `days` days after `today`: "next week's
+/// Thursday", "the Monday of the week after next".
+pub fn first_after(
+    today: chrono::NaiveDate,
+    days: u64,
+    weekday: chrono::Weekday,
+) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let mut day = today + chrono::Days::new(days);
+    while day.weekday() != weekday {
+        day = day + chrono::Days::new(1);
+    }
+    day
+}
+
+/// When the practice's working day next resumes after `now`: `None` when
+/// `now` is in it (08:00–19:00 in Paris, as for [`practice_daytime`]), else
+/// 09:00 of the coming morning, clear of the demo's quiet hours.
+pub fn working_day_resumes(
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{TimeZone, Timelike};
+    use chrono_tz::Europe::Paris;
+    let local = now.with_timezone(&Paris);
+    let morning = match local.hour() {
+        8..19 => return None,
+        19.. => local.date_naive().succ_opt()?,
+        _ => local.date_naive(),
+    };
+    Paris
+        .from_local_datetime(&morning.and_hms_opt(9, 0, 0)?)
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 impl TestApp {
-    /// The app's own time ([`practice_daytime`]), which scenarios reason in.
+    /// For a scenario written for the practice at work — a cancellation SMS
+    /// goes at once only outside quiet hours (SPEC §4.4) — when the run's
+    /// clock started at night: moves the clock forward to the next morning
+    /// (which runs the sweep, as the schedule would have). By day, nothing.
+    pub async fn during_the_working_day(&self) {
+        let Some(morning) = working_day_resumes(self.now()) else {
+            return;
+        };
+        let moved = self
+            .client
+            .post(self.url("/dev/clock"))
+            .json(&serde_json::json!({"now": morning.to_rfc3339()}))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(moved.status(), 200, "the clock moves to {morning}");
+    }
+
+    /// The app's own time ([`clock_start`]), which scenarios reason in: never
+    /// the machine's, so that they pass at any hour.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         use domain::ports::Clock;
         self.app.state.clock.now()
+    }
+
+    /// The practice's date (Paris) on the app's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now()
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .date_naive()
+    }
+
+    /// [`first_after`] the practice's [`TestApp::today`].
+    pub fn first_after(&self, days: u64, weekday: chrono::Weekday) -> chrono::NaiveDate {
+        first_after(self.today(), days, weekday)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -325,6 +403,42 @@ impl TestApp {
                 .iter()
                 .map(|e| serde_json::to_value(e).expect("events serialize"))
                 .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(t: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc()
+    }
+
+    #[test]
+    fn the_working_day_resumes_at_nine_the_coming_morning_and_by_day_is_now() {
+        // Given moments of the practice's day and night, DST nights included,
+        // when asked when the working day resumes, then
+        for (now, resumes) in [
+            ("2026-12-08T12:00:00+01:00", None),
+            (
+                "2026-12-08T23:50:00+01:00",
+                Some("2026-12-09T09:00:00+01:00"),
+            ),
+            (
+                "2026-12-08T03:00:00+01:00",
+                Some("2026-12-08T09:00:00+01:00"),
+            ),
+            (
+                "2027-03-28T01:50:00+01:00",
+                Some("2027-03-28T09:00:00+02:00"),
+            ),
+            (
+                "2027-10-31T01:50:00+02:00",
+                Some("2027-10-31T09:00:00+01:00"),
+            ),
+        ] {
+            assert_eq!(working_day_resumes(at(now)), resumes.map(at), "{now}");
         }
     }
 }

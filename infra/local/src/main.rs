@@ -1,4 +1,5 @@
-//! `make run`: local mode on http://127.0.0.1:3000 (PORT and HOST change it).
+//! `make run`: local mode on http://127.0.0.1:3000 (PORT and HOST change it;
+//! AGENDA_CLOCK_START starts its clock at another time than now).
 
 use aws_adapters::telemetry::{LogFormat, init};
 use local::{LocalApp, LocalConfig};
@@ -30,7 +31,15 @@ async fn main() -> std::process::ExitCode {
         );
         return std::process::ExitCode::FAILURE;
     }
+    let clock_start = match local::embedded::clock::clock_start_from_env() {
+        Ok(start) => start,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let mut config = LocalConfig::on(SocketAddr::new(host, port));
+    config.clock_start = clock_start.map(|start| start.to_utc());
     config.insecure = insecure;
     config.public_base_url = std::env::var("PUBLIC_BASE_URL").ok();
     config.backend = match local::backend::Backend::from_env().await {
@@ -64,6 +73,13 @@ async fn main() -> std::process::ExitCode {
                 "  API:    {}/practitioners/dr-martin  (Authorization: Bearer local-dr-martin)",
                 app.base_url
             );
+            if let Some(start) = clock_start {
+                println!(
+                    "  Clock:  started at {} ({})",
+                    start.to_rfc3339(),
+                    local::embedded::clock::AGENDA_CLOCK_START
+                );
+            }
             if uses_aws {
                 println!("  Messages: SES (AGENDA_BACKEND=aws)");
             } else {

@@ -7,11 +7,11 @@
 
 use super::dates;
 use crate::appointment::Status;
+use crate::communications::ReportedOutcome;
 use crate::contact::Language::{self, En, Fr};
 use crate::links::{Gone, LinkPurpose};
 use crate::rules::SkipReason;
 use crate::rules::online_change::{Refusal, WhyNot};
-use crate::service::feedback::ReportedOutcome;
 use crate::time::Zone;
 use chrono::{DateTime, Utc};
 

@@ -52,6 +52,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = templates![
     "sms/practitioner_cancellation.en.txt",
 ];
 
+#[allow(
+    clippy::panic,
+    reason = "the templates are compiled into the binary and each is compiled by the tests"
+)]
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_trim_blocks(true);
@@ -69,6 +73,11 @@ pub struct RenderedEmail {
     pub html: String,
 }
 
+#[allow(
+    clippy::panic,
+    reason = "the templates are compiled into the binary and the tests render each with \
+              the context its callers give: a failure is a template shipped broken, not input"
+)]
 fn render(name: &str, context: &impl Serialize) -> String {
     ENVIRONMENT
         .get_template(name)
@@ -104,6 +113,10 @@ pub fn render_sms(message: &str, language: Language, context: &impl Serialize) -
 /// The SHA-256 of the patient pages' one `<style>` block, base64, as a
 /// Content-Security-Policy `style-src 'sha256-…'` source names it: the pages
 /// keep their inline stylesheet without allowing any other inline style.
+#[allow(
+    clippy::expect_used,
+    reason = "the pages' layout is compiled in, and the pages' tests check its policy"
+)]
 pub fn page_style_sha256() -> &'static str {
     static HASH: LazyLock<String> = LazyLock::new(|| {
         use base64::Engine;

@@ -42,7 +42,7 @@ struct Actions {
 }
 
 #[derive(Serialize)]
-struct AppointmentPage {
+struct AppointmentPageContext {
     lang: &'static str,
     heading: &'static str,
     when: String,
@@ -54,43 +54,65 @@ struct AppointmentPage {
     follow_up: Option<String>,
 }
 
-/// The appointment as the link shows it. `token` is `Some` while the link still
-/// works, so the page offers the actions the patient may take.
-pub fn appointment_page(
-    linked: &Linked,
-    token: Option<&LinkToken>,
-    urls: &PublicUrls,
-    why_not: Option<&WhyNot>,
-    notice: Option<Notice>,
-    follow_up: Option<String>,
-) -> String {
-    let settings = &linked.settings;
-    let appointment = &linked.appointment;
-    let language = linked.language();
-    let actions = match (token, why_not) {
-        (Some(token), None) => Some(Actions {
-            until: dates::long_date_time(
-                online_change::deadline(settings, appointment),
-                settings.timezone,
-                language,
-            ),
-            slots_url: urls.modify_page(token),
-            cancel_url: urls.cancel_action(token),
-        }),
-        _ => None,
-    };
-    let page = AppointmentPage {
-        lang: language.code(),
-        heading: wording::appointment_heading(appointment.status, language),
-        when: dates::long_date_time(appointment.start, settings.timezone, language),
-        practitioner: PractitionerCard::of(settings),
-        phone_e164: settings.secretariat_phone.e164().to_string(),
-        notice,
-        actions,
-        why_not: why_not.map(|w| wording::why_not(w, settings.timezone, language)),
-        follow_up,
-    };
-    templates::render_page("appointment", language, &page)
+/// The appointment page of a link: its parts, rendered by [`AppointmentPage::render`].
+pub struct AppointmentPage<'a> {
+    pub linked: &'a Linked,
+    /// `Some` while the link still works: the page offers the actions the
+    /// patient may take with it (unless `why_not` says they may not).
+    pub token: Option<&'a LinkToken>,
+    /// Why the patient may no longer change the appointment online.
+    pub why_not: Option<&'a WhyNot>,
+    /// The outcome of what the patient just did.
+    pub notice: Option<Notice>,
+    /// A confirmation e-mail with new links follows: the page says so.
+    pub confirmation_follows: bool,
+}
+
+impl<'a> AppointmentPage<'a> {
+    /// The appointment alone: no action, nothing done, nothing to follow.
+    pub fn of(linked: &'a Linked) -> Self {
+        Self {
+            linked,
+            token: None,
+            why_not: None,
+            notice: None,
+            confirmation_follows: false,
+        }
+    }
+
+    pub fn render(&self, urls: &PublicUrls) -> String {
+        let settings = &self.linked.settings;
+        let appointment = &self.linked.appointment;
+        let language = self.linked.language();
+        let actions = match (self.token, self.why_not) {
+            (Some(token), None) => Some(Actions {
+                until: dates::long_date_time(
+                    online_change::deadline(settings, appointment),
+                    settings.timezone,
+                    language,
+                ),
+                slots_url: urls.modify_page(token),
+                cancel_url: urls.cancel_action(token),
+            }),
+            _ => None,
+        };
+        let page = AppointmentPageContext {
+            lang: language.code(),
+            heading: wording::appointment_heading(appointment.status, language),
+            when: dates::long_date_time(appointment.start, settings.timezone, language),
+            practitioner: PractitionerCard::of(settings),
+            phone_e164: settings.secretariat_phone.e164().to_string(),
+            notice: self.notice.clone(),
+            actions,
+            why_not: self
+                .why_not
+                .map(|w| wording::why_not(w, settings.timezone, language)),
+            follow_up: self
+                .confirmation_follows
+                .then(|| wording::confirmation_follow_up(language).to_string()),
+        };
+        templates::render_page("appointment", language, &page)
+    }
 }
 
 #[derive(Serialize)]
@@ -114,7 +136,7 @@ struct Window {
 }
 
 #[derive(Serialize)]
-struct SlotsPage {
+struct SlotsPageContext {
     lang: &'static str,
     heading: &'static str,
     current_label: &'static str,
@@ -148,36 +170,42 @@ pub enum SlotsPurpose {
     Rebook,
 }
 
-/// The free slots, a week at a time, as one form of radio buttons; or why
-/// none may be taken, and the secretariat's phone.
-pub fn slots_page(
-    purpose: SlotsPurpose,
-    linked: &Linked,
-    token: &LinkToken,
-    urls: &PublicUrls,
-    offer: &MoveOffer,
-    notice: Option<Notice>,
-) -> String {
-    let language = linked.language();
-    let zone = linked.settings.timezone;
-    let not_allowed = offer.not_allowed.as_ref();
-    let kind = match purpose {
-        SlotsPurpose::Move => SlotsPageKind {
-            words: wording::move_page_words(language),
-            page_url: urls.modify_page(token),
-            submit_url: urls.move_action(token),
-            back_url: Some(urls.appointment_page(token)),
-            why_not: not_allowed.map(|w| wording::why_not(w, zone, language)),
-        },
-        SlotsPurpose::Rebook => SlotsPageKind {
-            words: wording::rebook_page_words(language),
-            page_url: urls.rebook_page(token),
-            submit_url: urls.rebook_page(token),
-            back_url: None,
-            why_not: not_allowed.map(|w| wording::why_not_rebooking(w, zone, language)),
-        },
-    };
-    render_slots_page(linked, offer, kind, notice)
+/// A page of free slots: its parts, rendered by [`SlotsPage::render`].
+pub struct SlotsPage<'a> {
+    pub purpose: SlotsPurpose,
+    pub linked: &'a Linked,
+    pub token: &'a LinkToken,
+    pub offer: &'a MoveOffer,
+    /// Why the patient's last choice was refused, when it was.
+    pub notice: Option<Notice>,
+}
+
+impl SlotsPage<'_> {
+    /// The free slots, a week at a time, as one form of radio buttons; or
+    /// why none may be taken, and the secretariat's phone.
+    pub fn render(&self, urls: &PublicUrls) -> String {
+        let language = self.linked.language();
+        let zone = self.linked.settings.timezone;
+        let token = self.token;
+        let not_allowed = self.offer.not_allowed.as_ref();
+        let kind = match self.purpose {
+            SlotsPurpose::Move => SlotsPageKind {
+                words: wording::move_page_words(language),
+                page_url: urls.modify_page(token),
+                submit_url: urls.move_action(token),
+                back_url: Some(urls.appointment_page(token)),
+                why_not: not_allowed.map(|w| wording::why_not(w, zone, language)),
+            },
+            SlotsPurpose::Rebook => SlotsPageKind {
+                words: wording::rebook_page_words(language),
+                page_url: urls.rebook_page(token),
+                submit_url: urls.rebook_page(token),
+                back_url: None,
+                why_not: not_allowed.map(|w| wording::why_not_rebooking(w, zone, language)),
+            },
+        };
+        render_slots_page(self.linked, self.offer, kind, self.notice.clone())
+    }
 }
 
 fn render_slots_page(
@@ -220,7 +248,7 @@ fn render_slots_page(
             .then(|| page_url((offer.window.start - span).max(offer.now))),
         later_url: Some(page_url(offer.window.end)),
     };
-    let page = SlotsPage {
+    let page = SlotsPageContext {
         lang: language.code(),
         heading: kind.words.heading,
         current_label: kind.words.current_label,

@@ -32,13 +32,11 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = templates![
     "email/practitioner_cancellation.en.subject.txt",
     "email/practitioner_cancellation.en.txt",
     "email/practitioner_cancellation.en.html",
+    // One template per page, its words from `wording` (in the context).
     "pages/layout.html",
-    "pages/appointment.fr.html",
-    "pages/appointment.en.html",
-    "pages/slots.fr.html",
-    "pages/slots.en.html",
-    "pages/link_error.fr.html",
-    "pages/link_error.en.html",
+    "pages/appointment.html",
+    "pages/slots.html",
+    "pages/link_error.html",
     // Reminders (SPEC §4.3)
     "email/reminder.fr.subject.txt",
     "email/reminder.fr.txt",
@@ -97,9 +95,10 @@ pub fn render_email(message: &str, language: Language, context: &impl Serialize)
     }
 }
 
-/// Renders the patient page `pages/{page}.{language}.html`.
-pub fn render_page(page: &str, language: Language, context: &impl Serialize) -> String {
-    render(&format!("pages/{page}.{}.html", language.code()), context)
+/// Renders the patient page `pages/{page}.html`: one template for both
+/// languages, whose words the context carries (`wording`).
+pub fn render_page(page: &str, context: &impl Serialize) -> String {
+    render(&format!("pages/{page}.html"), context)
 }
 
 /// Renders `sms/{message}.{language}.txt` as one line (no surrounding whitespace).

@@ -39,13 +39,13 @@ pub const ROUTES: &[Route<Action>] = &[
 
 /// What the caller reads: a page for a person, JSON for a program.
 #[derive(Debug, Clone, Copy)]
-pub enum Reader {
+pub(crate) enum Reader {
     Person(Language),
     Program,
 }
 
 /// A request to a patient's link, typed.
-pub struct LinkRequest {
+pub(crate) struct LinkRequest {
     pub token: LinkToken,
     pub reader: Reader,
     pub asked: Asked,
@@ -54,7 +54,7 @@ pub struct LinkRequest {
 /// What the request asks, with what it brings. Parts that could not be read
 /// are kept as such: they are answered once the link is known to work, as
 /// the patient's page then knows the practitioner and the language.
-pub enum Asked {
+pub(crate) enum Asked {
     Appointment,
     /// The free slots of a week, to move to or to book instead.
     Slots {
@@ -73,7 +73,11 @@ pub enum Asked {
 /// Reads the request once. `Err` is the answer to a request that asks for
 /// nothing a link can give: too large, no such route, posted from another
 /// site, a token that cannot exist, a body that is not a slot choice.
-pub fn read(request: &Request, own_origin: &str) -> Result<LinkRequest, HttpResponse> {
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the answer itself, written once per request"
+)]
+pub(crate) fn read(request: &Request, own_origin: &str) -> Result<LinkRequest, HttpResponse> {
     let reader = if wants_json(request) {
         Reader::Program
     } else {
@@ -117,6 +121,10 @@ pub fn read(request: &Request, own_origin: &str) -> Result<LinkRequest, HttpResp
 /// The `start` of a posted slot choice (form or JSON). A body that is no
 /// choice at all is refused as the problem it is; a page's form posted
 /// without a choice to move to reads as an unreadable start (422).
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the answer itself, written once per request"
+)]
 fn chosen_start(
     request: &Request,
     purpose: SlotsPurpose,

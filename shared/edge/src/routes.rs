@@ -173,8 +173,8 @@ pub fn find<'r, 'p, A>(
 /// every route needs: an unknown path is 404 and a known one asked with
 /// another method 405 (problems); a practitioner's route needs a token that
 /// names the path's `{pid}` (401, 403).
-pub fn route<'r, 'q, A: Copy>(
-    routes: &'r [Route<A>],
+pub fn route<'q, A: Copy>(
+    routes: &[Route<A>],
     request: &'q Request,
 ) -> Result<(A, Params<'q>), Problem> {
     match find(routes, request.method(), request.uri().path()) {

@@ -12,6 +12,7 @@
 #   make run             local mode on http://$(HOST):$(PORT) (no AWS, no venv needed)
 #   make run-moto        local mode on emulated AWS: DynamoDB, SES, EventBridge on a moto server
 #   make lint-template   cfn-lint + sam validate --lint
+#   make lint-domain     clippy on the domain crate, whose lints refuse unwrap, expect, panic and unreachable
 #   make prove-delivery  the fault-injection proof over 1,000 appointments (docs/reliability.md)
 #   make package         sam build (cargo-lambda, arm64) into .aws-sam/
 #   make openapi         regenerate docs/openapi.json from the code (tests/openapi.rs fails when it is stale)
@@ -67,7 +68,7 @@ LAMBDA_BINARIES = $(shell sed -n 's/^ *Binary: *//p' $(TEMPLATE))
 # unless given others (each an RFC 3339 time with offset, or HH:MM in Paris today).
 ANY_HOUR_STARTS ?=
 
-.PHONY: openapi help venv build-deps browser-deps lint-template test test-browser test-any-hour run package deploy fmt clean run-moto lock bench-coldstart prove-delivery
+.PHONY: openapi help venv build-deps browser-deps lint-template lint-domain test test-browser test-any-hour run package deploy fmt clean run-moto lock bench-coldstart prove-delivery
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -130,7 +131,12 @@ lint-template: venv
 	$(SAM_LINT_ENV) $(VENV)/bin/cfn-lint $(TEMPLATE)
 	$(SAM_LINT_ENV) $(VENV)/bin/sam validate --lint --template $(TEMPLATE) --region $(REGION)
 
-test: venv lint-template build-deps browser-deps
+# The domain's own lints (shared/domain/Cargo.toml, [lints]): no unwrap, expect,
+# panic or unreachable outside tests, each exception allowed where it stands.
+lint-domain: build-deps
+	cargo clippy -p domain --all-targets --all-features --locked -- -D warnings
+
+test: venv lint-template lint-domain build-deps browser-deps
 	infra/tools/with-moto.sh $(CARGO_TEST)
 	@echo "==> pages in headless Chromium (375 px, JavaScript off), the API against docs/openapi.json (schemathesis, ~2 min), on local mode; the README's checks"
 	$(PYTEST)

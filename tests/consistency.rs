@@ -1,9 +1,10 @@
 //! The template and the code agree, read from values the code declares: each
 //! function's `NEEDS` (its logical id, trigger, adapters and own variables),
-//! each adapter's IAM actions and variables, the codec's keys and indexes.
-//! `template.yaml` must declare exactly the functions that have `NEEDS`, give
-//! each exactly the grants, variables and event source they declare, and hold
-//! the keys and indexes the code writes and queries. Whether each adapter's
+//! each HTTP function's `ROUTES`, each adapter's IAM actions and variables,
+//! the codec's keys and indexes. `template.yaml` must declare exactly the
+//! functions that have `NEEDS`, give each exactly the grants, variables, event
+//! source and routes they declare, and hold the keys and indexes the code
+//! writes and queries. Whether each adapter's
 //! IAM list is what its code really calls is recorded at run time, against
 //! moto. No Rust source is read. Each test lists every problem it finds, by
 //! name, in its failure message.
@@ -19,6 +20,7 @@ use aws_adapters::ses::SesMailer;
 use aws_adapters::sns::SnsSmsSender;
 use aws_adapters::telemetry::LOG_FILTER;
 use aws_adapters::wiring::{Adapter, Needs, Trigger};
+use edge::routes::{Access, Route};
 use local::template::{TEMPLATE, Template as LocalTemplate, matches};
 use local::{LocalApp, LocalConfig};
 use serde_json::Value as Json;
@@ -37,6 +39,46 @@ const DECLARED: &[&Needs] = &[
     &reminder_sweeper::NEEDS,
     &delivery_feedback::NEEDS,
 ];
+
+/// A route as the template and the declarations both say it: method, path,
+/// and whether anyone may call it without a token.
+type RouteKey = (String, String, bool);
+
+fn route_keys<A>(routes: &[Route<A>]) -> BTreeSet<RouteKey> {
+    routes
+        .iter()
+        .map(|r| {
+            (
+                r.method.as_str().to_string(),
+                r.path.to_string(),
+                r.access == Access::Anyone,
+            )
+        })
+        .collect()
+}
+
+/// What every HTTP function declares of its routes (`ROUTES`), by the
+/// function's logical id, with what is wrong with the declaration itself.
+fn declared_routes() -> Vec<(&'static str, BTreeSet<RouteKey>, Vec<String>)> {
+    use edge::routes::declaration_problems as problems;
+    vec![
+        (
+            booking::NEEDS.function,
+            route_keys(booking::ROUTES),
+            problems(booking::ROUTES),
+        ),
+        (
+            status_change::NEEDS.function,
+            route_keys(status_change::ROUTES),
+            problems(status_change::ROUTES),
+        ),
+        (
+            patient_links::NEEDS.function,
+            route_keys(patient_links::ROUTES),
+            problems(patient_links::ROUTES),
+        ),
+    ]
+}
 
 /// The keys each secondary index is written with (item.rs, due_index.rs).
 const INDEX_KEYS: &[(&str, [&str; 2])] = &[
@@ -577,6 +619,59 @@ fn each_function_is_triggered_as_it_declares() {
             }
         }
     }
+    fail_with(problems);
+}
+
+#[test]
+fn each_http_function_declares_exactly_the_routes_the_template_gives_it() {
+    let mut problems = Vec::new();
+    let declared = declared_routes();
+    for (function, needs) in declared_functions() {
+        let id = &function.id;
+        let in_template: BTreeSet<RouteKey> = function
+            .events()
+            .into_iter()
+            .filter(|(kind, _)| kind == "HttpApi")
+            .map(|(_, p)| {
+                (
+                    text(&p["Method"]).to_uppercase(),
+                    text(&p["Path"]),
+                    p.get("Auth").map(|a| text(&a["Authorizer"])).as_deref() == Some("NONE"),
+                )
+            })
+            .collect();
+        let routes = declared.iter().find(|(f, _, _)| f == id);
+        match (needs.trigger, routes) {
+            (Trigger::Http, None) => problems.push(format!(
+                "{id} is triggered by HTTP, but tests/consistency.rs knows no ROUTES of it (declared_routes)"
+            )),
+            (Trigger::Http, Some((_, routes, wrong))) => {
+                problems.extend(wrong.iter().map(|w| format!("{id}: ROUTES: {w}")));
+                let show = |(method, path, public): &RouteKey| {
+                    format!("{method} {path}{}", if *public { " (no token)" } else { "" })
+                };
+                for route in routes.difference(&in_template) {
+                    problems.push(format!(
+                        "{id} declares {}, which is not an HttpApi event of it in template.yaml",
+                        show(route)
+                    ));
+                }
+                for route in in_template.difference(routes) {
+                    problems.push(format!(
+                        "template.yaml routes {} to {id}, which its ROUTES do not declare",
+                        show(route)
+                    ));
+                }
+            }
+            (_, Some(_)) => problems.push(format!(
+                "{id} declares ROUTES, but its trigger is {:?}",
+                needs.trigger
+            )),
+            (_, None) => {}
+        }
+    }
+    // Guards the test against a reading that finds nothing.
+    assert!(declared.iter().map(|(_, r, _)| r.len()).sum::<usize>() >= 17);
     fail_with(problems);
 }
 

@@ -11,9 +11,12 @@ use domain::ports::{Clock, Store};
 use domain::service::booking::BookingService;
 use domain::service::online_booking::{OnlineBooking, OnlineError};
 use domain::settings::PractitionerSettings;
-use edge::http::{HttpResponse, Problem, authorize, json, parse_json, query_param, window};
+use edge::http::{HttpResponse, Problem, json, parse_json, query_param, window};
+use edge::routes::Access::{Anyone, Practitioner};
+use edge::routes::Method::{Get, Post, Put};
+use edge::routes::Route;
 use edge::views::{AgendaView, AppointmentSummary, AppointmentView, SlotsView};
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -21,6 +24,34 @@ use std::sync::Arc;
 /// `GET /openapi.json`: docs/openapi.json, generated from the code and held
 /// to it by tests/openapi.rs.
 pub const API_DESCRIPTION: &str = include_str!("../../../docs/openapi.json");
+
+/// What each route of the function does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    PutSettings,
+    GetSettings,
+    Book,
+    Agenda,
+    Appointment,
+    PublicSlots,
+    PublicBook,
+    ApiDescription,
+}
+
+/// Every route of the function (`template.yaml`: BookingFunction): the
+/// practice's settings and agenda (SPEC §6.2), online booking by patients
+/// without a token (SPEC §6.3), and the API's description (SPEC §6).
+#[rustfmt::skip]
+pub const ROUTES: &[Route<Action>] = &[
+    Route::new(Put,  "/practitioners/{pid}",                       "putSettings",      Practitioner, Action::PutSettings),
+    Route::new(Get,  "/practitioners/{pid}",                       "getSettings",      Practitioner, Action::GetSettings),
+    Route::new(Post, "/practitioners/{pid}/appointments",          "bookAppointment",  Practitioner, Action::Book),
+    Route::new(Get,  "/practitioners/{pid}/appointments",          "listAppointments", Practitioner, Action::Agenda),
+    Route::new(Get,  "/practitioners/{pid}/appointments/{id}",     "getAppointment",   Practitioner, Action::Appointment),
+    Route::new(Get,  "/public/practitioners/{pid}/slots",          "publicSlots",      Anyone,       Action::PublicSlots),
+    Route::new(Post, "/public/practitioners/{pid}/appointments",   "bookOnline",       Anyone,       Action::PublicBook),
+    Route::new(Get,  "/openapi.json",                              "openApi",          Anyone,       Action::ApiDescription),
+];
 
 #[derive(Clone)]
 pub struct BookingApi {
@@ -43,42 +74,24 @@ impl BookingApi {
 
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
         edge::http::refuse_oversized(request)?;
-        let segments = edge::http::segments(request);
-        let method = request.method();
-        match segments.as_slice() {
-            ["practitioners", pid, rest @ ..] => {
-                authorize(request, pid)?;
-                let pid = PractitionerId::parse(*pid)
-                    .map_err(|_| Problem::not_found("No such practitioner."))?;
-                match (method, rest) {
-                    (&Method::PUT, []) => self.put_settings(request, pid).await,
-                    (&Method::GET, []) => self.get_settings(&pid).await,
-                    (&Method::POST, ["appointments"]) => self.book(request, &pid).await,
-                    (&Method::GET, ["appointments"]) => self.agenda(request, &pid).await,
-                    (&Method::GET, ["appointments", id]) => self.appointment(&pid, id).await,
-                    (_, [] | ["appointments"] | ["appointments", _]) => {
-                        Err(Problem::method_not_allowed())
-                    }
-                    _ => Err(Problem::not_found("No such resource.")),
-                }
-            }
-            // Online booking by patients (SPEC §6.3): no token.
-            ["public", "practitioners", pid, rest @ ..] => {
-                let pid = PractitionerId::parse(*pid).map_err(|_| not_offered())?;
-                match (method, rest) {
-                    (&Method::GET, ["slots"]) => self.public_slots(request, &pid).await,
-                    (&Method::POST, ["appointments"]) => self.public_book(request, &pid).await,
-                    (_, ["slots"] | ["appointments"]) => Err(Problem::method_not_allowed()),
-                    _ => Err(Problem::not_found("No such resource.")),
-                }
-            }
-            // The API's description (SPEC §6), public: written by
-            // shared/api-description, so this binary carries the text only.
-            ["openapi.json"] if method == Method::GET => {
-                Ok(edge::http::json_text(StatusCode::OK, API_DESCRIPTION))
-            }
-            ["openapi.json"] => Err(Problem::method_not_allowed()),
-            _ => Err(Problem::not_found("No such resource.")),
+        let (action, params) = edge::routes::route(ROUTES, request)?;
+        let practitioner = || {
+            PractitionerId::parse(params.get("pid"))
+                .map_err(|_| Problem::not_found("No such practitioner."))
+        };
+        // Online booking by patients (SPEC §6.3): an id that cannot be a
+        // practitioner's is one nobody offers.
+        let offering = || PractitionerId::parse(params.get("pid")).map_err(|_| not_offered());
+        match action {
+            Action::PutSettings => self.put_settings(request, practitioner()?).await,
+            Action::GetSettings => self.get_settings(&practitioner()?).await,
+            Action::Book => self.book(request, &practitioner()?).await,
+            Action::Agenda => self.agenda(request, &practitioner()?).await,
+            Action::Appointment => self.appointment(&practitioner()?, params.get("id")).await,
+            Action::PublicSlots => self.public_slots(request, &offering()?).await,
+            Action::PublicBook => self.public_book(request, &offering()?).await,
+            // Written by shared/api-description: this binary carries the text only.
+            Action::ApiDescription => Ok(edge::http::json_text(StatusCode::OK, API_DESCRIPTION)),
         }
     }
 
@@ -195,12 +208,12 @@ fn attention_only(request: &Request) -> Result<bool, Problem> {
     }
 }
 
-fn not_offered() -> Problem {
+pub fn not_offered() -> Problem {
     Problem::not_found("Online booking is not offered for this practitioner or reason.")
 }
 
 /// Online booking answers never reveal who holds a slot.
-fn online_problem(error: OnlineError) -> Problem {
+pub fn online_problem(error: OnlineError) -> Problem {
     match error {
         OnlineError::NotOffered => not_offered(),
         OnlineError::NotASlot => {

@@ -13,11 +13,31 @@ use domain::ids::{AppointmentId, PractitionerId};
 use domain::ports::{Clock, Store};
 use domain::service::practice::{PracticeError, PracticeService, StatusRequest};
 use domain::validation::FieldError;
-use edge::http::{HttpResponse, Problem, authorize, json, parse_json};
-use lambda_http::http::{Method, StatusCode};
+use edge::http::{HttpResponse, Problem, json, parse_json};
+use edge::routes::Access::Practitioner;
+use edge::routes::Method::{Patch, Post, Put};
+use edge::routes::Route;
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
 use std::sync::Arc;
+
+/// What each route of the function does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    SetStatus,
+    ChangeAppointment,
+    PlaceAbsence,
+}
+
+/// Every route of the function (`template.yaml`: StatusChangeFunction), all
+/// for the practice (SPEC §6.2).
+#[rustfmt::skip]
+pub const ROUTES: &[Route<Action>] = &[
+    Route::new(Put,   "/practitioners/{pid}/appointments/{id}/status", "setStatus",         Practitioner, Action::SetStatus),
+    Route::new(Patch, "/practitioners/{pid}/appointments/{id}",        "changeAppointment", Practitioner, Action::ChangeAppointment),
+    Route::new(Post,  "/practitioners/{pid}/absences",                 "placeAbsence",      Practitioner, Action::PlaceAbsence),
+];
 
 #[derive(Clone)]
 pub struct StatusChangeApi {
@@ -38,17 +58,16 @@ impl StatusChangeApi {
 
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
         edge::http::refuse_oversized(request)?;
-        let segments = edge::http::segments(request);
-        let ["practitioners", pid, rest @ ..] = segments.as_slice() else {
-            return Err(Problem::not_found("No such resource."));
+        let (action, params) = edge::routes::route(ROUTES, request)?;
+        let pid = PractitionerId::parse(params.get("pid"))
+            .map_err(|_| Problem::not_found("No such practitioner."))?;
+        let appointment = || {
+            AppointmentId::parse(params.get("id"))
+                .map_err(|_| Problem::not_found("No such appointment."))
         };
-        authorize(request, pid)?;
-        let pid =
-            PractitionerId::parse(*pid).map_err(|_| Problem::not_found("No such practitioner."))?;
-        match (request.method(), rest) {
-            (&Method::PUT, ["appointments", id, "status"]) => {
-                let id = AppointmentId::parse(id)
-                    .map_err(|_| Problem::not_found("No such appointment."))?;
+        match action {
+            Action::SetStatus => {
+                let id = appointment()?;
                 let body: StatusRequest = parse_json(request)?;
                 let appointment = self
                     .service
@@ -60,9 +79,8 @@ impl StatusChangeApi {
                     &edge::views::AppointmentView::new(&appointment),
                 ))
             }
-            (&Method::PATCH, ["appointments", id]) => {
-                let id = AppointmentId::parse(id)
-                    .map_err(|_| Problem::not_found("No such appointment."))?;
+            Action::ChangeAppointment => {
+                let id = appointment()?;
                 let body: AppointmentPatch = parse_json(request)?;
                 let appointment = self
                     .service
@@ -74,7 +92,7 @@ impl StatusChangeApi {
                     &edge::views::AppointmentView::new(&appointment),
                 ))
             }
-            (&Method::POST, ["absences"]) => {
+            Action::PlaceAbsence => {
                 let body: AbsenceRequest = parse_json(request)?;
                 let absence = self
                     .service
@@ -86,13 +104,13 @@ impl StatusChangeApi {
                     &edge::views::AbsenceView::new(&absence),
                 ))
             }
-            (_, ["appointments", _, "status"] | ["absences"]) => Err(Problem::method_not_allowed()),
-            _ => Err(Problem::not_found("No such resource.")),
         }
     }
 }
 
-fn problem(error: PracticeError) -> Problem {
+/// How the practice service's refusals read (the booking service's are
+/// `edge::problems`').
+pub fn problem(error: PracticeError) -> Problem {
     match error {
         PracticeError::Booking(e) => e.into(),
         PracticeError::NotAllowed { from, to } => Problem::conflict(format!(

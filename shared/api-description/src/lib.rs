@@ -1,8 +1,11 @@
 //! The OpenAPI 3.1 document of the HTTP API (SPEC §6). Every request and
 //! answer schema is derived (utoipa) from the types the functions read and
-//! write, so a field added to a view or a request comes along; this file says
-//! only what the types cannot: which route takes and answers which type, with
-//! which status codes, and what API Gateway itself may answer.
+//! write, so a field added to a view or a request comes along. The operations
+//! are the functions' declared routes (`ROUTES`: method, path, operationId,
+//! who may call), and each refusal's status is what the function's own
+//! mapping answers for it. This file says only what the code cannot: which
+//! operation takes and answers which type, what each refusal means to the
+//! caller, and what API Gateway itself may answer.
 //!
 //! The document is written to `docs/openapi.json` (`make openapi`), which the
 //! booking function serves as `GET /openapi.json`: no Lambda links utoipa
@@ -10,15 +13,21 @@
 //! code and to the routes of `template.yaml`.
 
 use domain::absence::AbsenceRequest;
-use domain::appointment::{AppointmentPatch, AppointmentRequest};
-use domain::service::practice::StatusRequest;
+use domain::appointment::{AppointmentPatch, AppointmentRequest, Status};
+use domain::ids::PractitionerId;
+use domain::ports::StoreError;
+use domain::service::booking::BookingError;
+use domain::service::online_booking::OnlineError;
+use domain::service::practice::{PracticeError, StatusRequest};
 use domain::settings::PractitionerSettings;
-use edge::http::Problem;
+use edge::http::{MAX_BODY_BYTES, Problem};
 use edge::requests::SlotChoice;
+use edge::routes::{Access, Route};
 use edge::views::{
     AbsenceView, AgendaView, AppointmentSummary, AppointmentView, PatientLinkView, RebookView,
     ReplacementView, SlotsView,
 };
+use patient_links::answers::Refused;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -55,15 +64,6 @@ pub fn document() -> OpenApi {
     serde_json::from_value(description()).expect("the description is an OpenAPI 3.1 document")
 }
 
-/// Who may call a route (SPEC §6.1).
-#[derive(Clone, Copy, PartialEq)]
-enum Caller {
-    /// `Authorization: Bearer <JWT>` checked by the API Gateway JWT authorizer.
-    Practitioner,
-    /// No token: online booking, patient links, this document.
-    Anyone,
-}
-
 /// What a route answers a reader: JSON only, or a page unless the request
 /// says `Accept: application/json` (patient links, SPEC §6.4).
 #[derive(Clone, Copy, PartialEq)]
@@ -97,33 +97,48 @@ fn reference(name: &str) -> Value {
 
 /// One operation being described.
 struct Operation {
-    caller: Caller,
+    access: Access,
     readers: Readers,
     value: Value,
 }
 
 impl Operation {
-    fn new(id: &str, summary: &str, caller: Caller, readers: Readers) -> Self {
-        let security = match caller {
-            Caller::Practitioner => json!([{ "practitionerJwt": [] }]),
-            Caller::Anyone => json!([]),
+    /// A declared route: its operationId, who may call it, its path's
+    /// parameters.
+    fn declared<A>(route: &Route<A>, readers: Readers) -> Self {
+        let security = match route.access {
+            Access::Practitioner => json!([{ "practitionerJwt": [] }]),
+            Access::Anyone => json!([]),
         };
-        Self {
-            caller,
+        let operation = Self {
+            access: route.access,
             readers,
             value: json!({
-                "operationId": id,
-                "summary": summary,
-                "tags": [match (caller, readers) {
-                    (Caller::Practitioner, _) => "practice",
-                    (Caller::Anyone, Readers::PeopleAndPrograms) => "patient links",
-                    (Caller::Anyone, Readers::Programs) => "public",
+                "operationId": route.operation,
+                "tags": [match (route.access, readers) {
+                    (Access::Practitioner, _) => "practice",
+                    (Access::Anyone, Readers::PeopleAndPrograms) => "patient links",
+                    (Access::Anyone, Readers::Programs) => "public",
                 }],
                 "security": security,
                 "parameters": [],
                 "responses": {},
             }),
-        }
+        };
+        route.parameters().fold(operation, |operation, name| {
+            let description = match name {
+                "pid" => "The practitioner's id.",
+                "id" => "The appointment's id.",
+                "token" => "The link's token.",
+                _ => "",
+            };
+            operation.parameter(name, "path", true, description)
+        })
+    }
+
+    fn summary(mut self, summary: &str) -> Self {
+        self.value["summary"] = Value::String(summary.into());
+        self
     }
 
     fn parameter(mut self, name: &str, location: &str, required: bool, description: &str) -> Self {
@@ -236,7 +251,7 @@ impl Operation {
                 "API Gateway: the function did not answer in time (`Service Unavailable`).",
             ),
         ];
-        if self.caller == Caller::Practitioner {
+        if self.access == Access::Practitioner {
             answers.push((
                 401,
                 "API Gateway's JWT authorizer: no token, or not a valid one (`Unauthorized`).",
@@ -322,158 +337,239 @@ fn absence_conflict(schemas: &mut Schemas) -> Value {
     reference("AbsenceConflict")
 }
 
-/// The document as JSON: every route of SPEC §6 (and so of `template.yaml`).
-fn description() -> Value {
-    let s = &mut Schemas::default();
-    let pid = "The practitioner's id.";
-    let invalid = (422, "Invalid fields, each named in `errors`.");
-    let not_json = (400, "The body is not exactly one JSON value.");
-    let too_large = (413, "The body is over 64 KiB.");
-    let busy = (
-        503,
-        "The agenda could not be reached, or was busy with other changes: retry.",
-    );
-    let no_token = (
-        401,
-        "No token reached the function (local mode: no `local-<id>` token).",
-    );
-    let other = (
-        403,
-        "The token does not allow acting for this practitioner.",
-    );
-    let unknown_pid = (
-        404,
-        "No such practitioner (no settings yet, or not a valid id).",
-    );
-    let unknown_appointment = (404, "No such practitioner or appointment.");
-    let link_gone = (
-        410,
+/// A refusal: the status the code answers, and what it means to the caller.
+type Refusal = (u16, &'static str);
+
+/// The status of a problem the code writes.
+fn status(problem: Problem) -> u16 {
+    problem.status
+}
+
+/// A request carrying `body`, to ask the edge's parsers what they answer.
+fn request_with(body: String) -> lambda_http::Request {
+    lambda_http::Request::new(lambda_http::Body::Text(body))
+}
+
+/// What the edge and the booking service answer every function alike.
+struct Common {
+    invalid: Refusal,
+    not_json: Refusal,
+    too_large: Refusal,
+    busy: Refusal,
+    no_token: Refusal,
+    other: Refusal,
+    unknown_pid: Refusal,
+    unknown_appointment: Refusal,
+}
+
+impl Common {
+    fn new() -> Self {
+        let not_json = edge::http::parse_json::<Value>(&request_with("{".into()));
+        let too_large = edge::http::refuse_oversized(&request_with("x".repeat(MAX_BODY_BYTES + 1)));
+        let unknown = PractitionerId::parse("dr-nobody").map(BookingError::PractitionerNotFound);
+        Self {
+            invalid: (
+                status(Problem::invalid_fields(Vec::new())),
+                "Invalid fields, each named in `errors`.",
+            ),
+            not_json: (
+                not_json
+                    .err()
+                    .map(status)
+                    .expect("a body of `{` is refused"),
+                "The body is not exactly one JSON value.",
+            ),
+            too_large: (
+                too_large
+                    .err()
+                    .map(status)
+                    .expect("a body over the limit is refused"),
+                "The body is over 64 KiB.",
+            ),
+            busy: (
+                status(StoreError::Contention.into()),
+                "The agenda could not be reached, or was busy with other changes: retry.",
+            ),
+            no_token: (
+                status(Problem::unauthenticated()),
+                "No token reached the function (local mode: no `local-<id>` token).",
+            ),
+            other: (
+                status(Problem::not_your_practitioner()),
+                "The token does not allow acting for this practitioner.",
+            ),
+            unknown_pid: (
+                unknown
+                    .map(|e| status(e.into()))
+                    .expect("a practitioner id"),
+                "No such practitioner (no settings yet, or not a valid id).",
+            ),
+            unknown_appointment: (
+                status(BookingError::AppointmentNotFound.into()),
+                "No such practitioner or appointment.",
+            ),
+        }
+    }
+}
+
+/// The statuses patient links answer, as the function maps its refusals.
+fn link(refused: Refused, description: &'static str) -> Refusal {
+    (refused.status().as_u16(), description)
+}
+
+/// What an operation takes, answers and refuses, by its operationId; `None`
+/// for an operation this file does not describe.
+fn describe(op: Operation, c: &Common, s: &mut Schemas) -> Option<Operation> {
+    let Common {
+        invalid,
+        not_json,
+        too_large,
+        busy,
+        no_token,
+        other,
+        unknown_pid,
+        unknown_appointment,
+    } = *c;
+    let link_gone = link(
+        Refused::GoneLink,
         "The link no longer works (the appointment changed, or is over): the problem carries `secretariat_phone`.",
     );
-    let link_unknown = (404, "The link is unknown.");
-    let cross_site = (
-        403,
+    let link_unknown = link(Refused::UnknownLink, "The link is unknown.");
+    let cross_site = link(
+        Refused::CrossSite,
         "The form was posted from another site: nothing was changed.",
     );
-    let practice =
-        |id, summary| Operation::new(id, summary, Caller::Practitioner, Readers::Programs);
-    let public = |id, summary| Operation::new(id, summary, Caller::Anyone, Readers::Programs);
-    let link =
-        |id, summary| Operation::new(id, summary, Caller::Anyone, Readers::PeopleAndPrograms);
-
-    let operations: Vec<(&str, &str, Operation)> = vec![
-        ("/practitioners/{pid}", "put", practice("putSettings", "Create or replace the practitioner's settings (SPEC §2, §6.2).")
-            .parameter("pid", "path", true, pid)
+    let not_offered = (
+        status(booking::not_offered()),
+        "Online booking is not offered for this practitioner or reason.",
+    );
+    let id = op.value["operationId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    Some(match id.as_str() {
+        "putSettings" => op.summary("Create or replace the practitioner's settings (SPEC §2, §6.2).")
             .body(s.of::<PractitionerSettings>(), examples::settings())
             .answers(200, "The stored settings.", s.of::<PractitionerSettings>(), examples::settings())
-            .refuses(&[not_json, no_token, other, unknown_pid, too_large, invalid, busy], s)),
-        ("/practitioners/{pid}", "get", practice("getSettings", "The practitioner's settings.")
-            .parameter("pid", "path", true, pid)
+            .refuses(&[not_json, no_token, other, unknown_pid, too_large, invalid, busy], s),
+        "getSettings" => op.summary("The practitioner's settings.")
             .answers(200, "The stored settings.", s.of::<PractitionerSettings>(), examples::settings())
-            .refuses(&[no_token, other, unknown_pid, busy], s)),
-        ("/practitioners/{pid}/appointments", "post", practice("bookAppointment", "Book an appointment from the agenda (SPEC §6.2).")
-            .parameter("pid", "path", true, pid)
+            .refuses(&[no_token, other, unknown_pid, busy], s),
+        "bookAppointment" => op.summary("Book an appointment from the agenda (SPEC §6.2).")
             .body(s.of::<AppointmentRequest>(), examples::appointment_request())
             .answers(201, "The appointment.", s.of::<AppointmentView>(), examples::appointment())
             .refuses(&[not_json, no_token, other, unknown_pid,
-                (409, "The time overlaps a booked appointment (named in `errors`) or an absence."),
-                too_large, invalid, busy], s)),
-        ("/practitioners/{pid}/appointments", "get", practice("listAppointments", "The agenda: appointments in a window (SPEC §6.2).")
-            .parameter("pid", "path", true, pid)
+                (status(BookingError::Overlap(Vec::new()).into()), "The time overlaps a booked appointment (named in `errors`) or an absence."),
+                too_large, invalid, busy], s),
+        "listAppointments" => op.summary("The agenda: appointments in a window (SPEC §6.2).")
             .window()
             .parameter("attention", "query", false,
                 "`true`: only the appointments with a message that did not reach the patient (`attention` not empty); `false` (the default): all.")
             .answers(200, "The appointments of the window, in time order.", s.of::<AgendaView>(), json!({ "appointments": [examples::appointment()] }))
-            .refuses(&[no_token, other, unknown_pid, invalid, busy], s)),
-        ("/practitioners/{pid}/appointments/{id}", "get", practice("getAppointment", "One appointment, with its reminders and communications log (SPEC §6.2).")
-            .parameter("pid", "path", true, pid)
-            .parameter("id", "path", true, "The appointment's id.")
+            .refuses(&[no_token, other, unknown_pid, invalid, busy], s),
+        "getAppointment" => op.summary("One appointment, with its reminders and communications log (SPEC §6.2).")
             .answers(200, "The appointment.", s.of::<AppointmentView>(), examples::appointment())
-            .refuses(&[no_token, other, unknown_appointment, busy], s)),
-        ("/practitioners/{pid}/appointments/{id}", "patch", practice("changeAppointment", "Change a booked appointment's time, reason or patient contact (SPEC §4.5).")
-            .parameter("pid", "path", true, pid)
-            .parameter("id", "path", true, "The appointment's id.")
+            .refuses(&[no_token, other, unknown_appointment, busy], s),
+        "changeAppointment" => op.summary("Change a booked appointment's time, reason or patient contact (SPEC §4.5).")
             .body(s.of::<AppointmentPatch>(), json!({ "start": "2026-12-04T10:00:00+01:00", "patient": { "mobile": null } }))
             .answers(200, "The appointment, changed.", s.of::<AppointmentView>(), examples::appointment())
             .refuses(&[not_json, no_token, other, unknown_appointment,
-                (409, "The new time overlaps, or the appointment is not booked."),
-                too_large, invalid, busy], s)),
-        ("/practitioners/{pid}/appointments/{id}/status", "put", practice("setStatus", "Set a booked appointment to reschedule (« à reporter, à prévenir ») or cancelled (SPEC §4.4, §6.2).")
-            .parameter("pid", "path", true, pid)
-            .parameter("id", "path", true, "The appointment's id.")
+                (status(status_change::problem(PracticeError::NotBooked(Status::Cancelled))), "The new time overlaps, or the appointment is not booked."),
+                too_large, invalid, busy], s),
+        "setStatus" => op.summary("Set a booked appointment to reschedule (« à reporter, à prévenir ») or cancelled (SPEC §4.4, §6.2).")
             .body(s.of::<StatusRequest>(), json!({ "status": "to_reschedule", "send_cancellation_sms": true }))
             .answers(200, "The appointment.", s.of::<AppointmentView>(), examples::appointment())
             .refuses(&[not_json, no_token, other, unknown_appointment,
-                (409, "The current status does not allow this one."),
-                too_large, invalid, busy], s)),
-        ("/practitioners/{pid}/absences", "post", practice("placeAbsence", "Place an absence, refusing or moving the booked appointments inside it (SPEC §3, §6.2).")
-            .parameter("pid", "path", true, pid)
+                (status(status_change::problem(PracticeError::NotAllowed { from: Status::Cancelled, to: Status::ToReschedule })), "The current status does not allow this one."),
+                too_large, invalid, busy], s),
+        "placeAbsence" => op.summary("Place an absence, refusing or moving the booked appointments inside it (SPEC §3, §6.2).")
             .body(s.of::<AbsenceRequest>(), json!({ "start": "2026-12-07", "end": "2026-12-12", "label": "Congrès", "appointments": "to_reschedule", "send_cancellation_sms": true }))
             .answers(201, "The absence and the appointments it moved to reschedule.", s.of::<AbsenceView>(),
                 json!({ "id": "01JD7Z9C2V5Q8M1R6T3W0X4Y7Z", "start": "2026-12-07T00:00:00+01:00", "end": "2026-12-12T00:00:00+01:00", "label": "Congrès", "affected_appointments": ["01JD7Z5W6N8K3QF2X9RB4T1M0C"] }))
             .refuses(&[not_json, no_token, other, unknown_pid, too_large, invalid, busy], s)
-            .refuses_with(409, "Booked appointments are inside the absence (`appointments: refuse`).", absence_conflict(s))),
-        ("/public/practitioners/{pid}/slots", "get", public("publicSlots", "Free slots offered online for a reason (SPEC §6.3).")
-            .parameter("pid", "path", true, pid)
+            .refuses_with(status(status_change::problem(PracticeError::Covered(Vec::new()))),
+                "Booked appointments are inside the absence (`appointments: refuse`).", absence_conflict(s)),
+        "publicSlots" => op.summary("Free slots offered online for a reason (SPEC §6.3).")
             .parameter("reason_id", "query", true, "The reason's id.")
             .window()
             .answers(200, "The free slots.", s.of::<SlotsView>(), examples::slots())
-            .refuses(&[(404, "Online booking is not offered for this practitioner or reason."), invalid, busy], s)),
-        ("/public/practitioners/{pid}/appointments", "post", public("bookOnline", "Book one of the offered slots online (SPEC §6.3).")
-            .parameter("pid", "path", true, pid)
+            .refuses(&[not_offered, invalid, busy], s),
+        "bookOnline" => op.summary("Book one of the offered slots online (SPEC §6.3).")
             .body(s.of::<AppointmentRequest>(), examples::appointment_request())
             .answers(201, "The appointment, without the patient or its log.", s.of::<AppointmentSummary>(),
                 json!({ "id": "01JD7Z5W6N8K3QF2X9RB4T1M0C", "practitioner_id": "dr-martin", "reason_id": "consultation",
                         "start": "2026-12-03T14:30:00+01:00", "end": "2026-12-03T14:50:00+01:00", "status": "booked", "source": "online" }))
-            .refuses(&[not_json, (404, "Online booking is not offered for this practitioner or reason."),
-                (409, "The slot has just been taken."), too_large,
-                (422, "Invalid fields, or `start` is not one of the offered slots."), busy], s)),
-        ("/a/{token}", "get", link("showAppointment", "The appointment of a MODIFY / CANCEL link (SPEC §4.2, §6.4). Changes nothing.")
-            .parameter("token", "path", true, "The link's token.")
+            .refuses(&[not_json, not_offered,
+                (status(booking::online_problem(OnlineError::Taken)), "The slot has just been taken."), too_large,
+                (status(booking::online_problem(OnlineError::NotASlot)), "Invalid fields, or `start` is not one of the offered slots."), busy], s),
+        "showAppointment" => op.summary("The appointment of a MODIFY / CANCEL link (SPEC §4.2, §6.4). Changes nothing.")
             .answers(200, "The appointment and whether the patient may still change it.", s.of::<PatientLinkView>(), examples::patient_link())
-            .refuses(&[link_unknown, link_gone, busy], s)),
-        ("/a/{token}/slots", "get", link("showMoveSlots", "Free slots to move the appointment to (SPEC §4.2).")
-            .parameter("token", "path", true, "The link's token.")
+            .refuses(&[link_unknown, link_gone, busy], s),
+        "showMoveSlots" => op.summary("Free slots to move the appointment to (SPEC §4.2).")
             .window()
             .answers(200, "The free slots (none, with `why_not`, when the patient may no longer move).", s.of::<SlotsView>(), examples::slots())
-            .refuses(&[link_unknown, link_gone, invalid, busy], s)),
-        ("/a/{token}/cancel", "post", link("cancelAppointment", "Cancel the appointment (SPEC §4.2).")
-            .parameter("token", "path", true, "The link's token.")
+            .refuses(&[link_unknown, link_gone, invalid, busy], s),
+        "cancelAppointment" => op.summary("Cancel the appointment (SPEC §4.2).")
             .answers(200, "The cancelled appointment.", s.of::<PatientLinkView>(), examples::patient_link())
-            .refuses(&[cross_site, link_unknown, (409, "The appointment may no longer be changed online (the reason in `detail`)."),
-                link_gone, too_large, busy], s)),
-        ("/a/{token}/move", "post", link("moveAppointment", "Move the appointment to one of the offered slots (SPEC §4.2).")
-            .parameter("token", "path", true, "The link's token.")
+            .refuses(&[cross_site, link_unknown, link(Refused::NotAllowed, "The appointment may no longer be changed online (the reason in `detail`)."),
+                link_gone, too_large, busy], s),
+        "moveAppointment" => op.summary("Move the appointment to one of the offered slots (SPEC §4.2).")
             .body(s.of::<SlotChoice>(), json!({ "start": "2026-12-04T10:00:00+01:00" }))
             .answers(200, "The moved appointment.", s.of::<PatientLinkView>(), examples::patient_link())
             .refuses(&[not_json, cross_site, link_unknown,
-                (409, "Not one of the offered slots, just taken, or no longer allowed online."),
-                link_gone, too_large, (422, "`start` is not a time."), busy], s)),
-        ("/r/{token}", "get", link("showRebooking", "The rebooking page of a practice's cancellation (SPEC §4.4).")
-            .parameter("token", "path", true, "The link's token.")
+                link(Refused::SlotNotOffered, "Not one of the offered slots, just taken, or no longer allowed online."),
+                link_gone, too_large, link(Refused::InvalidStart, "`start` is not a time."), busy], s),
+        "showRebooking" => op.summary("The rebooking page of a practice's cancellation (SPEC §4.4).")
             .window()
             .answers(200, "The cancelled appointment and the free slots, or the secretariat's phone.", s.of::<RebookView>(),
                 json!({ "cancelled": { "start": "2026-12-03T14:30:00+01:00", "end": "2026-12-03T14:50:00+01:00",
                                        "practitioner": { "name": "Dr Marie Martin", "address": "12 rue de la Paix, 75002 Paris" } },
                         "can_rebook": true, "slots": examples::slots()["slots"], "secretariat_phone": "+33140000000" }))
-            .refuses(&[link_unknown, link_gone, invalid, busy], s)),
-        ("/r/{token}", "post", link("bookReplacement", "Book the replacement of a cancelled appointment (SPEC §4.4). The link works once.")
-            .parameter("token", "path", true, "The link's token.")
+            .refuses(&[link_unknown, link_gone, invalid, busy], s),
+        "bookReplacement" => op.summary("Book the replacement of a cancelled appointment (SPEC §4.4). The link works once.")
             .body(s.of::<SlotChoice>(), json!({ "start": "2026-12-04T10:00:00+01:00" }))
             .answers(201, "The replacement appointment.", s.of::<ReplacementView>(),
                 json!({ "id": "01JD7ZB3K9P2N6S4V8X1Z5C7E0", "start": "2026-12-04T10:00:00+01:00", "end": "2026-12-04T10:20:00+01:00", "status": "booked" }))
             .refuses(&[not_json, cross_site, link_unknown,
-                (409, "Not one of the offered slots, or just taken."),
-                link_gone, too_large, (422, "`start` is not a time."), busy], s)),
-        ("/openapi.json", "get", public("openApi", "This document (SPEC §6).")
-            .answers(200, "The OpenAPI 3.1 document of the API.", json!({ "type": "object" }), json!({ "openapi": "3.1.0" }))),
-    ];
+                link(Refused::SlotNotOffered, "Not one of the offered slots, or just taken."),
+                link_gone, too_large, link(Refused::InvalidStart, "`start` is not a time."), busy], s),
+        "openApi" => op.summary("This document (SPEC §6).")
+            .answers(200, "The OpenAPI 3.1 document of the API.", json!({ "type": "object" }), json!({ "openapi": "3.1.0" })),
+        _ => return None,
+    })
+}
 
+/// Every operation the functions declare (their `ROUTES`): its path, its
+/// method as OpenAPI writes it, and the operation started from the route.
+fn declared() -> Vec<(&'static str, String, Operation)> {
+    fn of<A>(routes: &[Route<A>], readers: Readers) -> Vec<(&'static str, String, Operation)> {
+        routes
+            .iter()
+            .map(|r| {
+                let method = r.method.as_str().to_ascii_lowercase();
+                (r.path, method, Operation::declared(r, readers))
+            })
+            .collect()
+    }
+    let mut all = of(booking::ROUTES, Readers::Programs);
+    all.extend(of(status_change::ROUTES, Readers::Programs));
+    all.extend(of(patient_links::ROUTES, Readers::PeopleAndPrograms));
+    all
+}
+
+/// The document as JSON: every route the functions declare (and so, as
+/// tests/consistency.rs holds them, every route of `template.yaml`).
+fn description() -> Value {
+    let s = &mut Schemas::default();
+    let common = Common::new();
     let mut paths = Map::new();
-    for (path, method, operation) in operations {
-        let operation = operation.behind_the_gateway(s);
+    for (path, method, declared) in declared() {
+        let id = declared.value["operationId"].clone();
+        let operation = describe(declared, &common, s)
+            .unwrap_or_else(|| panic!("{id} is declared by a function but not described here"))
+            .behind_the_gateway(s);
         let item = paths.entry(path).or_insert_with(|| json!({}));
-        item[method] = operation.value;
+        item[method.as_str()] = operation.value;
     }
     json!({
         "openapi": "3.1.0",

@@ -2,6 +2,10 @@
 //! practitioner's name grows (issue 10: 19,603 characters took 69 s, the
 //! time growing with the square of the length). A measurement, not a test:
 //! `cargo run --release -p domain --features fixtures --example sms_bench`.
+#![allow(
+    clippy::expect_used,
+    reason = "a measurement run by hand: a sample that fails stops it"
+)]
 
 use domain::contact::Mobile;
 use domain::fixtures::{at, booked, dr_martin};

@@ -82,6 +82,60 @@ impl DeliveryState {
     }
 }
 
+/// What a provider reported about one message it accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// The provider's `MessageId`, as logged at sending time.
+    pub message_id: String,
+    pub outcome: ReportedOutcome,
+    /// When the provider accepted the message (its own timestamp).
+    pub sent_at: DateTime<Utc>,
+}
+
+/// The provider's verdict, in the product's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportedOutcome {
+    /// The recipient's server, or the phone carrier, took it.
+    Delivered,
+    /// The recipient's server refused it; `permanent`: the address is bad.
+    Bounced { permanent: bool },
+    /// SES did not send it: the address is on the account's suppression list.
+    Suppressed,
+    /// SES refused it after accepting the call (content).
+    Rejected,
+    /// Delivered, then marked as spam by the patient.
+    Complained,
+    /// The carrier could not reach the phone.
+    Undelivered,
+}
+
+impl ReportedOutcome {
+    /// The state the report stands for. A message SES did not send at all
+    /// (suppressed, rejected) is `failed`, like one refused at the call.
+    pub fn state(self) -> DeliveryState {
+        match self {
+            Self::Delivered => DeliveryState::Delivered,
+            Self::Bounced { .. } => DeliveryState::Bounced,
+            Self::Suppressed | Self::Rejected => DeliveryState::Failed,
+            Self::Complained => DeliveryState::Complained,
+            Self::Undelivered => DeliveryState::Undelivered,
+        }
+    }
+
+    /// The log's `reason_code`; `None` for a delivery.
+    pub fn code(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Delivered => return None,
+            Self::Bounced { permanent: true } => "bounced_permanent",
+            Self::Bounced { permanent: false } => "bounced_transient",
+            Self::Suppressed => "on_suppression_list",
+            Self::Rejected => "rejected_by_provider",
+            Self::Complained => "complained",
+            Self::Undelivered => "undelivered",
+        })
+    }
+}
+
 impl MessageKind {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,5 +1,9 @@
 //! Sample values for the tests of every crate: Dr Martin's settings and a booked
 //! appointment of Jeanne Dupont's. Not used by the functions themselves.
+#![allow(
+    clippy::expect_used,
+    reason = "test samples: a sample that does not parse fails the test that uses it"
+)]
 
 use crate::appointment::{Appointment, Change, Source, Status};
 use crate::contact::{Email, Patient, PersonName};

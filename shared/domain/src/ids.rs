@@ -58,6 +58,14 @@ slug_id!(
     /// The tenant: one practitioner's agenda and settings.
     PractitionerId
 );
+impl PractitionerId {
+    /// The id a settings document has before the path's id replaces it
+    /// (`PractitionerSettings::validated`).
+    pub(crate) fn unset() -> Self {
+        Self("unset".into())
+    }
+}
+
 slug_id!(
     /// A reason (motif) of appointment, unique within one practitioner's settings.
     ReasonId
@@ -117,6 +125,12 @@ mod tests {
         for bad in ["", "Dr Martin", "a/b", "é", "PRAC#x", &"a".repeat(65)] {
             assert_eq!(PractitionerId::parse(bad), Err(InvalidId), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_placeholder_id_is_a_valid_one() {
+        // Made without parsing: it must be what parsing would accept.
+        assert_eq!(PractitionerId::parse("unset"), Ok(PractitionerId::unset()));
     }
 
     #[test]

@@ -17,6 +17,11 @@ const TOKEN_BYTES: usize = 16;
 pub struct LinkToken(String);
 
 impl LinkToken {
+    #[allow(
+        clippy::expect_used,
+        reason = "without the system's random source no link can be made safe; \
+                  Lambda and every supported system have one"
+    )]
     pub fn generate() -> Self {
         let mut bytes = [0u8; TOKEN_BYTES];
         getrandom::fill(&mut bytes).expect("the operating system's random source is available");

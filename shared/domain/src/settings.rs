@@ -5,7 +5,7 @@ use crate::ids::{PractitionerId, ReasonId};
 use crate::text;
 use crate::time::{LocalTime, Zone};
 use crate::validation::{FieldError, FieldErrors};
-use chrono::Weekday;
+use chrono::{NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 
 /// The settings document, exactly as the API reads and answers it (SPEC §6.5).
@@ -40,7 +40,7 @@ pub struct PractitionerSettings {
 }
 
 fn placeholder_id() -> PractitionerId {
-    PractitionerId::parse("unset").expect("valid id")
+    PractitionerId::unset()
 }
 
 /// A reason (motif) of appointment and its switches ("coché OUI").
@@ -180,9 +180,15 @@ pub struct QuietHours {
 
 impl Default for QuietHours {
     fn default() -> Self {
+        // Checked when the crate compiles: a time no day has fails the build.
+        #[allow(clippy::expect_used, reason = "evaluated at compile time")]
+        const NIGHT: (NaiveTime, NaiveTime) = (
+            NaiveTime::from_hms_opt(21, 0, 0).expect("a time of day"),
+            NaiveTime::from_hms_opt(8, 0, 0).expect("a time of day"),
+        );
         Self {
-            start: LocalTime::hm(21, 0),
-            end: LocalTime::hm(8, 0),
+            start: LocalTime(NIGHT.0),
+            end: LocalTime(NIGHT.1),
         }
     }
 }

@@ -195,8 +195,8 @@ mod tests {
     fn a_period_across_the_skipped_spring_hour_keeps_its_real_length() {
         let mut settings = dr_martin();
         settings.opening_hours = every_day(vec![Period {
-            start: LocalTime::hm(1, 0),
-            end: LocalTime::hm(4, 0),
+            start: LocalTime::hm(1, 0).unwrap(),
+            end: LocalTime::hm(4, 0).unwrap(),
         }]);
         let reason = &settings.reasons[0];
         // 29 March 2026, Paris: 02:00 local jumps to 03:00; 01:00-04:00 lasts two hours.
@@ -216,8 +216,8 @@ mod tests {
     fn a_period_across_the_doubled_autumn_hour_keeps_its_real_length() {
         let mut settings = dr_martin();
         settings.opening_hours = every_day(vec![Period {
-            start: LocalTime::hm(1, 0),
-            end: LocalTime::hm(4, 0),
+            start: LocalTime::hm(1, 0).unwrap(),
+            end: LocalTime::hm(4, 0).unwrap(),
         }]);
         let reason = &settings.reasons[0];
         // 25 October 2026, Paris: 03:00 local goes back to 02:00; 01:00-04:00 lasts four hours.
@@ -247,8 +247,8 @@ mod tests {
                 })
                 .filter(|(start, end)| *end <= 2 * 60 || *start >= 3 * 60)
                 .map(|(start, end)| Period {
-                    start: LocalTime::hm(start / 60, start % 60),
-                    end: LocalTime::hm(end / 60, end % 60),
+                    start: LocalTime::hm(start / 60, start % 60).unwrap(),
+                    end: LocalTime::hm(end / 60, end % 60).unwrap(),
                 })
                 .collect()
         })

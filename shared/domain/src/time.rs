@@ -101,8 +101,9 @@ impl LocalTime {
             .map(Self)
             .map_err(|_| InvalidLocalTime)
     }
-    pub fn hm(h: u32, m: u32) -> Self {
-        Self(NaiveTime::from_hms_opt(h, m, 0).expect("valid time of day"))
+    /// `None` for a time no day has (`25:00`).
+    pub fn hm(h: u32, m: u32) -> Option<Self> {
+        NaiveTime::from_hms_opt(h, m, 0).map(Self)
     }
 }
 impl TryFrom<String> for LocalTime {

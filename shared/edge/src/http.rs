@@ -84,6 +84,20 @@ impl Problem {
             "The service is temporarily unavailable; please try again.",
         )
     }
+    /// No token reached the function (SPEC §6.1).
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "Authentication required: send Authorization: Bearer <token>.",
+        )
+    }
+    /// A token for other practitioners: nothing said about the one asked for.
+    pub fn not_your_practitioner() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "Your token does not allow acting for this practitioner.",
+        )
+    }
     pub fn method_not_allowed() -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -205,15 +219,9 @@ pub fn caller_practitioners(request: &Request) -> Option<Vec<String>> {
 /// nothing about the one asked for.
 pub fn authorize(request: &Request, practitioner: &str) -> Result<(), Problem> {
     match caller_practitioners(request) {
-        None => Err(Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "Authentication required: send Authorization: Bearer <token>.",
-        )),
+        None => Err(Problem::unauthenticated()),
         Some(allowed) if allowed.iter().any(|p| p == practitioner) => Ok(()),
-        Some(_) => Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "Your token does not allow acting for this practitioner.",
-        )),
+        Some(_) => Err(Problem::not_your_practitioner()),
     }
 }
 
@@ -223,12 +231,6 @@ pub async fn answer(
     route: impl Future<Output = Result<HttpResponse, Problem>>,
 ) -> Result<HttpResponse, std::convert::Infallible> {
     Ok(route.await.unwrap_or_else(Problem::into_response))
-}
-
-/// The segments of the request's path: `/practitioners/p/appointments` →
-/// `["practitioners", "p", "appointments"]`.
-pub fn segments(request: &Request) -> Vec<&str> {
-    request.uri().path().trim_matches('/').split('/').collect()
 }
 
 /// One query parameter, when given and not blank.

@@ -32,13 +32,11 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = templates![
     "email/practitioner_cancellation.en.subject.txt",
     "email/practitioner_cancellation.en.txt",
     "email/practitioner_cancellation.en.html",
+    // One template per page, its words from `wording` (in the context).
     "pages/layout.html",
-    "pages/appointment.fr.html",
-    "pages/appointment.en.html",
-    "pages/slots.fr.html",
-    "pages/slots.en.html",
-    "pages/link_error.fr.html",
-    "pages/link_error.en.html",
+    "pages/appointment.html",
+    "pages/slots.html",
+    "pages/link_error.html",
     // Reminders (SPEC §4.3)
     "email/reminder.fr.subject.txt",
     "email/reminder.fr.txt",
@@ -52,6 +50,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = templates![
     "sms/practitioner_cancellation.en.txt",
 ];
 
+#[allow(
+    clippy::panic,
+    reason = "the templates are compiled into the binary and each is compiled by the tests"
+)]
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_trim_blocks(true);
@@ -69,6 +71,11 @@ pub struct RenderedEmail {
     pub html: String,
 }
 
+#[allow(
+    clippy::panic,
+    reason = "the templates are compiled into the binary and the tests render each with \
+              the context its callers give: a failure is a template shipped broken, not input"
+)]
 fn render(name: &str, context: &impl Serialize) -> String {
     ENVIRONMENT
         .get_template(name)
@@ -88,9 +95,10 @@ pub fn render_email(message: &str, language: Language, context: &impl Serialize)
     }
 }
 
-/// Renders the patient page `pages/{page}.{language}.html`.
-pub fn render_page(page: &str, language: Language, context: &impl Serialize) -> String {
-    render(&format!("pages/{page}.{}.html", language.code()), context)
+/// Renders the patient page `pages/{page}.html`: one template for both
+/// languages, whose words the context carries (`wording`).
+pub fn render_page(page: &str, context: &impl Serialize) -> String {
+    render(&format!("pages/{page}.html"), context)
 }
 
 /// Renders `sms/{message}.{language}.txt` as one line (no surrounding whitespace).
@@ -104,6 +112,10 @@ pub fn render_sms(message: &str, language: Language, context: &impl Serialize) -
 /// The SHA-256 of the patient pages' one `<style>` block, base64, as a
 /// Content-Security-Policy `style-src 'sha256-…'` source names it: the pages
 /// keep their inline stylesheet without allowing any other inline style.
+#[allow(
+    clippy::expect_used,
+    reason = "the pages' layout is compiled in, and the pages' tests check its policy"
+)]
 pub fn page_style_sha256() -> &'static str {
     static HASH: LazyLock<String> = LazyLock::new(|| {
         use base64::Engine;

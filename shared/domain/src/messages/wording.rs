@@ -7,11 +7,11 @@
 
 use super::dates;
 use crate::appointment::Status;
+use crate::communications::ReportedOutcome;
 use crate::contact::Language::{self, En, Fr};
 use crate::links::{Gone, LinkPurpose};
 use crate::rules::SkipReason;
 use crate::rules::online_change::{Refusal, WhyNot};
-use crate::service::feedback::ReportedOutcome;
 use crate::time::Zone;
 use chrono::{DateTime, Utc};
 
@@ -250,6 +250,7 @@ pub fn appointment_heading(status: Status, language: Language) -> &'static str {
 /// What a page of free slots says around them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlotsPageWords {
+    /// The page's heading and title.
     pub heading: &'static str,
     /// Before the appointment the patient has (or had).
     pub current_label: &'static str,
@@ -361,6 +362,135 @@ pub fn unavailable(language: Language) -> Explanation {
     Explanation {
         heading,
         explanation,
+    }
+}
+
+/// A form posted from another site: nothing was done; use the link itself.
+pub fn cross_site(language: Language) -> Explanation {
+    let (heading, explanation) = match language {
+        Fr => (
+            "Demande refusée",
+            "Ce formulaire a été envoyé depuis un autre site : rien n'a été modifié. Pour annuler ou déplacer votre rendez-vous, ouvrez le lien de l'e-mail ou du SMS que vous avez reçu et utilisez les boutons de cette page.",
+        ),
+        En => (
+            "Request refused",
+            "This form was sent from another site: nothing was changed. To cancel or move your appointment, open the link in the e-mail or SMS you received and use the buttons on that page.",
+        ),
+    };
+    Explanation {
+        heading,
+        explanation,
+    }
+}
+
+// The patient pages' frame: the words around the values. One template per
+// page (`templates/pages/`) receives them, so both languages say the same.
+
+/// The appointment page's title (the browser's tab).
+pub fn appointment_title(practitioner: &str, language: Language) -> String {
+    match language {
+        Fr => format!("Votre rendez-vous avec {practitioner}"),
+        En => format!("Your appointment with {practitioner}"),
+    }
+}
+
+/// Before the practitioner's name: « avec Dr Martin ».
+pub fn with(language: Language) -> &'static str {
+    match language {
+        Fr => "avec",
+        En => "with",
+    }
+}
+
+/// Between a label and its value: French sets a no-break space before the colon.
+pub fn colon(language: Language) -> &'static str {
+    match language {
+        Fr => "\u{a0}:",
+        En => ":",
+    }
+}
+
+/// Until when the patient may change or cancel online (`until`: a date and time).
+pub fn may_change_until(until: &str, language: Language) -> String {
+    match language {
+        Fr => format!("Vous pouvez modifier ou annuler ce rendez-vous en ligne jusqu'au {until}."),
+        En => format!("You can change or cancel this appointment online until {until}."),
+    }
+}
+
+/// The appointment page's button to the free slots.
+pub fn move_button(language: Language) -> &'static str {
+    match language {
+        Fr => "Choisir un autre horaire",
+        En => "Choose another time",
+    }
+}
+
+/// The appointment page's button that cancels.
+pub fn cancel_button(language: Language) -> &'static str {
+    match language {
+        Fr => "Annuler ce rendez-vous",
+        En => "Cancel this appointment",
+    }
+}
+
+/// Before the secretariat's phone number, which ends the sentence.
+pub fn call_the_secretariat(language: Language) -> &'static str {
+    match language {
+        Fr => "Pour toute demande, appelez le secrétariat au",
+        En => "For any request, call the secretariat on",
+    }
+}
+
+/// As [`call_the_secretariat`], about the appointment a link was for.
+pub fn call_about_the_appointment(practitioner: &str, language: Language) -> String {
+    match language {
+        Fr => format!("Pour votre rendez-vous avec {practitioner}, appelez le secrétariat au"),
+        En => format!("For your appointment with {practitioner}, call the secretariat on"),
+    }
+}
+
+/// When the page knows no practitioner: where the secretariat's number is.
+pub fn find_the_secretariats_number(language: Language) -> &'static str {
+    match language {
+        Fr => {
+            "Pour toute demande, appelez le secrétariat de votre praticien\u{a0}: son numéro figure dans l'e-mail ou le SMS que vous avez reçu."
+        }
+        En => {
+            "For any request, call your practitioner's secretariat: the number is in the e-mail or text message you received."
+        }
+    }
+}
+
+/// A week of the slots page without a free slot (`from`, `to`: dates).
+pub fn no_free_slot(from: &str, to: &str, language: Language) -> String {
+    match language {
+        Fr => format!("Aucun créneau libre du {from} au {to}."),
+        En => format!("No free slot from {from} to {to}."),
+    }
+}
+
+/// The slots page's way to the week before.
+pub fn previous_week(language: Language) -> &'static str {
+    match language {
+        Fr => "Semaine précédente",
+        En => "Previous week",
+    }
+}
+
+/// The slots page's way to the week after.
+pub fn next_week(language: Language) -> &'static str {
+    match language {
+        Fr => "Semaine suivante",
+        En => "Next week",
+    }
+}
+
+/// From the slots page back to the appointment page.
+pub fn back_to_the_appointment(language: Language) -> &'static str {
+    match language {
+        Fr => "Retour au rendez-vous",
+        En => "Back to the appointment",
     }
 }
 
@@ -562,6 +692,23 @@ mod tests {
         assert_both_languages("moved", |l| moved_notice(start, zone, l));
         assert_both_languages("rebooked", |l| rebooked_notice(start, zone, l));
         assert_both_languages("follow-up", |l| confirmation_follow_up(l).into());
+        assert_both_languages("cross-site", |l| cross_site(l).heading.into());
+        assert_both_languages("cross-site", |l| cross_site(l).explanation.into());
+        assert_both_languages("title", |l| appointment_title("Dr Marie Martin", l));
+        assert_both_languages("with", |l| with(l).into());
+        assert_both_languages("colon", |l| colon(l).into());
+        assert_both_languages("until", |l| may_change_until("W", l));
+        assert_both_languages("move button", |l| move_button(l).into());
+        assert_both_languages("cancel button", |l| cancel_button(l).into());
+        assert_both_languages("call", |l| call_the_secretariat(l).into());
+        assert_both_languages("call about", |l| {
+            call_about_the_appointment("Dr Marie Martin", l)
+        });
+        assert_both_languages("number", |l| find_the_secretariats_number(l).into());
+        assert_both_languages("no slot", |l| no_free_slot("A", "B", l));
+        assert_both_languages("previous", |l| previous_week(l).into());
+        assert_both_languages("next", |l| next_week(l).into());
+        assert_both_languages("back", |l| back_to_the_appointment(l).into());
         assert_both_languages("calendar", |l| calendar_title("Dr Marie Martin", l));
     }
 

@@ -4,6 +4,7 @@
 
 use super::SkipReason;
 use crate::appointment::{Appointment, Change};
+use crate::contact::{Email, Mobile};
 use crate::settings::PractitionerSettings;
 use chrono::{DateTime, Utc};
 
@@ -13,18 +14,19 @@ pub fn ack_is_called_for(change: Change) -> bool {
 }
 
 /// The patient cancelled from an e-mail, so normally has an address; the
-/// practitioner may since have turned the e-mail service off.
+/// practitioner may since have turned the e-mail service off. `Ok`: the
+/// address to send the acknowledgement to.
 pub fn decide_ack(
     settings: &PractitionerSettings,
     appointment: &Appointment,
-) -> Result<(), SkipReason> {
-    if appointment.patient.email.is_none() {
+) -> Result<Email, SkipReason> {
+    let Some(to) = appointment.patient.email.clone() else {
         return Err(SkipReason::NoEmail);
-    }
+    };
     if !settings.email_service.enabled {
         return Err(SkipReason::EmailServiceDisabled);
     }
-    Ok(())
+    Ok(to)
 }
 
 /// Changes that call for the practice's cancellation notice decisions (SMS
@@ -43,6 +45,14 @@ pub enum RebookingOffer {
     WithPhone,
 }
 
+/// A cancellation notice to send: to the address or mobile the rule checked,
+/// with what it offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice<To> {
+    pub to: To,
+    pub offer: RebookingOffer,
+}
+
 /// SPEC §4.4, for both channels: the practice asked to tell the patient, and
 /// the appointment had not started yet when the notice goes.
 fn notice_requested(appointment: &Appointment, now: DateTime<Utc>) -> Result<(), SkipReason> {
@@ -58,7 +68,7 @@ fn notice_requested(appointment: &Appointment, now: DateTime<Utc>) -> Result<(),
 /// A link when the patient may rebook online, the phone otherwise.
 fn offer(settings: &PractitionerSettings, appointment: &Appointment) -> RebookingOffer {
     match super::online_change::patient_may_rebook_online(settings, appointment) {
-        Ok(()) => RebookingOffer::WithRebookingLink,
+        Ok(_) => RebookingOffer::WithRebookingLink,
         Err(_) => RebookingOffer::WithPhone,
     }
 }
@@ -70,7 +80,7 @@ pub fn decide_sms(
     settings: &PractitionerSettings,
     appointment: &Appointment,
     now: DateTime<Utc>,
-) -> Result<RebookingOffer, SkipReason> {
+) -> Result<Notice<Mobile>, SkipReason> {
     notice_requested(appointment, now)?;
     if !settings.sms_service.enabled {
         return Err(SkipReason::SmsServiceDisabled);
@@ -84,10 +94,13 @@ pub fn decide_sms(
     {
         return Err(SkipReason::ReasonNotTickedForSmsReminder);
     }
-    if appointment.patient.mobile.is_none() {
+    let Some(to) = appointment.patient.mobile.clone() else {
         return Err(SkipReason::NoMobile);
-    }
-    Ok(offer(settings, appointment))
+    };
+    Ok(Notice {
+        to,
+        offer: offer(settings, appointment),
+    })
 }
 
 /// SPEC §4.4: quiet hours hold every SMS. A cancellation SMS decided inside
@@ -108,15 +121,18 @@ pub fn decide_email(
     settings: &PractitionerSettings,
     appointment: &Appointment,
     now: DateTime<Utc>,
-) -> Result<RebookingOffer, SkipReason> {
+) -> Result<Notice<Email>, SkipReason> {
     notice_requested(appointment, now)?;
     if !settings.email_service.enabled {
         return Err(SkipReason::EmailServiceDisabled);
     }
-    if appointment.patient.email.is_none() {
+    let Some(to) = appointment.patient.email.clone() else {
         return Err(SkipReason::NoEmail);
-    }
-    Ok(offer(settings, appointment))
+    };
+    Ok(Notice {
+        to,
+        offer: offer(settings, appointment),
+    })
 }
 
 #[cfg(test)]
@@ -155,14 +171,21 @@ mod tests {
     fn the_sms_needs_the_request_the_service_the_switch_the_reason_and_a_mobile() {
         let (mut settings, mut appointment) = to_reschedule();
         let now = before();
+        let mobile = appointment.patient.mobile.clone().unwrap();
         assert_eq!(
             decide_sms(&settings, &appointment, now),
-            Ok(RebookingOffer::WithRebookingLink)
+            Ok(Notice {
+                to: mobile.clone(),
+                offer: RebookingOffer::WithRebookingLink
+            })
         );
         settings.reasons[0].online_booking = false;
         assert_eq!(
             decide_sms(&settings, &appointment, now),
-            Ok(RebookingOffer::WithPhone)
+            Ok(Notice {
+                to: mobile,
+                offer: RebookingOffer::WithPhone
+            })
         );
         settings.reasons[0].sms_reminder = false;
         assert_eq!(
@@ -199,7 +222,10 @@ mod tests {
         let now = before();
         assert_eq!(
             decide_email(&settings, &appointment, now),
-            Ok(RebookingOffer::WithRebookingLink)
+            Ok(Notice {
+                to: appointment.patient.email.clone().unwrap(),
+                offer: RebookingOffer::WithRebookingLink
+            })
         );
         appointment.patient.email = None;
         assert_eq!(
@@ -261,7 +287,10 @@ mod tests {
     fn the_ack_needs_an_address_and_the_email_service() {
         let mut settings = dr_martin();
         let mut appointment = booked(at("2026-12-03T13:30:00Z"), 20);
-        assert_eq!(decide_ack(&settings, &appointment), Ok(()));
+        assert_eq!(
+            decide_ack(&settings, &appointment),
+            appointment.patient.email.clone().ok_or(SkipReason::NoEmail)
+        );
         settings.email_service.enabled = false;
         assert_eq!(
             decide_ack(&settings, &appointment),

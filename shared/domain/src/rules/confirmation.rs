@@ -3,13 +3,16 @@
 use super::SkipReason;
 use super::online_change::patient_may_change_online;
 use crate::appointment::{Appointment, Change};
+use crate::contact::Email;
 use crate::settings::PractitionerSettings;
 use chrono::{DateTime, Utc};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirmation {
-    /// Send it; with MODIFY / CANCEL links, or with the secretariat's phone instead.
+    /// Send it to `to`, the address the rule checked; with MODIFY / CANCEL
+    /// links, or with the secretariat's phone instead.
     Send {
+        to: Email,
         with_links: bool,
     },
     Skip(SkipReason),
@@ -36,9 +39,9 @@ pub fn decide(
     if !appointment.status.is_booked() {
         return Confirmation::Skip(SkipReason::AppointmentNoLongerBooked);
     }
-    if appointment.patient.email.is_none() {
+    let Some(to) = appointment.patient.email.clone() else {
         return Confirmation::Skip(SkipReason::NoEmail);
-    }
+    };
     if !settings.email_service.enabled {
         return Confirmation::Skip(SkipReason::EmailServiceDisabled);
     }
@@ -46,6 +49,7 @@ pub fn decide(
         return Confirmation::Skip(SkipReason::ReasonNotTickedForConfirmation);
     }
     Confirmation::Send {
+        to,
         with_links: patient_may_change_online(settings, appointment, now).is_ok(),
     }
 }
@@ -65,40 +69,42 @@ mod tests {
         crate::fixtures::booked(now() + start_in, 20)
     }
 
+    /// Sent to the patient's address of the fixtures.
+    fn sent(with_links: bool) -> Confirmation {
+        Confirmation::Send {
+            to: appointment(Duration::days(3)).patient.email.unwrap(),
+            with_links,
+        }
+    }
+
     #[test]
     fn sent_with_links_when_everything_is_ticked_and_before_the_deadline() {
         let decision = decide(&sample(), &appointment(Duration::days(3)), now());
-        assert_eq!(decision, Confirmation::Send { with_links: true });
+        assert_eq!(decision, sent(true));
     }
 
     #[test]
     fn links_even_when_the_practitioner_side_booked() {
         let mut a = appointment(Duration::days(3));
         a.source = Source::Practitioner;
-        assert_eq!(
-            decide(&sample(), &a, now()),
-            Confirmation::Send { with_links: true }
-        );
+        assert_eq!(decide(&sample(), &a, now()), sent(true));
     }
 
     #[test]
     fn no_links_but_still_sent_when_online_change_is_not_allowed() {
         let within_deadline = appointment(Duration::hours(23));
-        assert_eq!(
-            decide(&sample(), &within_deadline, now()),
-            Confirmation::Send { with_links: false }
-        );
+        assert_eq!(decide(&sample(), &within_deadline, now()), sent(false));
         let mut settings = sample();
         settings.online_booking.enabled = false;
         assert_eq!(
             decide(&settings, &appointment(Duration::days(3)), now()),
-            Confirmation::Send { with_links: false }
+            sent(false)
         );
         let mut settings = sample();
         settings.reasons[0].online_booking = false;
         assert_eq!(
             decide(&settings, &appointment(Duration::days(3)), now()),
-            Confirmation::Send { with_links: false }
+            sent(false)
         );
     }
 

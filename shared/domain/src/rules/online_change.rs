@@ -3,7 +3,7 @@
 //! the action when the patient follows them.
 
 use crate::appointment::{Appointment, Status};
-use crate::settings::PractitionerSettings;
+use crate::settings::{PractitionerSettings, Reason};
 use chrono::{DateTime, Duration, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,27 +34,31 @@ pub fn deadline(settings: &PractitionerSettings, appointment: &Appointment) -> D
         ))
 }
 
-pub fn patient_may_change_online(
-    settings: &PractitionerSettings,
+/// Whether the patient may still change the appointment online. `Ok`: the
+/// appointment's reason, which the rule found ticked for online booking: the
+/// slots offered are made of it.
+pub fn patient_may_change_online<'s>(
+    settings: &'s PractitionerSettings,
     appointment: &Appointment,
     now: DateTime<Utc>,
-) -> Result<(), WhyNot> {
+) -> Result<&'s Reason, WhyNot> {
     if appointment.status != Status::Booked {
         return Err(WhyNot::NotBooked(appointment.status));
     }
-    online_for(settings, appointment)?;
+    let reason = online_for(settings, appointment)?;
     let deadline = deadline(settings, appointment);
     if now >= deadline {
         return Err(WhyNot::DeadlinePassed { deadline });
     }
-    Ok(())
+    Ok(reason)
 }
 
-/// Whether the patient may book a replacement from a rebooking link (SPEC §4.4).
-pub fn patient_may_rebook_online(
-    settings: &PractitionerSettings,
+/// Whether the patient may book a replacement from a rebooking link (SPEC
+/// §4.4). `Ok`: the reason to book it for, as [`patient_may_change_online`].
+pub fn patient_may_rebook_online<'s>(
+    settings: &'s PractitionerSettings,
     appointment: &Appointment,
-) -> Result<(), WhyNot> {
+) -> Result<&'s Reason, WhyNot> {
     if appointment.status != Status::ToReschedule {
         return Err(WhyNot::NotBooked(appointment.status));
     }
@@ -62,15 +66,15 @@ pub fn patient_may_rebook_online(
 }
 
 /// Online booking is on, and the appointment's reason is ticked for it.
-fn online_for(settings: &PractitionerSettings, appointment: &Appointment) -> Result<(), WhyNot> {
+fn online_for<'s>(
+    settings: &'s PractitionerSettings,
+    appointment: &Appointment,
+) -> Result<&'s Reason, WhyNot> {
     if !settings.online_booking.enabled {
         return Err(WhyNot::OnlineBookingOff);
     }
-    let online_reason = settings
+    settings
         .reason(&appointment.reason_id)
-        .is_some_and(|r| r.online_booking);
-    if !online_reason {
-        return Err(WhyNot::ReasonNotOnline);
-    }
-    Ok(())
+        .filter(|r| r.online_booking)
+        .ok_or(WhyNot::ReasonNotOnline)
 }

@@ -6,6 +6,7 @@ use super::delivery::{Delivered, Delivery, DeliveryError, Outcome};
 use super::pacing::Pacer;
 use crate::appointment::{Appointment, AppointmentChange};
 use crate::communications::{Channel, MessageKey, MessageKind};
+use crate::contact::{Email, Mobile};
 use crate::links::{LinkGrant, LinkPurpose, LinkToken, PublicUrls};
 use crate::messages;
 use crate::messages::practitioner_cancellation::practitioner_cancellation_sms;
@@ -54,18 +55,10 @@ impl super::OnAppointmentChange for CancellationSender {
                     appointment,
                     |settings, current, _now| match cancellation::decide_ack(settings, current) {
                         Err(reason) => Outcome::Skip(reason),
-                        Ok(()) => {
-                            Outcome::Email {
-                                email: messages::cancellation_ack_email(
-                                    current,
-                                    settings,
-                                    current.patient.email.clone().expect(
-                                        "decide_ack() sends only to patients with an address",
-                                    ),
-                                ),
-                                links: Vec::new(),
-                            }
-                        }
+                        Ok(to) => Outcome::Email {
+                            email: messages::cancellation_ack_email(current, settings, to),
+                            links: Vec::new(),
+                        },
                     },
                 )
                 .await
@@ -114,6 +107,12 @@ impl CancellationSender {
     }
 }
 
+/// Where a notice goes, as its channel's rule checked it.
+enum To {
+    Email(Email),
+    Mobile(Mobile),
+}
+
 /// What the practice's cancellation notice on `channel` is, decided on the
 /// appointment and settings as they are at sending time: skipped, held
 /// through quiet hours (SMS), or the message with its rebooking link. The
@@ -125,13 +124,16 @@ pub fn practitioner_cancellation(
     current: &Appointment,
     now: DateTime<Utc>,
 ) -> Outcome {
+    // Each channel's rule hands over the address or mobile it checked.
     let decided = match channel {
-        Channel::Email => cancellation::decide_email(settings, current, now),
-        Channel::Sms => cancellation::decide_sms(settings, current, now),
+        Channel::Email => cancellation::decide_email(settings, current, now)
+            .map(|notice| (notice.offer, To::Email(notice.to))),
+        Channel::Sms => cancellation::decide_sms(settings, current, now)
+            .map(|notice| (notice.offer, To::Mobile(notice.to))),
     };
-    let offer = match decided {
+    let (offer, to) = match decided {
         Err(reason) => return Outcome::Skip(reason),
-        Ok(offer) => offer,
+        Ok(decided) => decided,
     };
     if channel == Channel::Sms {
         if let Some(until) = cancellation::held_through_quiet_hours(settings, current, now) {
@@ -154,31 +156,13 @@ pub fn practitioner_cancellation(
         ));
         urls.rebook_page(&token)
     });
-    match channel {
-        Channel::Email => Outcome::Email {
-            email: practitioner_cancellation_email(
-                current,
-                settings,
-                current
-                    .patient
-                    .email
-                    .clone()
-                    .expect("decide_email() sends only to patients with an address"),
-                link.as_deref(),
-            ),
+    match to {
+        To::Email(to) => Outcome::Email {
+            email: practitioner_cancellation_email(current, settings, to, link.as_deref()),
             links,
         },
-        Channel::Sms => Outcome::Sms {
-            sms: practitioner_cancellation_sms(
-                current,
-                settings,
-                current
-                    .patient
-                    .mobile
-                    .clone()
-                    .expect("decide_sms() sends only to patients with a mobile"),
-                link.as_deref(),
-            ),
+        To::Mobile(to) => Outcome::Sms {
+            sms: practitioner_cancellation_sms(current, settings, to, link.as_deref()),
             links,
         },
     }

@@ -52,12 +52,7 @@ impl super::OnAppointmentChange for ConfirmationSender {
                     }
                     match confirmation::decide(settings, current, now) {
                         Confirmation::Skip(reason) => Outcome::Skip(reason),
-                        Confirmation::Send { with_links } => {
-                            let email_address = current
-                                .patient
-                                .email
-                                .clone()
-                                .expect("decide() sends only to patients with an address");
+                        Confirmation::Send { to, with_links } => {
                             let mut grants = Vec::new();
                             let links = with_links.then(|| {
                                 let token = LinkToken::generate();
@@ -85,7 +80,7 @@ impl super::OnAppointmentChange for ConfirmationSender {
                                 email: messages::confirmation_email(
                                     current,
                                     settings,
-                                    email_address,
+                                    to,
                                     links.as_ref(),
                                 ),
                                 links: grants,

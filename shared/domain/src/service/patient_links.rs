@@ -12,9 +12,10 @@ use crate::contact::Language;
 pub use crate::links::Gone;
 use crate::links::{LinkGrant, LinkPurpose, LinkToken};
 use crate::ports::{AgendaStore, Clock, InsertError, LinkStore, SettingsStore, Store, StoreError};
+use crate::rules::confirmation::{self, Confirmation};
 pub use crate::rules::online_change::Refusal;
 use crate::rules::online_change::{WhyNot, patient_may_change_online, patient_may_rebook_online};
-use crate::settings::PractitionerSettings;
+use crate::settings::{PractitionerSettings, Reason};
 use crate::time::{RequestedTime, TimeRange, WindowRequest};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -132,8 +133,18 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
     }
 
     /// Whether the patient may still change the appointment, right now.
-    pub fn may_change(&self, linked: &Linked) -> Result<(), WhyNot> {
+    /// `Ok`: the appointment's reason, which the offered slots are made of.
+    pub fn may_change<'l>(&self, linked: &'l Linked) -> Result<&'l Reason, WhyNot> {
         patient_may_change_online(&linked.settings, &linked.appointment, self.now())
+    }
+
+    /// Whether a confirmation e-mail (with new links) follows the change the
+    /// patient just made: the confirmation rule, decided now (SPEC §4.1).
+    pub fn confirmation_follows(&self, linked: &Linked) -> bool {
+        matches!(
+            confirmation::decide(&linked.settings, &linked.appointment, self.now()),
+            Confirmation::Send { .. }
+        )
     }
 
     /// The slots the patient may move to within `from`..`to` (a week by default).
@@ -162,7 +173,7 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
         &self,
         linked: &Linked,
         window: WindowRequest,
-        allowed: Result<(), WhyNot>,
+        allowed: Result<&Reason, WhyNot>,
         moving: Option<crate::ids::AppointmentId>,
     ) -> Result<MoveOffer, ActionError> {
         let now = self.now();
@@ -174,18 +185,17 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
             MAX_SLOT_DAYS,
         )
         .map_err(ActionError::Invalid)?;
-        if let Err(why) = allowed {
-            return Ok(MoveOffer {
-                window,
-                slots: Vec::new(),
-                not_allowed: Some(why),
-                now,
-            });
-        }
-        let reason = linked
-            .settings
-            .reason(&linked.appointment.reason_id)
-            .expect("the rules allow only reasons of the settings");
+        let reason = match allowed {
+            Ok(reason) => reason,
+            Err(why) => {
+                return Ok(MoveOffer {
+                    window,
+                    slots: Vec::new(),
+                    not_allowed: Some(why),
+                    now,
+                });
+            }
+        };
         let slots = availability::free_slots(
             self.store.as_ref(),
             &linked.settings,
@@ -291,7 +301,7 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
     async fn chosen_slot(
         &self,
         linked: &Linked,
-        allowed: Result<(), WhyNot>,
+        allowed: Result<&Reason, WhyNot>,
         start: RequestedTime,
         moving: Option<crate::ids::AppointmentId>,
     ) -> Result<TimeRange, ActionError> {
@@ -299,14 +309,10 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
             linked: Box::new(linked.clone()),
             why,
         };
-        allowed.map_err(|why| refuse(Refusal::NotAllowed(why)))?;
+        let reason = allowed.map_err(|why| refuse(Refusal::NotAllowed(why)))?;
         let start = start
             .resolve(linked.settings.timezone)
             .map_err(|_| refuse(Refusal::InvalidStart))?;
-        let reason = linked
-            .settings
-            .reason(&linked.appointment.reason_id)
-            .expect("the rules allow only reasons of the settings");
         availability::offered_slot(
             self.store.as_ref(),
             &linked.settings,
@@ -321,10 +327,12 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
     }
 
     fn allowed(&self, linked: &Linked) -> Result<(), ActionError> {
-        self.may_change(linked).map_err(|why| ActionError::Refused {
-            linked: Box::new(linked.clone()),
-            why: Refusal::NotAllowed(why),
-        })
+        self.may_change(linked)
+            .map(|_| ())
+            .map_err(|why| ActionError::Refused {
+                linked: Box::new(linked.clone()),
+                why: Refusal::NotAllowed(why),
+            })
     }
 
     async fn write(

@@ -460,6 +460,17 @@ fn on_failure_sqs(function: &Function) -> bool {
     })
 }
 
+/// The indexes a function's policies let it reach: `.../index/{name}`
+/// resources of its DynamoDB grants.
+fn granted_indexes(grants: &[(String, Vec<String>)]) -> BTreeSet<String> {
+    grants
+        .iter()
+        .filter(|(action, _)| action.starts_with("dynamodb:"))
+        .flat_map(|(_, resources)| resources)
+        .filter_map(|r| r.rsplit_once("/index/").map(|(_, index)| index.to_string()))
+        .collect()
+}
+
 #[test]
 fn each_function_declares_table_actions_the_adapter_has_and_only_with_the_table() {
     let mut problems = Vec::new();
@@ -476,6 +487,19 @@ fn each_function_declares_table_actions_the_adapter_has_and_only_with_the_table(
             problems.push(format!(
                 "{id}: table actions {:?} do not match its use of the table",
                 needs.table_actions
+            ));
+        }
+        for index in needs.indexes {
+            if !DynamoStore::INDEXES.contains(index) {
+                problems.push(format!(
+                    "{id} declares index {index}, which the table adapter never queries"
+                ));
+            }
+        }
+        if !needs.indexes.is_empty() && !needs.table_actions.contains(&"dynamodb:Query") {
+            problems.push(format!(
+                "{id} declares indexes {:?} but not dynamodb:Query, the only way to read them",
+                needs.indexes
             ));
         }
     }
@@ -513,21 +537,29 @@ fn each_function_is_granted_exactly_the_actions_of_the_adapters_it_declares() {
                 "{id} is granted {action} in template.yaml, which none of its declared adapters calls"
             ));
         }
-        // Queries reach the indexes: grant them on the index resources too.
-        if given.contains("dynamodb:Query") {
-            for index in DynamoStore::INDEXES {
-                let covered = grants.iter().any(|(action, resources)| {
-                    action == "dynamodb:Query"
-                        && resources
-                            .iter()
-                            .any(|r| r.ends_with(&format!("/index/{index}")))
-                });
-                if !covered {
-                    problems.push(format!(
-                        "{id} may Query but not on index {index} (no .../index/{index} resource)"
-                    ));
-                }
-            }
+    }
+    fail_with(problems);
+}
+
+/// A function's role reaches exactly the indexes its `NEEDS.indexes` name
+/// (local mode on moto refuses a query of any other: `iam_guard`).
+#[test]
+fn each_function_may_query_exactly_the_indexes_it_declares() {
+    let mut problems = Vec::new();
+    for (function, needs) in declared_functions() {
+        let id = &function.id;
+        let grants = granted(&function, &mut problems);
+        let given = granted_indexes(&grants);
+        let declared: BTreeSet<String> = needs.indexes.iter().map(|i| i.to_string()).collect();
+        for index in declared.difference(&given) {
+            problems.push(format!(
+                "{id} queries index {index} (its NEEDS.indexes), which template.yaml does not grant it (no .../index/{index} resource)"
+            ));
+        }
+        for index in given.difference(&declared) {
+            problems.push(format!(
+                "{id} is granted index {index} in template.yaml, which its NEEDS.indexes do not name"
+            ));
         }
     }
     fail_with(problems);

@@ -447,6 +447,15 @@ fn granted(function: &Function, problems: &mut Vec<String>) -> Vec<(String, Vec<
     grants
 }
 
+/// What a function that uses the table may do with its key, through
+/// DynamoDB only (template_security.rs checks the condition): DynamoDB reads
+/// the table and the stream with the caller's right to the key.
+const TABLE_KEY_ACTIONS: &[&str] = &["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"];
+
+/// What Lambda needs of the key to put a failed asynchronous invocation on
+/// the encrypted feedback failure queue, with the function's role.
+const QUEUE_KEY_ACTIONS: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+
 /// Lambda's event source mapping sends records it gave up on to the
 /// on-failure queue with the function's role.
 fn on_failure_sqs(function: &Function) -> bool {
@@ -458,6 +467,19 @@ fn on_failure_sqs(function: &Function) -> bool {
                 .and_then(Value::as_str)
                 == Some("SQS")
     })
+}
+
+/// An asynchronous invocation that failed goes to a queue, sent with the
+/// function's role (SAM grants the sqs:SendMessage itself).
+fn async_on_failure_sqs(function: &Function) -> bool {
+    function
+        .properties
+        .get("EventInvokeConfig")
+        .and_then(|c| c.get("DestinationConfig"))
+        .and_then(|d| d.get("OnFailure"))
+        .and_then(|o| o.get("Type"))
+        .and_then(Value::as_str)
+        == Some("SQS")
 }
 
 /// The indexes a function's policies let it reach: `.../index/{name}`
@@ -519,6 +541,12 @@ fn each_function_is_granted_exactly_the_actions_of_the_adapters_it_declares() {
         if on_failure_sqs(&function) {
             needed.insert("sqs:SendMessage".into());
         }
+        if needs.uses(Adapter::Table) {
+            needed.extend(TABLE_KEY_ACTIONS.iter().map(|a| a.to_string()));
+        }
+        if async_on_failure_sqs(&function) {
+            needed.extend(QUEUE_KEY_ACTIONS.iter().map(|a| a.to_string()));
+        }
         let grants = granted(&function, &mut problems);
         let given: BTreeSet<String> = grants.iter().map(|(a, _)| a.clone()).collect();
         for action in needed.difference(&given) {
@@ -527,7 +555,13 @@ fn each_function_is_granted_exactly_the_actions_of_the_adapters_it_declares() {
                 .iter()
                 .find(|a| a.iam_actions().contains(&action.as_str()))
                 .map(|a| format!("its {a:?} adapter"))
-                .unwrap_or_else(|| "its on-failure destination".into());
+                .unwrap_or_else(|| {
+                    if action.starts_with("kms:") {
+                        "the key of the table or of its failure queue".into()
+                    } else {
+                        "its on-failure destination".into()
+                    }
+                });
             problems.push(format!(
                 "{id} calls {action} (through {by}), which template.yaml does not grant it"
             ));

@@ -1,7 +1,8 @@
 # Developer and CI entry points. GNU make; recipes run in bash.
 #
-#   make test            lint the SAM template, every Rust test (ignored ones too) with a moto server,
-#                        then the pages in headless Chromium and the README's checks (pytest)
+#   make test            lint the SAM template, check the crates (cargo-deny), every Rust test (ignored
+#                        ones too) with a moto server, then the pages in headless Chromium and the
+#                        README's checks (pytest)
 #   make test-browser    only the pages in headless Chromium (and the README's checks)
 #   make run             local mode on http://$(HOST):$(PORT) (no AWS, no venv needed)
 #   make run-moto        local mode on emulated AWS: DynamoDB, SES, EventBridge on a moto server

@@ -489,6 +489,15 @@ fn granted(function: &Function, problems: &mut Vec<String>) -> Vec<(String, Vec<
     grants
 }
 
+/// What a function that uses the table may do with its key, through
+/// DynamoDB only (template_security.rs checks the condition): DynamoDB reads
+/// the table and the stream with the caller's right to the key.
+const TABLE_KEY_ACTIONS: &[&str] = &["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"];
+
+/// What Lambda needs of the key to put a failed asynchronous invocation on
+/// the encrypted feedback failure queue, with the function's role.
+const QUEUE_KEY_ACTIONS: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+
 /// Lambda's event source mapping sends records it gave up on to the
 /// on-failure queue with the function's role.
 fn on_failure_sqs(function: &Function) -> bool {
@@ -500,6 +509,30 @@ fn on_failure_sqs(function: &Function) -> bool {
                 .and_then(Value::as_str)
                 == Some("SQS")
     })
+}
+
+/// An asynchronous invocation that failed goes to a queue, sent with the
+/// function's role (SAM grants the sqs:SendMessage itself).
+fn async_on_failure_sqs(function: &Function) -> bool {
+    function
+        .properties
+        .get("EventInvokeConfig")
+        .and_then(|c| c.get("DestinationConfig"))
+        .and_then(|d| d.get("OnFailure"))
+        .and_then(|o| o.get("Type"))
+        .and_then(Value::as_str)
+        == Some("SQS")
+}
+
+/// The indexes a function's policies let it reach: `.../index/{name}`
+/// resources of its DynamoDB grants.
+fn granted_indexes(grants: &[(String, Vec<String>)]) -> BTreeSet<String> {
+    grants
+        .iter()
+        .filter(|(action, _)| action.starts_with("dynamodb:"))
+        .flat_map(|(_, resources)| resources)
+        .filter_map(|r| r.rsplit_once("/index/").map(|(_, index)| index.to_string()))
+        .collect()
 }
 
 #[test]
@@ -520,6 +553,19 @@ fn each_function_declares_table_actions_the_adapter_has_and_only_with_the_table(
                 needs.table_actions
             ));
         }
+        for index in needs.indexes {
+            if !DynamoStore::INDEXES.contains(index) {
+                problems.push(format!(
+                    "{id} declares index {index}, which the table adapter never queries"
+                ));
+            }
+        }
+        if !needs.indexes.is_empty() && !needs.table_actions.contains(&"dynamodb:Query") {
+            problems.push(format!(
+                "{id} declares indexes {:?} but not dynamodb:Query, the only way to read them",
+                needs.indexes
+            ));
+        }
     }
     fail_with(problems);
 }
@@ -537,6 +583,12 @@ fn each_function_is_granted_exactly_the_actions_of_the_adapters_it_declares() {
         if on_failure_sqs(&function) {
             needed.insert("sqs:SendMessage".into());
         }
+        if needs.uses(Adapter::Table) {
+            needed.extend(TABLE_KEY_ACTIONS.iter().map(|a| a.to_string()));
+        }
+        if async_on_failure_sqs(&function) {
+            needed.extend(QUEUE_KEY_ACTIONS.iter().map(|a| a.to_string()));
+        }
         let grants = granted(&function, &mut problems);
         let given: BTreeSet<String> = grants.iter().map(|(a, _)| a.clone()).collect();
         for action in needed.difference(&given) {
@@ -545,7 +597,13 @@ fn each_function_is_granted_exactly_the_actions_of_the_adapters_it_declares() {
                 .iter()
                 .find(|a| a.iam_actions().contains(&action.as_str()))
                 .map(|a| format!("its {a:?} adapter"))
-                .unwrap_or_else(|| "its on-failure destination".into());
+                .unwrap_or_else(|| {
+                    if action.starts_with("kms:") {
+                        "the key of the table or of its failure queue".into()
+                    } else {
+                        "its on-failure destination".into()
+                    }
+                });
             problems.push(format!(
                 "{id} calls {action} (through {by}), which template.yaml does not grant it"
             ));
@@ -555,21 +613,29 @@ fn each_function_is_granted_exactly_the_actions_of_the_adapters_it_declares() {
                 "{id} is granted {action} in template.yaml, which none of its declared adapters calls"
             ));
         }
-        // Queries reach the indexes: grant them on the index resources too.
-        if given.contains("dynamodb:Query") {
-            for index in DynamoStore::INDEXES {
-                let covered = grants.iter().any(|(action, resources)| {
-                    action == "dynamodb:Query"
-                        && resources
-                            .iter()
-                            .any(|r| r.ends_with(&format!("/index/{index}")))
-                });
-                if !covered {
-                    problems.push(format!(
-                        "{id} may Query but not on index {index} (no .../index/{index} resource)"
-                    ));
-                }
-            }
+    }
+    fail_with(problems);
+}
+
+/// A function's role reaches exactly the indexes its `NEEDS.indexes` name
+/// (local mode on moto refuses a query of any other: `iam_guard`).
+#[test]
+fn each_function_may_query_exactly_the_indexes_it_declares() {
+    let mut problems = Vec::new();
+    for (function, needs) in declared_functions() {
+        let id = &function.id;
+        let grants = granted(&function, &mut problems);
+        let given = granted_indexes(&grants);
+        let declared: BTreeSet<String> = needs.indexes.iter().map(|i| i.to_string()).collect();
+        for index in declared.difference(&given) {
+            problems.push(format!(
+                "{id} queries index {index} (its NEEDS.indexes), which template.yaml does not grant it (no .../index/{index} resource)"
+            ));
+        }
+        for index in given.difference(&declared) {
+            problems.push(format!(
+                "{id} is granted index {index} in template.yaml, which its NEEDS.indexes do not name"
+            ));
         }
     }
     fail_with(problems);

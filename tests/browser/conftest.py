@@ -88,7 +88,7 @@ def agenda_local(pytestconfig, tmp_path_factory):
     given = os.environ.get("AGENDA_LOCAL_BIN")
     if given:
         return Path(given)
-    cmd = ["cargo", "build", "-p", "local", "--bin", "agenda-local",
+    cmd = ["cargo", "build", "--locked", "-p", "local", "--bin", "agenda-local",
            "--message-format=json-render-diagnostics"]
     capture = pytestconfig.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():

@@ -237,6 +237,8 @@ pub const NEEDS: Needs = Needs {
     trigger: Trigger::Http,
     adapters: &[Adapter::Table],
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY],
+    // The agenda and its communications logs, by practitioner and time.
+    indexes: &[aws_adapters::item::GSI1],
     variables: &[],
 };
 

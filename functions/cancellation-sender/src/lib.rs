@@ -39,6 +39,7 @@ pub const NEEDS: Needs = Needs {
         Adapter::EventBridge,
     ],
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM],
+    indexes: &[],
     variables: &[PUBLIC_BASE_URL, SMS_RATE_PER_SECOND],
 };
 

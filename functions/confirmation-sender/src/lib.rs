@@ -26,6 +26,7 @@ pub const NEEDS: Needs = Needs {
     trigger: Trigger::TableStream,
     adapters: &[Adapter::Table, Adapter::Ses, Adapter::EventBridge],
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM],
+    indexes: &[],
     variables: &[PUBLIC_BASE_URL],
 };
 

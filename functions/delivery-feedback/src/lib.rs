@@ -72,6 +72,8 @@ pub const NEEDS: Needs = Needs {
     // Finds the entry (GSI3, then the item), reads the appointment and the
     // settings, moves the entry and marks its event published.
     table_actions: &[GET_ITEM, QUERY, UPDATE_ITEM],
+    // Sent messages by their provider's id.
+    indexes: &[aws_adapters::item::GSI3],
     variables: &[],
 };
 

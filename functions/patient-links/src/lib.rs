@@ -58,6 +58,8 @@ pub const NEEDS: Needs = Needs {
     trigger: Trigger::Http,
     adapters: &[Adapter::Table],
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY],
+    // The agenda, for free slots.
+    indexes: &[aws_adapters::item::GSI1],
     variables: &[PUBLIC_BASE_URL],
 };
 

@@ -52,6 +52,8 @@ pub const NEEDS: Needs = Needs {
     trigger: Trigger::TableStream,
     adapters: &[Adapter::Table],
     table_actions: &[GET_ITEM, PUT_ITEM, DELETE_ITEM, QUERY],
+    // The agenda, to re-time coming reminders when settings change.
+    indexes: &[aws_adapters::item::GSI1],
     variables: &[],
 };
 

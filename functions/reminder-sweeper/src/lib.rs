@@ -60,6 +60,8 @@ pub const NEEDS: Needs = Needs {
         Adapter::EventBridge,
     ],
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, QUERY],
+    // The due index of reminders and held notices.
+    indexes: &[aws_adapters::due_index::GSI2],
     variables: &[SMS_RATE_PER_SECOND, PUBLIC_BASE_URL],
 };
 

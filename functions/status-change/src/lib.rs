@@ -155,6 +155,8 @@ pub const NEEDS: Needs = Needs {
     trigger: Trigger::Http,
     adapters: &[Adapter::Table],
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY],
+    // The agenda, for absences and moves.
+    indexes: &[aws_adapters::item::GSI1],
     variables: &[],
 };
 

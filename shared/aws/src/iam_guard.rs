@@ -1,13 +1,15 @@
 //! Each function's IAM grants, enforced off AWS: local mode on emulated AWS
 //! (moto grants everything) builds each function's DynamoDB client with
 //! [`RefuseUngranted`], so a function that calls an action its `NEEDS` does
-//! not declare fails in the moto scenarios as it would on AWS, where the
-//! template grants exactly those actions (tests/consistency.rs). Not linked
-//! into the Lambdas: on AWS, IAM itself refuses.
+//! not declare, or queries an index it does not declare, fails in the moto
+//! scenarios as it would on AWS, where the template grants exactly those
+//! actions on exactly those indexes (tests/consistency.rs). Not linked into
+//! the Lambdas: on AWS, IAM itself refuses.
 
 use crate::wiring::Needs;
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::operation::query::QueryInput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
@@ -49,11 +51,13 @@ pub fn iam_actions_of(
 }
 
 /// Refuses, before sending, any DynamoDB operation the function's role would
-/// not be granted.
+/// not be granted: an action it does not declare, or a query of an index it
+/// does not declare.
 #[derive(Debug)]
 pub struct RefuseUngranted {
     function: &'static str,
     granted: BTreeSet<String>,
+    indexes: &'static [&'static str],
 }
 
 impl RefuseUngranted {
@@ -65,6 +69,7 @@ impl RefuseUngranted {
                 .into_iter()
                 .map(str::to_string)
                 .collect(),
+            indexes: needs.indexes,
         }
     }
 }
@@ -89,6 +94,18 @@ impl Intercept for RefuseUngranted {
                 )
                 .into());
             }
+        }
+        let index = context
+            .input()
+            .downcast_ref::<QueryInput>()
+            .and_then(QueryInput::index_name);
+        if let Some(index) = index.filter(|i| !self.indexes.contains(i)) {
+            tracing::error!(function = self.function, %index, "index not granted to the function");
+            return Err(format!(
+                "{} may not query index {index}: declare it in the function's NEEDS.indexes (and template.yaml)",
+                self.function
+            )
+            .into());
         }
         Ok(())
     }

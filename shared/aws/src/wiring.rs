@@ -95,6 +95,10 @@ pub struct Needs {
     /// this function calls: its role gets these only. Local mode on moto
     /// refuses the others (`iam_guard`), so the moto scenarios check the list.
     pub table_actions: &'static [&'static str],
+    /// Of the table's secondary indexes ([`DynamoStore::INDEXES`]), those
+    /// this function queries: its role may query these only, beside the
+    /// table. Local mode on moto refuses a query of any other (`iam_guard`).
+    pub indexes: &'static [&'static str],
     /// Variables read beyond those of its adapters.
     pub variables: &'static [Variable],
 }

@@ -12,12 +12,13 @@
 use acceptance::aws::{MotoRun, sdk_config};
 use acceptance::recording::Recorded;
 use aws_adapters::config::Variable;
-use aws_adapters::due_index::{GSI2, GSI2_PK, GSI2_SK};
-use aws_adapters::dynamo::DynamoStore;
+use aws_adapters::dynamo::DynamoTable;
 use aws_adapters::eventbridge::EventBridgePublisher;
-use aws_adapters::item::{GSI1, GSI1_PK, GSI1_SK, GSI3, GSI3_PK, GSI3_SK, PK, SK, TTL};
+use aws_adapters::item::{PK, SK, TTL};
 use aws_adapters::ses::SesMailer;
 use aws_adapters::sns::SnsSmsSender;
+use aws_adapters::store::TableStore;
+use aws_adapters::table::schema;
 use aws_adapters::telemetry::LOG_FILTER;
 use aws_adapters::wiring::{Adapter, Needs, Trigger};
 use edge::routes::{Access, Route};
@@ -79,13 +80,6 @@ fn declared_routes() -> Vec<(&'static str, BTreeSet<RouteKey>, Vec<String>)> {
         ),
     ]
 }
-
-/// The keys each secondary index is written with (item.rs, due_index.rs).
-const INDEX_KEYS: &[(&str, [&str; 2])] = &[
-    (GSI1, [GSI1_PK, GSI1_SK]),
-    (GSI2, [GSI2_PK, GSI2_SK]),
-    (GSI3, [GSI3_PK, GSI3_SK]),
-];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -239,6 +233,30 @@ fn every_function_of_the_template_declares_its_needs_and_no_other() {
         ));
     }
     fail_with(problems);
+}
+
+/// Local mode walks one table of (`NEEDS`, constructor): it must hold every
+/// declared function, once.
+#[test]
+fn local_mode_runs_every_declared_function_and_no_other() {
+    let run: Vec<&str> = local::functions::all()
+        .iter()
+        .map(|f| f.needs.function)
+        .collect();
+    let mut declared: Vec<&str> = DECLARED.iter().map(|n| n.function).collect();
+    let mut sorted = run.clone();
+    sorted.sort_unstable();
+    declared.sort_unstable();
+    assert_eq!(
+        sorted, declared,
+        "local::functions::all() and DECLARED differ"
+    );
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        run.len(),
+        "a function twice in local::functions::all()"
+    );
 }
 
 #[tokio::test]
@@ -541,7 +559,7 @@ fn each_function_declares_table_actions_the_adapter_has_and_only_with_the_table(
     for (function, needs) in declared_functions() {
         let id = &function.id;
         for action in needs.table_actions {
-            if !DynamoStore::IAM_ACTIONS.contains(action) {
+            if !DynamoTable::IAM_ACTIONS.contains(action) {
                 problems.push(format!(
                     "{id} declares {action}, which the table adapter never calls"
                 ));
@@ -763,32 +781,41 @@ fn the_keys_and_indexes_the_code_names_exist_in_the_table() {
         ));
     }
     let indexes: Vec<&Value> = list(table.get("GlobalSecondaryIndexes"));
-    for name in DynamoStore::INDEXES {
-        let Some((_, expected)) = INDEX_KEYS.iter().find(|(index, _)| index == name) else {
-            problems.push(format!(
-                "DynamoStore::INDEXES lists {name}, whose key attributes tests/consistency.rs (INDEX_KEYS) does not know"
-            ));
-            continue;
-        };
+    for index in schema::INDEXES {
+        let name = index.name;
         match indexes
             .iter()
             .find(|i| i.get("IndexName").and_then(Value::as_str) == Some(name))
         {
             None => problems.push(format!(
-                "DynamoStore queries index {name}, which AgendaTable does not declare"
+                "schema::INDEXES lists {name}, which AgendaTable does not declare"
             )),
-            Some(index) if key_names(index.get("KeySchema")) != expected => problems.push(format!(
-                "index {name}'s KeySchema is not [{}, {}]",
-                expected[0], expected[1]
-            )),
-            Some(_) => {}
+            Some(declared) => {
+                let keys = [index.key.partition, index.key.sort];
+                if key_names(declared.get("KeySchema")) != keys {
+                    problems.push(format!(
+                        "index {name}'s KeySchema is not [{}, {}] as schema::INDEXES says",
+                        keys[0], keys[1]
+                    ));
+                }
+                let projection = declared
+                    .get("Projection")
+                    .and_then(|p| p.get("ProjectionType"))
+                    .and_then(Value::as_str);
+                if projection != Some(index.projection.name()) {
+                    problems.push(format!(
+                        "index {name} projects {projection:?} in template.yaml, {} in schema::INDEXES",
+                        index.projection.name()
+                    ));
+                }
+            }
         }
     }
     for index in &indexes {
         let name = index.get("IndexName").map(text).unwrap_or_default();
-        if !DynamoStore::INDEXES.contains(&name.as_str()) {
+        if !schema::INDEXES.iter().any(|i| i.name == name) {
             problems.push(format!(
-                "AgendaTable declares index {name}, which DynamoStore::INDEXES does not list"
+                "AgendaTable declares index {name}, which schema::INDEXES does not list"
             ));
         }
     }
@@ -818,9 +845,9 @@ fn sent_entry(at: chrono::DateTime<chrono::Utc>) -> domain::communications::Comm
     }
 }
 
-/// Calls every operation of the table adapter's port on moto, each once at
-/// least, on paths that succeed: every write, read, query and transaction.
-async fn exercise_the_table(store: &DynamoStore) {
+/// Calls every operation of the store's ports on moto, each once at least,
+/// on paths that succeed: every write, read, query and transaction.
+async fn exercise_the_table(store: &TableStore) {
     use domain::absence::{Absence, AbsenceId};
     use domain::appointment::{Change, Status};
     use domain::communications::{Channel, MessageKey, MessageKind};
@@ -1001,7 +1028,10 @@ async fn each_adapters_iam_actions_are_what_it_calls() {
         .collect();
 
     // When each adapter runs every operation it has
-    let table = DynamoStore::new(recorded[&Adapter::Table].dynamodb(&sdk), run.table.clone());
+    let table: TableStore = TableStore::new(std::sync::Arc::new(DynamoTable::new(
+        recorded[&Adapter::Table].dynamodb(&sdk),
+        run.table.clone(),
+    )));
     exercise_the_table(&table).await;
     let appointment_id = AppointmentId::new();
     SesMailer::new(recorded[&Adapter::Ses].ses(&sdk), run.sender.clone(), None)

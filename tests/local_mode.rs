@@ -92,3 +92,42 @@ async fn the_clock_starts_where_the_run_says_and_the_outbox_follows_it() {
         "started at {start}, read {now}, first message sent at {sent_at}, {ran} later"
     );
 }
+
+/// `DATA_RETENTION_DAYS` is read by local mode as by the Lambdas (one
+/// configuration): the store it runs keeps data that long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_mode_keeps_appointment_data_as_long_as_its_configuration_says() {
+    // Given local mode configured to keep appointment data 30 days
+    let mut config = local::LocalConfig::on("127.0.0.1:0".parse().unwrap());
+    config.clock_start = Some(domain::fixtures::at("2026-11-25T10:00:00Z"));
+    config.environment.retention_days = 30;
+    let app = local::LocalApp::start(config).await.unwrap();
+
+    // When an appointment is booked
+    let booked: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/practitioners/{DEMO}/appointments",
+            app.base_url
+        ))
+        .bearer_auth(format!("local-{DEMO}"))
+        .json(&serde_json::json!({
+            "reason_id": "consultation", "start": "2026-12-03T10:00:00+01:00",
+            "patient": {"first_name": "Jeanne", "last_name": "Dupont"}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    // Then its item expires 30 days after it ends
+    let id = booked["id"].as_str().expect("booked");
+    let table = app.state.memory.as_ref().expect("the memory table");
+    let item = &table.dump()[&(format!("APPT#{id}"), "APPT".to_string())];
+    let end = domain::fixtures::at("2026-12-03T09:20:00Z");
+    assert_eq!(
+        item["ttl"].as_i64(),
+        Some((end + chrono::Duration::days(30)).timestamp())
+    );
+}

@@ -251,7 +251,7 @@ async fn an_absence_with_to_reschedule_moves_them_all_and_keeps_bookings_out(app
 
 /// Embedded only: on the moto server shared by every test it is a load test
 /// of moto itself; the DynamoDB writes it makes are covered by
-/// tests/appointment_updates.rs.
+/// tests/store_contract.rs.
 #[tokio::test]
 async fn an_absence_over_a_full_week_of_appointments_completes_in_one_request() {
     let app = acceptance::spawn_app().await;

@@ -4,7 +4,7 @@ protocol and nothing else: read the agenda day (consistent read), then one
 TransactWriteItems that puts the appointment (`attribute_not_exists(pk)`) and
 the day (`revision = :read`, or `attribute_not_exists(pk)` when there was no
 day yet); a cancelled transaction reads again, up to 5 attempts
-(`shared/aws/src/dynamo.rs`). On AWS exactly one booker of a slot wins.
+(`shared/aws/src/store/mod.rs`). On AWS exactly one booker of a slot wins.
 
     # many rounds against a running server (the one with-moto.sh starts):
     infra/tools/with-moto.sh .venv/bin/python infra/tools/racing_bookings_on_moto.py rounds
@@ -32,7 +32,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 PRACTITIONER = "PRAC#dr-race"
-ATTEMPTS = 5  # BOOKING_ATTEMPTS in dynamo.rs
+ATTEMPTS = 5  # BOOKING_ATTEMPTS in shared/aws/src/store/mod.rs
 
 
 def client(endpoint, connections=16):

@@ -73,6 +73,17 @@ impl MotoRun {
         }
     }
 
+    /// The functions' configuration naming this run's table, bus and sender.
+    pub fn environment(&self) -> aws_adapters::config::Config {
+        aws_adapters::config::Config {
+            table_name: Some(self.table.clone()),
+            event_bus_name: Some(self.bus.clone()),
+            sender_email: Some(self.sender.clone()),
+            sms_sender_id: Some("DrMartin".into()),
+            ..Default::default()
+        }
+    }
+
     fn archive(&self) -> String {
         format!("{}-arch", self.bus)
     }

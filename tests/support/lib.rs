@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod mime;
 pub mod recording;
+pub mod tables;
 
 use aws::MotoRun;
 use local::backend::AwsBackend;
@@ -93,14 +94,8 @@ pub async fn spawn_app_with(backend: Backend, insecure: bool) -> TestApp {
             let run = MotoRun::new();
             let sdk = aws::sdk_config().await;
             run.provision(&sdk).await;
-            let aws = AwsBackend {
-                sdk,
-                table: run.table.clone(),
-                bus: run.bus.clone(),
-                sender_email: run.sender.clone(),
-                ses_configuration_set: None,
-                sms_sender_id: Some("DrMartin".into()),
-            };
+            config.environment = run.environment();
+            let aws = AwsBackend { sdk };
             (
                 Sent::Moto {
                     run,
@@ -340,7 +335,7 @@ impl TestApp {
     /// sender: its senders read the same stream, as two overlapping Lambda
     /// invocations or a redelivery would.
     pub async fn start_second_reader(&mut self) {
-        let Sent::Moto { aws, .. } = &self.sent else {
+        let Sent::Moto { aws, run } = &self.sent else {
             panic!("a second reader needs the moto backend");
         };
         let mut config = LocalConfig::on("127.0.0.1:0".parse().unwrap());
@@ -348,6 +343,7 @@ impl TestApp {
         // more than the claim lease would each take the other's claim over.
         config.clock_start = Some(self.now());
         config.backend = local::backend::Backend::Aws(aws.clone());
+        config.environment = run.environment();
         config.insecure = true;
         let other = LocalApp::start(config).await.expect("local mode starts");
         self.others.push(other);

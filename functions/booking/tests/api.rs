@@ -23,7 +23,7 @@ struct Given {
 
 /// A booking function with dr-martin's settings stored, at a fixed time.
 async fn given_dr_martin() -> Given {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     let api = BookingApi::new(store.clone(), Arc::new(AdjustableClock::starting_at(now())));
     let given = Given { api, store };
     let (status, _) = given

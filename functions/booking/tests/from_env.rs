@@ -1,5 +1,5 @@
 //! `from_env` builds the function from what its `NEEDS` declare and nothing
-//! else: `AwsAdapters` refuses any adapter or variable left out of them.
+//! else: `Adapters::given_to` refuses any adapter or variable left out of them.
 
 #[test]
 fn from_env_builds_the_function_from_its_declared_needs_alone() {

@@ -6,7 +6,7 @@ use aws_adapters::config::ConfigError;
 use aws_adapters::config::{PUBLIC_BASE_URL, SMS_RATE_PER_SECOND};
 use aws_adapters::dynamo::{DELETE_ITEM, GET_ITEM, PUT_ITEM, UPDATE_ITEM};
 use aws_adapters::stream::ChangeFunction;
-use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
+use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::links::PublicUrls;
 use domain::service::cancellation::CancellationSender;
 use domain::service::delivery::Delivery;
@@ -16,10 +16,9 @@ use domain::service::pacing::DEFAULT_SMS_PER_SECOND;
 /// cancellation sender.
 pub type CancellationFunction = ChangeFunction<CancellationSender>;
 
-/// The function, from what it sends through: local mode calls it with its own
-/// adapters, `from_env` with AWS's.
+/// The function, from what it sends through (the tests give their own).
 /// `sms_per_second`: the SMS rate (`None`: the default, as for reminders).
-pub fn compose(
+pub fn new(
     delivery: Delivery,
     urls: PublicUrls,
     sms_per_second: Option<u32>,
@@ -43,13 +42,18 @@ pub const NEEDS: Needs = Needs {
     variables: &[PUBLIC_BASE_URL, SMS_RATE_PER_SECOND],
 };
 
-/// The function on AWS: its adapters from the environment, then the same
-/// constructor local mode calls with its own.
-pub async fn from_env() -> Result<CancellationFunction, ConfigError> {
-    let aws = AwsAdapters::load(&NEEDS).await?;
-    Ok(compose(
-        aws.delivery()?,
-        aws.public_urls()?,
-        aws.sms_per_second()?,
+/// The function, from the adapters AWS or local mode give it: its one
+/// composition root, taking only what [`NEEDS`] declares.
+pub fn compose(adapters: &Adapters) -> Result<CancellationFunction, ConfigError> {
+    let given = adapters.given_to(&NEEDS);
+    Ok(new(
+        given.delivery()?,
+        given.public_urls()?,
+        given.sms_per_second()?,
     ))
+}
+
+/// The function on AWS: its adapters from the environment, then [`compose`].
+pub async fn from_env() -> Result<CancellationFunction, ConfigError> {
+    compose(&Adapters::from_env(&NEEDS).await?)
 }

@@ -2,7 +2,7 @@
 //! e-mail, sent once however often the record is delivered (SPEC §4.2, §5, §7).
 
 use aws_lambda_events::event::dynamodb::Event;
-use cancellation_sender::{CancellationFunction, compose};
+use cancellation_sender::CancellationFunction;
 use domain::communications::{DeliveryState, MessageKind};
 use domain::fixtures::{at, dr_martin};
 use domain::ports::SendError;
@@ -26,7 +26,7 @@ struct World {
 
 /// The store as the sample's record left it: the appointment cancelled by the patient.
 async fn world() -> (World, Event) {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     let clock = Arc::new(AdjustableClock::starting_at(at("2026-11-27T08:15:01Z")));
     let outbox = Arc::new(Outbox::new(clock.clone()));
     let events = Arc::new(RecordedEvents::new());
@@ -41,7 +41,7 @@ async fn world() -> (World, Event) {
         .update_appointment(before.version, change.new.as_ref().unwrap())
         .await
         .unwrap();
-    let sender = compose(
+    let sender = cancellation_sender::new(
         Delivery {
             store: store.clone(),
             mailer: outbox.clone(),

@@ -5,7 +5,7 @@ use aws_adapters::config::ConfigError;
 use aws_adapters::config::PUBLIC_BASE_URL;
 use aws_adapters::dynamo::{DELETE_ITEM, GET_ITEM, PUT_ITEM, UPDATE_ITEM};
 use aws_adapters::stream::ChangeFunction;
-use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
+use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::links::PublicUrls;
 use domain::service::confirmation::ConfirmationSender;
 use domain::service::delivery::Delivery;
@@ -14,10 +14,16 @@ use domain::service::delivery::Delivery;
 /// confirmation sender.
 pub type ConfirmationFunction = ChangeFunction<ConfirmationSender>;
 
-/// The function, from what it sends through: local mode calls it with its own
-/// adapters, `from_env` with AWS's.
-pub fn compose(delivery: Delivery, urls: PublicUrls) -> ConfirmationFunction {
+/// The function, from what it sends through (the tests give their own).
+pub fn new(delivery: Delivery, urls: PublicUrls) -> ConfirmationFunction {
     ChangeFunction::new(ConfirmationSender::new(delivery, urls))
+}
+
+/// The function, from the adapters AWS or local mode give it: its one
+/// composition root, taking only what [`NEEDS`] declares.
+pub fn compose(adapters: &Adapters) -> Result<ConfirmationFunction, ConfigError> {
+    let given = adapters.given_to(&NEEDS);
+    Ok(new(given.delivery()?, given.public_urls()?))
 }
 
 /// What the function is built from on AWS (checked against `template.yaml`).
@@ -30,9 +36,7 @@ pub const NEEDS: Needs = Needs {
     variables: &[PUBLIC_BASE_URL],
 };
 
-/// The function on AWS: its adapters from the environment, then the same
-/// constructor local mode calls with its own.
+/// The function on AWS: its adapters from the environment, then [`compose`].
 pub async fn from_env() -> Result<ConfirmationFunction, ConfigError> {
-    let aws = AwsAdapters::load(&NEEDS).await?;
-    Ok(compose(aws.delivery()?, aws.public_urls()?))
+    compose(&Adapters::from_env(&NEEDS).await?)
 }

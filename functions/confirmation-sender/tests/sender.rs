@@ -3,7 +3,7 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use chrono::{DateTime, Duration, Utc};
-use confirmation_sender::{ConfirmationFunction, compose};
+use confirmation_sender::ConfirmationFunction;
 use domain::appointment::{Appointment, AppointmentRequest, PatientRequest, Source};
 use domain::communications::DeliveryState;
 use domain::ids::PractitionerId;
@@ -17,7 +17,7 @@ use local::embedded::AdjustableClock;
 use local::embedded::MemoryStore;
 use local::embedded::Outbox;
 use local::embedded::RecordedEvents;
-use local::embedded::store::StreamSubscription;
+use local::embedded::StreamSubscription;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -54,13 +54,13 @@ fn settings() -> PractitionerSettings {
 }
 
 async fn world() -> World {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     let clock = Arc::new(AdjustableClock::starting_at(now()));
     let outbox = Arc::new(Outbox::new(clock.clone()));
     let events = Arc::new(RecordedEvents::new());
     let settings = settings();
     store.put_settings(&settings).await.unwrap();
-    let stream = store.subscribe();
+    let stream = store.table().subscribe();
     let delivery: Delivery = Delivery {
         store: store.clone(),
         mailer: outbox.clone(),
@@ -68,7 +68,7 @@ async fn world() -> World {
         events: events.clone(),
         clock,
     };
-    let sender = compose(delivery, PublicUrls::new("https://rdv.example.org"));
+    let sender = confirmation_sender::new(delivery, PublicUrls::new("https://rdv.example.org"));
     World {
         store,
         outbox,

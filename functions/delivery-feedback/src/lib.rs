@@ -9,7 +9,7 @@
 use aws_adapters::config::ConfigError;
 use aws_adapters::dynamo::{GET_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::feedback::reports;
-use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
+use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::service::feedback::{DeliveryFeedback, FeedbackError, Recorded};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
@@ -77,9 +77,15 @@ pub const NEEDS: Needs = Needs {
     variables: &[],
 };
 
-/// The function on AWS: its adapters from the environment, then the same
-/// constructor local mode calls with its own.
+/// The function, from the adapters AWS or local mode give it: its one
+/// composition root, taking only what [`NEEDS`] declares.
+pub fn compose(adapters: &Adapters) -> Result<DeliveryFeedbackFunction, ConfigError> {
+    Ok(DeliveryFeedbackFunction::new(
+        adapters.given_to(&NEEDS).feedback()?,
+    ))
+}
+
+/// The function on AWS: its adapters from the environment, then [`compose`].
 pub async fn from_env() -> Result<DeliveryFeedbackFunction, ConfigError> {
-    let aws = AwsAdapters::load(&NEEDS).await?;
-    Ok(DeliveryFeedbackFunction::new(aws.feedback()?))
+    compose(&Adapters::from_env(&NEEDS).await?)
 }

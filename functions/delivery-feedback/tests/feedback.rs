@@ -47,7 +47,7 @@ struct World {
 
 /// Dr Martin, one appointment, the clock just after the samples were sent.
 async fn world() -> World {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     let events = Arc::new(RecordedEvents::new());
     let clock = Arc::new(AdjustableClock::starting_at(at("2026-11-25T09:05:00Z")));
     store.put_settings(&dr_martin()).await.unwrap();

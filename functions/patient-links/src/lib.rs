@@ -14,8 +14,7 @@ pub mod request;
 use aws_adapters::config::ConfigError;
 use aws_adapters::config::PUBLIC_BASE_URL;
 use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
-use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
-use domain::clock::SystemClock;
+use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::links::PublicUrls;
 use domain::ports::{Clock, Store};
 use domain::service::patient_links::PatientLinks;
@@ -63,13 +62,18 @@ pub const NEEDS: Needs = Needs {
     variables: &[PUBLIC_BASE_URL],
 };
 
-/// The function on AWS: its adapters from the environment, then the same
-/// constructor local mode calls with its own.
-pub async fn from_env() -> Result<PatientLinksApi, ConfigError> {
-    let aws = AwsAdapters::load(&NEEDS).await?;
+/// The function, from the adapters AWS or local mode give it: its one
+/// composition root, taking only what [`NEEDS`] declares.
+pub fn compose(adapters: &Adapters) -> Result<PatientLinksApi, ConfigError> {
+    let given = adapters.given_to(&NEEDS);
     Ok(PatientLinksApi::new(
-        aws.store()?,
-        Arc::new(SystemClock),
-        aws.page_urls()?,
+        given.store()?,
+        given.clock(),
+        given.page_urls()?,
     ))
+}
+
+/// The function on AWS: its adapters from the environment, then [`compose`].
+pub async fn from_env() -> Result<PatientLinksApi, ConfigError> {
+    compose(&Adapters::from_env(&NEEDS).await?)
 }

@@ -23,7 +23,7 @@ struct Given {
 /// Jeanne's appointment of 3 December, a week ahead, whose latest confirmation
 /// carried the sample's token.
 async fn given() -> Given {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     store.put_settings(&dr_martin()).await.unwrap();
     let appointment = booked(at("2026-12-03T13:30:00Z"), 20);
     store.insert_appointment(&appointment).await.unwrap();

@@ -4,10 +4,9 @@
 use aws_adapters::config::ConfigError;
 use aws_adapters::dynamo::{DELETE_ITEM, GET_ITEM, PUT_ITEM, QUERY};
 use aws_adapters::stream::{TableChange, process_records_in_order, table_change};
-use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
+use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
-use domain::clock::SystemClock;
 use domain::ports::{Clock, Store};
 use domain::service::reminders::ReminderScheduler;
 use lambda_runtime::LambdaEvent;
@@ -57,12 +56,17 @@ pub const NEEDS: Needs = Needs {
     variables: &[],
 };
 
-/// The function on AWS: its adapters from the environment, then the same
-/// constructor local mode calls with its own.
-pub async fn from_env() -> Result<ReminderSchedulerFunction, ConfigError> {
-    let aws = AwsAdapters::load(&NEEDS).await?;
+/// The function, from the adapters AWS or local mode give it: its one
+/// composition root, taking only what [`NEEDS`] declares.
+pub fn compose(adapters: &Adapters) -> Result<ReminderSchedulerFunction, ConfigError> {
+    let given = adapters.given_to(&NEEDS);
     Ok(ReminderSchedulerFunction::new(
-        aws.store()?,
-        Arc::new(SystemClock),
+        given.store()?,
+        given.clock(),
     ))
+}
+
+/// The function on AWS: its adapters from the environment, then [`compose`].
+pub async fn from_env() -> Result<ReminderSchedulerFunction, ConfigError> {
+    compose(&Adapters::from_env(&NEEDS).await?)
 }

@@ -9,7 +9,7 @@ use domain::ports::capabilities::*;
 use domain::reminder::ScheduledReminder;
 use lambda_runtime::{Context, LambdaEvent};
 use local::embedded::AdjustableClock;
-use local::embedded::MemoryStore;
+use local::embedded::{MemoryStore, OverwriteAppointment};
 use reminder_scheduler::ReminderSchedulerFunction;
 use std::sync::Arc;
 
@@ -25,7 +25,7 @@ async fn due(store: &MemoryStore) -> Vec<ScheduledReminder> {
 async fn the_sample_move_replaces_the_reminders_of_the_old_time_with_the_new_ones() {
     // Given Dr Martin (e-mail 48 h, SMS 24 h before) and the appointment as
     // the sample record leaves it, indexed for its old time
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     store.put_settings(&dr_martin()).await.unwrap();
     let event: Event =
         serde_json::from_str(include_str!("../../../events/reminder-scheduler-move.json")).unwrap();
@@ -78,16 +78,16 @@ async fn the_sample_move_replaces_the_reminders_of_the_old_time_with_the_new_one
 
 #[tokio::test]
 async fn a_cancellation_removes_the_reminders_and_a_settings_change_reindexes_coming_ones() {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     let mut settings = dr_martin();
     store.put_settings(&settings).await.unwrap();
     let clock = Arc::new(AdjustableClock::starting_at(at("2026-11-26T08:00:00Z")));
     let function = ReminderSchedulerFunction::new(store.clone(), clock);
-    let mut stream = store.subscribe();
+    let mut stream = store.table().subscribe();
     let mut appointment = domain::fixtures::booked(at("2026-12-04T09:00:00Z"), 20);
     appointment.created_at = at("2026-11-26T08:00:00Z");
     store.insert_appointment(&appointment).await.unwrap();
-    let feed = async |stream: &mut local::embedded::store::StreamSubscription| {
+    let feed = async |stream: &mut local::embedded::StreamSubscription| {
         let mut records = Vec::new();
         while let Ok(r) = stream.records.try_recv() {
             records.push(r);

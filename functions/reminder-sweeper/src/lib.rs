@@ -5,7 +5,7 @@
 use aws_adapters::config::ConfigError;
 use aws_adapters::config::{PUBLIC_BASE_URL, SMS_RATE_PER_SECOND};
 use aws_adapters::dynamo::{DELETE_ITEM, GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
-use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
+use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::links::PublicUrls;
 use domain::service::delivery::Delivery;
 use domain::service::reminders::{ReminderSweeper, SweepOptions, SweepReport};
@@ -65,17 +65,22 @@ pub const NEEDS: Needs = Needs {
     variables: &[SMS_RATE_PER_SECOND, PUBLIC_BASE_URL],
 };
 
-/// The function on AWS: its adapters from the environment, then the same
-/// constructor local mode calls with its own.
-pub async fn from_env() -> Result<ReminderSweeperFunction, ConfigError> {
-    let aws = AwsAdapters::load(&NEEDS).await?;
+/// The function, from the adapters AWS or local mode give it: its one
+/// composition root, taking only what [`NEEDS`] declares.
+pub fn compose(adapters: &Adapters) -> Result<ReminderSweeperFunction, ConfigError> {
+    let given = adapters.given_to(&NEEDS);
     let mut options = SweepOptions::default();
-    if let Some(rate) = aws.sms_per_second()? {
+    if let Some(rate) = given.sms_per_second()? {
         options.per_second = Some(rate);
     }
     Ok(ReminderSweeperFunction::new(
-        aws.delivery()?,
-        aws.public_urls()?,
+        given.delivery()?,
+        given.public_urls()?,
         options,
     ))
+}
+
+/// The function on AWS: its adapters from the environment, then [`compose`].
+pub async fn from_env() -> Result<ReminderSweeperFunction, ConfigError> {
+    compose(&Adapters::from_env(&NEEDS).await?)
 }

@@ -24,7 +24,7 @@ use domain::service::confirmation::ConfirmationSender;
 use domain::service::delivery::{CLAIM_LEASE, Delivery};
 use domain::service::reminders::{ReminderScheduler, ReminderSweeper, SweepOptions};
 use domain::settings::PractitionerSettings;
-use local::embedded::{AdjustableClock, MemoryStore, Outbox, RecordedEvents};
+use local::embedded::{AdjustableClock, MemoryStore, Outbox, OverwriteAppointment, RecordedEvents};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -159,7 +159,7 @@ struct Proof {
 impl Proof {
     async fn new(seed: u64) -> Self {
         let clock = Arc::new(AdjustableClock::starting_at(at("2026-12-01T09:00:00Z")));
-        let store = Arc::new(MemoryStore::new());
+        let store = Arc::new(MemoryStore::default());
         let outbox = Arc::new(Outbox::new(clock.clone()));
         let faulty = Arc::new(FaultySender::new(outbox.clone(), seed));
         let delivery: Delivery = Delivery {
@@ -531,7 +531,7 @@ async fn confirmation_through_throttling(
     throttled_minutes: i64,
 ) -> Vec<domain::communications::CommunicationEntry> {
     let clock = Arc::new(AdjustableClock::starting_at(at("2026-12-01T09:00:00Z")));
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     let outbox = Arc::new(Outbox::new(clock.clone()));
     let events = Arc::new(RecordedEvents::new());
     let delivery: Delivery = Delivery {

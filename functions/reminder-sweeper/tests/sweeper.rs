@@ -18,9 +18,9 @@ use domain::settings::PractitionerSettings;
 use edge::views::AppointmentView;
 use lambda_runtime::{Context, LambdaEvent};
 use local::embedded::AdjustableClock;
-use local::embedded::MemoryStore;
 use local::embedded::RecordedEvents;
-use local::embedded::store::StreamSubscription;
+use local::embedded::StreamSubscription;
+use local::embedded::{MemoryStore, OverwriteAppointment};
 use local::embedded::{Outbox, OutboxMessage};
 use reminder_scheduler::ReminderSchedulerFunction;
 use reminder_sweeper::ReminderSweeperFunction;
@@ -86,11 +86,11 @@ struct World {
 }
 
 async fn world(now: &str) -> World {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     let clock = Arc::new(AdjustableClock::starting_at(at(now)));
     let outbox = Arc::new(Outbox::new(clock.clone()));
     let events = Arc::new(RecordedEvents::new());
-    let stream = store.subscribe();
+    let stream = store.table().subscribe();
     let delivery: Delivery = Delivery {
         store: store.clone(),
         mailer: outbox.clone(),
@@ -656,9 +656,9 @@ async fn a_sweep_with_ten_due_among_ten_thousand_appointments_reads_only_what_is
 
     // When the sweep runs at noon
     world.move_clock(at("2026-11-30T12:00:00Z"));
-    let before = world.store.items_read();
+    let before = world.store.table().items_read();
     let report = sweep_with(&world.sweeper).await;
-    let read = world.store.items_read() - before;
+    let read = world.store.table().items_read() - before;
 
     // Then it sent the ten, reading their due entries, appointments and
     // settings only: 30 items, whatever the size of the table
@@ -666,9 +666,9 @@ async fn a_sweep_with_ten_due_among_ten_thousand_appointments_reads_only_what_is
     assert_eq!((report.due, report.sent), (10, 10));
     assert!(read <= 10 * 3, "{read}");
     // and the next sweep reads nothing
-    let before = world.store.items_read();
+    let before = world.store.table().items_read();
     assert_eq!(sweep_with(&world.sweeper).await.due, 0);
-    assert_eq!(world.store.items_read() - before, 0);
+    assert_eq!(world.store.table().items_read() - before, 0);
 }
 
 #[tokio::test]

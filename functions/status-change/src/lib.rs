@@ -5,10 +5,9 @@
 
 use aws_adapters::config::ConfigError;
 use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
-use aws_adapters::wiring::{Adapter, AwsAdapters, Needs, Trigger};
+use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::absence::AbsenceRequest;
 use domain::appointment::AppointmentPatch;
-use domain::clock::SystemClock;
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::ports::{Clock, Store};
 use domain::service::practice::{PracticeError, PracticeService, StatusRequest};
@@ -160,9 +159,14 @@ pub const NEEDS: Needs = Needs {
     variables: &[],
 };
 
-/// The function on AWS: its adapters from the environment, then the same
-/// constructor local mode calls with its own.
+/// The function, from the adapters AWS or local mode give it: its one
+/// composition root, taking only what [`NEEDS`] declares.
+pub fn compose(adapters: &Adapters) -> Result<StatusChangeApi, ConfigError> {
+    let given = adapters.given_to(&NEEDS);
+    Ok(StatusChangeApi::new(given.store()?, given.clock()))
+}
+
+/// The function on AWS: its adapters from the environment, then [`compose`].
 pub async fn from_env() -> Result<StatusChangeApi, ConfigError> {
-    let aws = AwsAdapters::load(&NEEDS).await?;
-    Ok(StatusChangeApi::new(aws.store()?, Arc::new(SystemClock)))
+    compose(&Adapters::from_env(&NEEDS).await?)
 }

@@ -14,7 +14,7 @@ const SAMPLE: &str = include_str!("../../../events/status-change-to-reschedule.j
 #[tokio::test]
 async fn the_sample_event_sets_the_appointment_to_reschedule_with_the_sms_asked_for() {
     // Given the booked appointment the sample names
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     store.put_settings(&dr_martin()).await.unwrap();
     let mut appointment = booked(at("2026-12-03T13:30:00Z"), 20);
     appointment.id = AppointmentId::parse("01JDX5Z8Q8N4W6B1R0M9T2V3C7").unwrap();
@@ -40,7 +40,7 @@ async fn the_sample_event_sets_the_appointment_to_reschedule_with_the_sms_asked_
 
 #[tokio::test]
 async fn another_practitioners_token_is_refused() {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     let api = StatusChangeApi::new(store, Arc::new(AdjustableClock::new()));
     let mut event: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
     event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:practitioners"] =

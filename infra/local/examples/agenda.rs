@@ -1,6 +1,6 @@
 //! The agenda of a busy practice (issue 14): 3,000 appointments over 92 days,
 //! each with three log entries, read as `GET /practitioners/{id}/appointments`
-//! answers it (the booking service, then the JSON views), on the embedded store.
+//! answers it (the booking service, then the JSON views), on the memory table.
 //!
 //!     cargo run --release -p local --example agenda [appointments]
 //!
@@ -17,7 +17,7 @@ use domain::service::booking::BookingService;
 use domain::time::{WindowBound, WindowRequest};
 use edge::views::AppointmentView;
 use local::embedded::clock::AdjustableClock;
-use local::embedded::store::MemoryStore;
+use local::embedded::{MemoryStore, OverwriteAppointment};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,7 +27,7 @@ async fn main() {
         .nth(1)
         .map(|a| a.parse().expect("a number of appointments"))
         .unwrap_or(3_000);
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     let clock = Arc::new(AdjustableClock::starting_at(at("2026-11-30T06:00:00Z")));
     let settings = dr_martin();
     store.put_settings(&settings).await.unwrap();
@@ -78,7 +78,7 @@ async fn main() {
             chrono::NaiveDate::from_ymd_opt(2027, 3, 3).unwrap(),
         )),
     };
-    let read_before = store.items_read();
+    let read_before = store.table().items_read();
     let started = Instant::now();
     let agenda = service.agenda(&settings.id, window).await.unwrap();
     let body = serde_json::to_vec(&serde_json::json!({
@@ -86,7 +86,7 @@ async fn main() {
     }))
     .unwrap();
     let took = started.elapsed();
-    let read = store.items_read() - read_before;
+    let read = store.table().items_read() - read_before;
 
     let entries: usize = agenda.iter().map(|a| a.communications.len()).sum();
     println!(

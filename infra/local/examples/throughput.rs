@@ -2,7 +2,7 @@
 //! sender, the reminder sweeper and the cancellation sender over the embedded
 //! store, with an e-mail,
 //! SMS and event bus that accept everything at once, so only our code (and the
-//! embedded store's encoding of DynamoDB items) is timed.
+//! memory table's encoding of DynamoDB items) is timed.
 //!
 //!     cargo run --release -p local --example throughput [appointments]
 //!
@@ -35,7 +35,7 @@ use domain::service::practice::{PracticeService, StatusRequest};
 use domain::service::reminders::SweepOptions;
 use lambda_runtime::{Context, LambdaEvent};
 use local::embedded::clock::AdjustableClock;
-use local::embedded::store::MemoryStore;
+use local::embedded::{MemoryStore, OverwriteAppointment};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -84,7 +84,7 @@ async fn main() {
         .nth(1)
         .map(|a| a.parse().expect("a number of appointments"))
         .unwrap_or(5_000);
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::default());
     let clock = Arc::new(AdjustableClock::starting_at(at("2026-11-30T06:00:00Z")));
     let out = Arc::new(Accepting::default());
     let delivery: Delivery = Delivery {
@@ -98,7 +98,7 @@ async fn main() {
 
     // Given n appointments on 10 December at 15:00 in Paris (the store does
     // not check overlaps here), each patient with an e-mail address and a mobile
-    let stream = store.subscribe();
+    let stream = store.table().subscribe();
     let mut booked_ids = Vec::new();
     for _ in 0..n {
         let mut a = booked(at("2026-12-10T14:00:00Z"), 20);
@@ -111,7 +111,7 @@ async fn main() {
 
     // When the confirmation sender handles their stream records
     let sender =
-        confirmation_sender::compose(delivery.clone(), PublicUrls::new("https://rdv.example.org"));
+        confirmation_sender::new(delivery.clone(), PublicUrls::new("https://rdv.example.org"));
     let confirmations = handle_all(&sender, records.clone()).await;
     let emails = out.emails.load(Ordering::Relaxed);
     report("confirmation sender", emails, confirmations);
@@ -154,7 +154,7 @@ async fn main() {
     // Then the practice cancels them all, the patients to be told by e-mail
     // and SMS, and the cancellation sender handles those records
     let practice = PracticeService::new(store.clone(), clock.clone());
-    let stream = store.subscribe();
+    let stream = store.table().subscribe();
     let to_reschedule = StatusRequest {
         status: PractitionerStatus::ToReschedule,
         send_cancellation_sms: true,
@@ -195,7 +195,7 @@ async fn handle_all<S: OnAppointmentChange>(
 }
 
 /// The stream records written since `stream` subscribed.
-fn received(mut stream: local::embedded::store::StreamSubscription) -> Vec<serde_json::Value> {
+fn received(mut stream: local::embedded::StreamSubscription) -> Vec<serde_json::Value> {
     let mut records = Vec::new();
     while let Ok(r) = stream.records.try_recv() {
         records.push(r);

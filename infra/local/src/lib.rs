@@ -1,8 +1,10 @@
 //! Local mode (SPEC §8): every Lambda handler of the project behind one HTTP
-//! server, with an embedded store whose stream feeds the senders exactly as
-//! DynamoDB Streams does on AWS, an outbox instead of SES, and a clock that
-//! can be moved. The handlers are the functions' own: nothing is re-implemented.
-//! The same server can use DynamoDB, SES and EventBridge instead ([`backend`]).
+//! server, with the Lambdas' own store over a memory table whose stream feeds
+//! the senders exactly as DynamoDB Streams does on AWS, an outbox instead of
+//! SES, and a clock that can be moved. The handlers are the functions' own,
+//! built by their own `compose` from the same [`Adapters`] value AWS builds:
+//! nothing is re-implemented. The same server can use DynamoDB, SES and
+//! EventBridge instead ([`backend`]).
 
 // Local mode on AWS services, and direct invocation of the handlers.
 pub mod aws_stream;
@@ -13,6 +15,7 @@ pub mod provision;
 pub mod dev;
 pub mod embedded;
 pub mod feedback;
+pub mod functions;
 pub mod gateway;
 pub mod schedule;
 pub mod stream;
@@ -21,21 +24,19 @@ pub mod template;
 use crate::embedded::AdjustableClock;
 use crate::embedded::Outbox;
 use crate::embedded::RecordedEvents;
-use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
-use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use aws_adapters::config::{Config, ConfigError};
+use aws_adapters::store::TableStore;
+use aws_adapters::wiring::{Adapters, Needs, Trigger};
 use axum::Router;
 use axum::routing::{get, post};
 use backend::{Backend, Wiring};
 use domain::ids::PractitionerId;
-use domain::links::PublicUrls;
-use domain::ports::Clock;
 use domain::ports::capabilities::*;
-use domain::service::delivery::Delivery;
-use domain::service::feedback::DeliveryFeedback;
+use domain::ports::{Clock, Mailer};
 use domain::settings::PractitionerSettings;
+use functions::Handler;
 use gateway::{Gateway, HttpFunction};
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use stream::StreamFunction;
@@ -43,37 +44,38 @@ use stream::StreamFunction;
 /// The demo practitioner present at start (SPEC §8).
 pub const DEMO_PRACTITIONER: &str = "dr-martin";
 const DEMO_SETTINGS: &str = include_str!("../demo-practitioner.json");
-/// The reminder sweeper's Timeout in template.yaml.
-const LOCAL_SWEEP_TIMEOUT_SECONDS: i64 = 90;
 
 pub struct LocalConfig {
     pub addr: SocketAddr,
-    /// Public base URL for links; defaults to `http://{bound address}`.
-    pub public_base_url: Option<String>,
     pub seed_demo: bool,
-    /// Embedded store and outbox, or AWS services.
+    /// Memory table and outbox, or AWS services.
     pub backend: Backend,
     /// Where the local clock starts (default: the real time).
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
     /// `AGENDA_INSECURE_LOCAL=1`: the conveniences of local mode (`local-`
     /// tokens, `/dev/*`, the demo practitioner) even against AWS resources.
     pub insecure: bool,
+    /// The functions' configuration, as the Lambdas read it (`make run`
+    /// reads it from the environment: `Config::from_env`). Local mode
+    /// provides what is unset: the public base URL is the bound address;
+    /// the table, bus and sender are needed against AWS only.
+    pub environment: Config,
 }
 
 impl LocalConfig {
     pub fn on(addr: SocketAddr) -> Self {
         Self {
             addr,
-            public_base_url: None,
             seed_demo: true,
             backend: Backend::Embedded,
             clock_start: None,
             insecure: false,
+            environment: Config::default(),
         }
     }
 
     /// Local tokens, `/dev/*` and seeding act for anyone on whatever the
-    /// server is pointed at: fine on the embedded store, refused against AWS
+    /// server is pointed at: fine on the memory table, refused against AWS
     /// (a real table, real SES) unless asked for explicitly.
     pub fn local_conveniences(&self) -> bool {
         !self.backend.is_aws() || self.insecure
@@ -87,8 +89,8 @@ pub const AGENDA_INSECURE_LOCAL: &str = "AGENDA_INSECURE_LOCAL";
 /// What the local-only routes reach.
 pub struct LocalState {
     pub store: Arc<dyn Store>,
-    /// The embedded store itself, when it is the backend (tests dump it).
-    pub memory: Option<Arc<embedded::MemoryStore>>,
+    /// The memory table, when it is the backend (tests dump it).
+    pub memory: Option<Arc<embedded::MemoryTable>>,
     /// Empty when messages go to SES (`uses_aws`).
     pub outbox: Arc<Outbox>,
     pub uses_aws: bool,
@@ -97,9 +99,9 @@ pub struct LocalState {
     gateway: Gateway,
     /// The delivery-feedback function's handler (`POST /dev/deliveries`).
     pub feedback: feedback::FeedbackFunction,
-    /// The reminder sweeper's handler, and the stream consumers to wait for
-    /// around a sweep (reminders).
-    reminder_sweeper: Option<schedule::ScheduledFunction>,
+    /// The scheduled functions (the reminder sweeper), and the stream
+    /// consumers to wait for around a run.
+    scheduled: Vec<schedule::ScheduledFunction>,
     stream_pending: Vec<stream::Progress>,
 }
 
@@ -110,16 +112,21 @@ impl LocalState {
         }
     }
 
-    /// Runs the reminder sweeper's own handler once, after every change so far
-    /// has reached the due index; answers how many reminders it sent.
+    /// Runs the scheduled functions (the reminder sweeper) once, after every
+    /// change so far has reached the due index; answers how many reminders
+    /// they sent.
     pub async fn sweep_reminders(&self) -> Result<usize, String> {
-        let Some(sweeper) = &self.reminder_sweeper else {
-            return Err("template.yaml declares no ReminderSweeperFunction".into());
-        };
+        if self.scheduled.is_empty() {
+            return Err("template.yaml schedules no function".into());
+        }
         self.stream_idle().await;
-        let report = sweeper().await?;
+        let mut sent = 0;
+        for function in &self.scheduled {
+            let report = function().await?;
+            sent += report["sent"].as_u64().unwrap_or_default() as usize;
+        }
         self.stream_idle().await;
-        Ok(report["sent"].as_u64().unwrap_or_default() as usize)
+        Ok(sent)
     }
 }
 
@@ -128,7 +135,10 @@ pub struct LocalApp {
     pub addr: SocketAddr,
     pub base_url: String,
     pub state: Arc<LocalState>,
+    /// The configuration the functions were built with (base URL filled in).
+    pub environment: Config,
     stream_pending: Vec<stream::Progress>,
+    /// The stream pumps and the schedules' timers, stopped with the server.
     stream_pumps: Vec<tokio::task::JoinHandle<()>>,
     functions: invoke::Functions,
     server: tokio::task::JoinHandle<()>,
@@ -143,6 +153,11 @@ pub enum StartError {
     },
     #[error(transparent)]
     Template(#[from] template::TemplateError),
+    #[error("{function}: {source}")]
+    Config {
+        function: &'static str,
+        source: ConfigError,
+    },
     #[error("{0}")]
     Wiring(String),
 }
@@ -165,6 +180,93 @@ async fn seed_demo(store: &dyn Store) -> Result<(), domain::ports::StoreError> {
     Ok(())
 }
 
+/// The functions' handlers, by logical id.
+#[derive(Default)]
+struct Built {
+    handlers: HashMap<&'static str, Handler>,
+}
+
+impl Built {
+    /// Builds each of `functions` from the adapters given to it, holding its
+    /// handler to the trigger its `NEEDS` declare.
+    fn add<'a>(
+        &mut self,
+        functions: impl Iterator<Item = &'a functions::Function>,
+        adapters: impl Fn(&'static Needs) -> Adapters,
+    ) -> Result<(), StartError> {
+        for function in functions {
+            let id = function.needs.function;
+            let handler = function
+                .build(&adapters(function.needs))
+                .map_err(|source| StartError::Config {
+                    function: id,
+                    source,
+                })?;
+            if handler.trigger() != function.needs.trigger {
+                return Err(StartError::Wiring(format!(
+                    "{id} declares the trigger {:?}, but its handler serves {:?}",
+                    function.needs.trigger,
+                    handler.trigger()
+                )));
+            }
+            self.handlers.insert(id, handler);
+        }
+        Ok(())
+    }
+
+    fn http(&self) -> HashMap<String, HttpFunction> {
+        self.pick(|h| match h {
+            Handler::Http(f) => Some(f.clone()),
+            _ => None,
+        })
+    }
+
+    fn streams(&self) -> HashMap<String, StreamFunction> {
+        self.pick(|h| match h {
+            Handler::Stream(f) => Some(f.clone()),
+            _ => None,
+        })
+    }
+
+    fn scheduled(&self) -> HashMap<String, functions::ScheduledHandler> {
+        self.pick(|h| match h {
+            Handler::Schedule(f) => Some(f.clone()),
+            _ => None,
+        })
+    }
+
+    fn provider_feedback(&self) -> HashMap<String, feedback::FeedbackFunction> {
+        self.pick(|h| match h {
+            Handler::ProviderFeedback(f) => Some(f.clone()),
+            _ => None,
+        })
+    }
+
+    fn pick<T>(&self, kind: impl Fn(&Handler) -> Option<T>) -> HashMap<String, T> {
+        self.handlers
+            .iter()
+            .filter_map(|(id, h)| Some((id.to_string(), kind(h)?)))
+            .collect()
+    }
+}
+
+/// A scheduled run as Lambda makes it: the handler stops before the
+/// function's timeout (the template's), measured from the start of the run.
+fn with_deadline(
+    handler: functions::ScheduledHandler,
+    timeout: std::time::Duration,
+) -> schedule::ScheduledFunction {
+    Arc::new(move || {
+        let mut context = lambda_runtime::Context::default();
+        let deadline = std::time::SystemTime::now() + timeout;
+        context.deadline = deadline
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
+        handler(context)
+    })
+}
+
 impl LocalApp {
     pub async fn start(config: LocalConfig) -> Result<Self, StartError> {
         let conveniences = config.local_conveniences();
@@ -178,9 +280,11 @@ impl LocalApp {
             addr: config.addr,
             source,
         })?;
-        let base_url = config
+        let mut environment = config.environment.clone();
+        let base_url = environment
             .public_base_url
-            .unwrap_or_else(|| format!("http://{addr}"));
+            .get_or_insert_with(|| format!("http://{addr}"))
+            .clone();
 
         let clock = Arc::new(match config.clock_start {
             Some(start) => AdjustableClock::starting_at(start),
@@ -188,8 +292,16 @@ impl LocalApp {
         });
         let outbox = Arc::new(Outbox::new(clock.clone()));
         let events = Arc::new(RecordedEvents::new());
-        let wiring = Wiring::new(&config.backend, outbox.clone(), events.clone());
-        let store = wiring.store.clone();
+        let wiring = Wiring::new(
+            &config.backend,
+            &environment,
+            outbox.clone(),
+            events.clone(),
+        )
+        .map_err(StartError::Wiring)?;
+        let store: Arc<dyn Store> = Arc::new(
+            TableStore::new(wiring.table_for(None)).with_retention_days(environment.retention_days),
+        );
         if config.seed_demo && conveniences {
             seed_demo(store.as_ref())
                 .await
@@ -198,158 +310,72 @@ impl LocalApp {
 
         let template = template::Template::parse(template::TEMPLATE)?;
         let dyn_clock: Arc<dyn Clock> = clock.clone();
-        // Delivery feedback: the function's own handler, fed by SES's mailbox
-        // simulator and `POST /dev/deliveries` as AWS would feed it.
-        let feedback_function =
-            delivery_feedback::DeliveryFeedbackFunction::new(DeliveryFeedback {
-                store: wiring.store_for(&delivery_feedback::NEEDS),
-                events: wiring.events.clone(),
-                clock: dyn_clock.clone(),
-            });
-        let feedback: feedback::FeedbackFunction = Arc::new(move |event| {
-            let function = feedback_function.clone();
-            Box::pin(async move {
-                let invocation =
-                    lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
-                let summary = function
-                    .handle(invocation)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                serde_json::to_value(summary).map_err(|e| e.to_string())
-            })
-        });
+        // Each function gets its own table, held to its declared grants.
+        let adapters = |mailer: Arc<dyn Mailer>| {
+            let (wiring, clock, environment) = (&wiring, dyn_clock.clone(), environment.clone());
+            move |needs: &'static Needs| Adapters {
+                table: Some(wiring.table_for(Some(needs))),
+                mailer: Some(mailer.clone()),
+                sms: Some(wiring.sms.clone()),
+                events: Some(wiring.events.clone()),
+                clock: clock.clone(),
+                config: environment.clone(),
+            }
+        };
+        // The functions fed by the providers' feedback first: the mailbox
+        // simulator the others send through hands them SES's events, and
+        // `POST /dev/deliveries` its reports, as AWS would.
+        let all = functions::all();
+        let fed_by_providers =
+            |f: &&functions::Function| f.needs.trigger == Trigger::ProviderFeedback;
+        let mut built = Built::default();
+        built.add(
+            all.iter().filter(fed_by_providers),
+            adapters(wiring.mailer.clone()),
+        )?;
+        let by_event = built.provider_feedback();
+        let feedback = match (by_event.len(), by_event.values().next()) {
+            (1, Some(feedback)) => feedback.clone(),
+            (n, _) => {
+                return Err(StartError::Wiring(format!(
+                    "local mode feeds the providers' reports to one function, not {n}"
+                )));
+            }
+        };
         let (feedback_queue, feedback_pump) = feedback::spawn(feedback.clone());
-        let mailer: Arc<dyn domain::ports::Mailer> = Arc::new(feedback::MailboxSimulator {
+        let mailer: Arc<dyn Mailer> = Arc::new(feedback::MailboxSimulator {
             inner: wiring.mailer.clone(),
             queue: feedback_queue.clone(),
             clock: dyn_clock.clone(),
         });
-        // Each function gets its own store, held to its declared grants.
-        let delivery_for = |needs: &aws_adapters::wiring::Needs| Delivery {
-            store: wiring.store_for(needs),
-            mailer: mailer.clone(),
-            sms: wiring.sms.clone(),
-            events: wiring.events.clone(),
-            clock: dyn_clock.clone(),
-        };
-        let urls = PublicUrls::new(&base_url);
+        built.add(
+            all.iter().filter(|f| !fed_by_providers(f)),
+            adapters(mailer),
+        )?;
 
-        // The functions, by their logical id in template.yaml.
-        let mut http: HashMap<String, HttpFunction> = HashMap::new();
-        let booking =
-            booking::BookingApi::new(wiring.store_for(&booking::NEEDS), dyn_clock.clone());
-        http.insert(
-            "BookingFunction".into(),
-            http_function(move |request| {
-                let booking = booking.clone();
-                async move { booking.handle(request).await }
-            }),
-        );
-        let patient_links = patient_links::PatientLinksApi::new(
-            wiring.store_for(&patient_links::NEEDS),
-            dyn_clock.clone(),
-            urls.clone(),
-        );
-        http.insert(
-            "PatientLinksFunction".into(),
-            http_function(move |request| {
-                let patient_links = patient_links.clone();
-                async move { patient_links.handle(request).await }
-            }),
-        );
-        let status_change = status_change::StatusChangeApi::new(
-            wiring.store_for(&status_change::NEEDS),
-            dyn_clock.clone(),
-        );
-        http.insert(
-            "StatusChangeFunction".into(),
-            http_function(move |request| {
-                let status_change = status_change.clone();
-                async move { status_change.handle(request).await }
-            }),
-        );
-        let mut streams: HashMap<String, StreamFunction> = HashMap::new();
-        let confirmation =
-            confirmation_sender::compose(delivery_for(&confirmation_sender::NEEDS), urls.clone());
-        streams.insert(
-            "ConfirmationSenderFunction".into(),
-            stream_function(move |event| {
-                let confirmation = confirmation.clone();
-                async move { confirmation.handle(event).await }
-            }),
-        );
-        let cancellation = cancellation_sender::compose(
-            delivery_for(&cancellation_sender::NEEDS),
-            urls.clone(),
-            None,
-        );
-        streams.insert(
-            "CancellationSenderFunction".into(),
-            stream_function(move |event| {
-                let cancellation = cancellation.clone();
-                async move { cancellation.handle(event).await }
-            }),
-        );
-
-        // Reminders: the scheduler is fed the stream, the sweeper runs on the
-        // template's schedule (and on /dev/clock, /dev/sweep).
-        let scheduler = reminder_scheduler::ReminderSchedulerFunction::new(
-            wiring.store_for(&reminder_scheduler::NEEDS),
-            dyn_clock.clone(),
-        );
-        streams.insert(
-            "ReminderSchedulerFunction".into(),
-            Arc::new(move |event| {
-                let scheduler = scheduler.clone();
-                Box::pin(async move {
-                    let invocation =
-                        lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
-                    let Ok(response) = scheduler.handle(invocation).await;
-                    response
-                })
-            }),
-        );
-        let mut scheduled: HashMap<String, schedule::ScheduledFunction> = HashMap::new();
-        let sweeper = reminder_sweeper::ReminderSweeperFunction::new(
-            delivery_for(&reminder_sweeper::NEEDS),
-            urls.clone(),
-            domain::service::reminders::SweepOptions::default(),
-        );
-        scheduled.insert(
-            "ReminderSweeperFunction".into(),
-            Arc::new(move || {
-                let sweeper = sweeper.clone();
-                Box::pin(async move {
-                    // As on Lambda: the sweeper stops before its timeout.
-                    let mut context = lambda_runtime::Context::default();
-                    context.deadline = (chrono::Utc::now()
-                        + chrono::Duration::seconds(LOCAL_SWEEP_TIMEOUT_SECONDS))
-                    .timestamp_millis() as u64;
-                    let invocation = lambda_runtime::LambdaEvent::new(
-                        serde_json::json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
-                        context,
-                    );
-                    let report = sweeper.handle(invocation).await.map_err(|e| e.to_string())?;
-                    serde_json::to_value(report).map_err(|e| e.to_string())
-                })
-            }),
-        );
-        let mut reminder_sweeper = None;
+        // Schedules: the template's rate, at most every minute locally (the
+        // clock can jump), and on /dev/clock, /dev/sweep.
+        let scheduled_handlers = built.scheduled();
+        let mut scheduled = Vec::new();
+        let mut timers = Vec::new();
         for source in template.schedules {
-            let function = scheduled.get(&source.function).cloned().ok_or_else(|| {
-                StartError::Wiring(format!(
-                    "template.yaml schedules {}, which local mode does not run",
-                    source.function
-                ))
-            })?;
-            if source.function == "ReminderSweeperFunction" {
-                reminder_sweeper = Some(function.clone());
-            }
-            schedule::spawn(source, function);
+            let handler = scheduled_handlers
+                .get(&source.function)
+                .cloned()
+                .ok_or_else(|| {
+                    StartError::Wiring(format!(
+                        "template.yaml schedules {}, which local mode does not run",
+                        source.function
+                    ))
+                })?;
+            let function = with_deadline(handler, source.timeout);
+            scheduled.push(function.clone());
+            timers.push(schedule::spawn(source, function));
         }
 
+        let streams = built.streams();
         let mut stream_pending = Vec::new();
-        let mut stream_pumps = Vec::new();
+        let mut stream_pumps = timers;
         for source in template.streams {
             let function = streams.get(&source.function).cloned().ok_or_else(|| {
                 StartError::Wiring(format!(
@@ -365,10 +391,9 @@ impl LocalApp {
         stream_pending.push(feedback_queue.progress());
         stream_pumps.push(feedback_pump);
 
+        let http = built.http();
         let gateway =
             Gateway::new(template.routes, &http, conveniences).map_err(StartError::Wiring)?;
-        let mut by_event: HashMap<String, feedback::FeedbackFunction> = HashMap::new();
-        by_event.insert("DeliveryFeedbackFunction".into(), feedback.clone());
         let functions = invoke::Functions {
             http,
             streams,
@@ -383,7 +408,7 @@ impl LocalApp {
             clock,
             gateway,
             feedback,
-            reminder_sweeper,
+            scheduled,
             stream_pending: stream_pending.clone(),
         });
         let dev_routes = Router::new()
@@ -415,6 +440,7 @@ impl LocalApp {
             addr,
             base_url,
             state,
+            environment,
             stream_pending,
             stream_pumps,
             functions,
@@ -434,40 +460,6 @@ impl LocalApp {
     pub async fn wait(mut self) {
         let _ = (&mut self.server).await;
     }
-}
-
-/// An HTTP Lambda handler as the gateway calls it.
-fn http_function<F, Fut>(handler: F) -> HttpFunction
-where
-    F: Fn(lambda_http::Request) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<lambda_http::Response<lambda_http::Body>, Infallible>>
-        + Send
-        + 'static,
-{
-    Arc::new(move |request| {
-        let answer = handler(request);
-        Box::pin(async move {
-            let Ok(response) = answer.await;
-            response
-        })
-    })
-}
-
-/// A stream Lambda handler as the stream pump calls it: one invocation per batch.
-fn stream_function<F, Fut>(handler: F) -> StreamFunction
-where
-    F: Fn(lambda_runtime::LambdaEvent<DynamoDbEvent>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<DynamoDbEventResponse, Infallible>> + Send + 'static,
-{
-    Arc::new(move |event| {
-        let invocation =
-            lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
-        let answer = handler(invocation);
-        Box::pin(async move {
-            let Ok(response) = answer.await;
-            response
-        })
-    })
 }
 
 impl Drop for LocalApp {

@@ -41,7 +41,15 @@ async fn main() -> std::process::ExitCode {
     let mut config = LocalConfig::on(SocketAddr::new(host, port));
     config.clock_start = clock_start.map(|start| start.to_utc());
     config.insecure = insecure;
-    config.public_base_url = std::env::var("PUBLIC_BASE_URL").ok();
+    // The functions' variables, read once as on AWS (DATA_RETENTION_DAYS,
+    // PUBLIC_BASE_URL, SMS_RATE_PER_SECOND; TABLE_NAME... against AWS).
+    config.environment = match aws_adapters::config::Config::from_env() {
+        Ok(environment) => environment,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     config.backend = match local::backend::Backend::from_env().await {
         Ok(backend) => backend,
         Err(e) => {
@@ -60,7 +68,7 @@ async fn main() -> std::process::ExitCode {
     if let local::backend::Backend::Aws(aws) = &config.backend {
         let create = std::env::var(local::provision::AGENDA_CREATE_RESOURCES).as_deref() == Ok("1");
         if create {
-            if let Err(e) = local::provision::create_missing(aws).await {
+            if let Err(e) = local::provision::create_missing(aws, &config.environment).await {
                 eprintln!("{e}");
                 return std::process::ExitCode::FAILURE;
             }

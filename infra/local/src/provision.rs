@@ -4,6 +4,7 @@
 
 use crate::backend::AwsBackend;
 use crate::template::TEMPLATE;
+use aws_adapters::config::{self, Config};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -19,29 +20,36 @@ fn error_text<E: std::error::Error>(e: E) -> String {
     aws_adapters::telemetry::redact(&DisplayErrorContext(e).to_string())
 }
 
-/// The table, the bus and the verified sender, each unless it already exists.
-pub async fn create_missing(aws: &AwsBackend) -> Result<(), String> {
+/// The table, the bus and the verified sender `config` names, each unless
+/// it already exists.
+pub async fn create_missing(aws: &AwsBackend, config: &Config) -> Result<(), String> {
+    let required = |v| config.required(v).map_err(|e| e.to_string());
+    let (table, bus, sender) = (
+        required(config::TABLE_NAME)?,
+        required(config::EVENT_BUS_NAME)?,
+        required(config::SENDER_EMAIL)?,
+    );
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws.sdk);
     if dynamodb
         .describe_table()
-        .table_name(&aws.table)
+        .table_name(&table)
         .send()
         .await
         .is_err()
     {
-        create_table_from_template(&dynamodb, &aws.table).await?;
-        tracing::info!(table = %aws.table, "created the table from template.yaml");
+        create_table_from_template(&dynamodb, &table).await?;
+        tracing::info!(%table, "created the table from template.yaml");
     }
     let events = aws_sdk_eventbridge::Client::new(&aws.sdk);
-    if let Err(e) = events.create_event_bus().name(&aws.bus).send().await {
+    if let Err(e) = events.create_event_bus().name(&bus).send().await {
         if e.code() != Some("ResourceAlreadyExistsException") {
-            return Err(format!("cannot create bus {}: {}", aws.bus, error_text(e)));
+            return Err(format!("cannot create bus {bus}: {}", error_text(e)));
         }
     }
     let ses = aws_sdk_sesv2::Client::new(&aws.sdk);
     if let Err(e) = ses
         .create_email_identity()
-        .email_identity(&aws.sender_email)
+        .email_identity(&sender)
         .send()
         .await
     {

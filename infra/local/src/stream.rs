@@ -1,12 +1,12 @@
 //! Local stand-in for Lambda's DynamoDB event source mapping: reads a stream (the
-//! embedded store's, or DynamoDB Streams itself: [`RecordSource`]), keeps the
+//! memory table's, or DynamoDB Streams itself: [`RecordSource`]), keeps the
 //! records the template's filters select, invokes the sender in batches of the
 //! template's size, and retries from the first failed record as reported
 //! (ReportBatchItemFailures), up to the template's limits: attempts, and
 //! record age (measured from the first invocation: locally a record is
 //! handed over as soon as it is written).
 
-use crate::embedded::store::StreamSubscription;
+use crate::embedded::StreamSubscription;
 use crate::template::{StreamSource, matches};
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
@@ -33,7 +33,7 @@ pub trait RecordSource: Send + 'static {
 /// Lets tests wait for the senders instead of sleeping.
 #[derive(Clone)]
 pub enum Progress {
-    /// Records handed over and not yet handled (the embedded store pushes them).
+    /// Records handed over and not yet handled (the memory table pushes them).
     Pending(Arc<watch::Sender<usize>>),
     /// Polls of DynamoDB Streams that found nothing new, counted: records are
     /// pulled, so "idle" means a poll that started after the question was empty.

@@ -33,7 +33,12 @@ pub struct StreamSource {
 pub struct ScheduleSource {
     pub function: String,
     pub every: std::time::Duration,
+    /// The function's `Timeout` (its own, or the Globals'): a run's deadline.
+    pub timeout: std::time::Duration,
 }
+
+/// Lambda's timeout when a template gives none.
+const LAMBDA_DEFAULT_TIMEOUT_SECONDS: u64 = 3;
 
 #[derive(Debug, Default)]
 pub struct Template {
@@ -143,8 +148,18 @@ impl Template {
                         let expression = get(props, "Schedule")
                             .and_then(|v| resolve(&root, v))
                             .ok_or_else(|| shape(format!("{name}.{event_name:?}: no Schedule")))?;
+                        let timeout = get(resource, "Properties")
+                            .and_then(|p| get(p, "Timeout"))
+                            .or_else(|| {
+                                get(&root, "Globals")
+                                    .and_then(|g| get(g, "Function"))
+                                    .and_then(|f| get(f, "Timeout"))
+                            })
+                            .and_then(Value::as_u64)
+                            .unwrap_or(LAMBDA_DEFAULT_TIMEOUT_SECONDS);
                         template.schedules.push(ScheduleSource {
                             function: name.clone(),
+                            timeout: std::time::Duration::from_secs(timeout),
                             every: rate(&expression)
                                 .ok_or_else(|| shape(format!("{name}: local mode runs rate(...) schedules only, not {expression:?}")))?,
                         });

@@ -1,6 +1,7 @@
-//! The embedded store's due index behaves like the DynamoDB one (see
-//! tests/moto_reminders.rs): due entries only, in due order, by pages; a
-//! replaced entry leaves no trace; reads are counted per entry returned.
+//! The store's due index on the memory table reads like a Query of DynamoDB's
+//! GSI2 (see tests/store_contract.rs, on both tables): due entries only, in
+//! due order, by pages; a replaced entry leaves no trace; reads are counted
+//! per entry returned.
 
 use domain::communications::{Channel, MessageKind};
 use domain::fixtures::{at, booked};
@@ -24,7 +25,7 @@ fn reminder(channel: Channel, due: &str) -> ScheduledReminder {
 #[tokio::test]
 async fn the_due_query_walks_the_index_not_the_table() {
     // Given 200 appointments and three reminder entries, one not due yet
-    let store = MemoryStore::new();
+    let store = MemoryStore::default();
     for i in 0..200 {
         store
             .insert_appointment(&booked(
@@ -48,7 +49,7 @@ async fn the_due_query_walks_the_index_not_the_table() {
     store.put_reminder(&moved).await.unwrap();
 
     // When the sweep reads what is due, one by one
-    let before = store.items_read();
+    let before = store.table().items_read();
     let until = at("2026-12-03T12:00:00Z");
     let first = store.reminders_due(until, None, 1).await.unwrap();
     let second = store.reminders_due(until, first.last(), 1).await.unwrap();
@@ -57,7 +58,7 @@ async fn the_due_query_walks_the_index_not_the_table() {
     // Then it gets the due ones in order, having read just those
     assert_eq!([first, second].concat(), vec![a.clone(), b.clone()]);
     assert!(none.is_empty());
-    assert_eq!(store.items_read() - before, 2);
+    assert_eq!(store.table().items_read() - before, 2);
 
     // and a decided entry leaves, unless it was replaced meanwhile
     store.reminder_done(&later).await.unwrap();

@@ -1,7 +1,9 @@
-//! The AWS side of the domain's ports: DynamoDB (one table, [`item`] is its
-//! codec), SES v2, SNS and EventBridge adapters, the decoding of the table's
-//! stream as Lambda delivers it ([`stream`]), and configuration read from the
-//! environment `template.yaml` sets ([`config`], [`wiring`]).
+//! The AWS side of the domain's ports: the one store ([`store`]) over the
+//! [`table`] port (one table, [`item`] is its codec; DynamoDB in [`dynamo`]),
+//! SES v2, SNS and EventBridge adapters, the decoding of the table's stream
+//! as Lambda delivers it ([`stream`]), configuration read from the
+//! environment `template.yaml` sets ([`config`]), and the adapters every
+//! function is composed from ([`wiring`]).
 
 pub mod config;
 pub mod due_index;
@@ -16,6 +18,8 @@ pub mod item;
 pub mod metrics;
 pub mod ses;
 pub mod sns;
+pub mod store;
 pub mod stream;
+pub mod table;
 pub mod telemetry;
 pub mod wiring;

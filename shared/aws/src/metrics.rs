@@ -111,18 +111,18 @@ pub fn stream_record_age(age: chrono::Duration) {
 /// The bus publisher, counting each entry it publishes in [`MESSAGES`]: every
 /// decided message goes through it once (it is published again only when a
 /// worker died between the log and the bus, as the bus itself may).
-pub struct CountingPublisher<P> {
-    inner: P,
+pub struct CountingPublisher<P: ?Sized = dyn EventPublisher> {
+    inner: std::sync::Arc<P>,
 }
 
-impl<P> CountingPublisher<P> {
-    pub fn new(inner: P) -> Self {
+impl<P: ?Sized> CountingPublisher<P> {
+    pub fn new(inner: std::sync::Arc<P>) -> Self {
         Self { inner }
     }
 }
 
 #[async_trait]
-impl<P: EventPublisher> EventPublisher for CountingPublisher<P> {
+impl<P: EventPublisher + ?Sized> EventPublisher for CountingPublisher<P> {
     async fn publish(&self, event: &CommunicationEvent) -> Result<(), PublishError> {
         self.inner.publish(event).await?;
         message_decided(event);

@@ -2,17 +2,21 @@
 //! from exactly that declaration.
 //!
 //! Each function crate states its [`Needs`] as a constant: the adapters it
-//! uses, the variables it reads beyond theirs and what triggers it. Its
-//! `from_env` builds adapters through [`AwsAdapters`], which refuses anything
-//! not declared, so the declaration cannot drift from the code; and
+//! uses, the variables it reads beyond theirs and what triggers it. Its one
+//! constructor, `compose(&Adapters)`, takes its parts through
+//! [`Adapters::given_to`], which refuses anything not declared, so the
+//! declaration cannot drift from the code. `from_env` hands it the AWS
+//! adapters ([`Adapters::from_env`]), local mode its own; and
 //! `tests/consistency.rs` holds the same values against `template.yaml`
 //! (grants, environment, event sources) without reading any source text.
 
-use crate::config::{ConfigError, Variable};
-use crate::dynamo::DynamoStore;
+use crate::config::{Config, ConfigError, Variable};
+use crate::dynamo::DynamoTable;
 use crate::eventbridge::EventBridgePublisher;
 use crate::ses::SesMailer;
 use crate::sns::{NoSms, SnsSmsSender};
+use crate::store::TableStore;
+use crate::table::Table;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -26,7 +30,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use domain::clock::SystemClock;
 use domain::links::PublicUrls;
-use domain::ports::SmsSender;
+use domain::ports::{Clock, EventPublisher, Mailer, SmsSender};
 use domain::service::delivery::Delivery;
 use domain::service::feedback::DeliveryFeedback;
 use std::sync::Arc;
@@ -50,7 +54,7 @@ impl Adapter {
     /// What the adapter calls, as IAM actions: the function's role needs them.
     pub fn iam_actions(self) -> &'static [&'static str] {
         match self {
-            Self::Table => DynamoStore::IAM_ACTIONS,
+            Self::Table => DynamoTable::IAM_ACTIONS,
             Self::Ses => SesMailer::IAM_ACTIONS,
             Self::Sns => SnsSmsSender::IAM_ACTIONS,
             Self::EventBridge => EventBridgePublisher::IAM_ACTIONS,
@@ -91,7 +95,7 @@ pub struct Needs {
     pub function: &'static str,
     pub trigger: Trigger,
     pub adapters: &'static [Adapter],
-    /// Of the table adapter's actions ([`DynamoStore::IAM_ACTIONS`]), those
+    /// Of the table adapter's actions ([`DynamoTable::IAM_ACTIONS`]), those
     /// this function calls: its role gets these only. Local mode on moto
     /// refuses the others (`iam_guard`), so the moto scenarios check the list.
     pub table_actions: &'static [&'static str],
@@ -277,22 +281,88 @@ impl<C: HttpClient> HttpClient for ConnectorOnFirstRequest<C> {
     }
 }
 
-/// The AWS adapters of one function, built once per Lambda instance from the
-/// environment `template.yaml` sets. Asking for an adapter or a variable the
-/// function did not declare is an error, found by each function's own test.
-pub struct AwsAdapters {
-    sdk: SdkConfig,
-    needs: &'static Needs,
+/// What every function is built from: the table, the providers, the clock
+/// and the configuration. AWS ([`Adapters::from_env`]) and local mode
+/// produce this same value, and each function crate's `compose` builds the
+/// function from it, taking only what its `NEEDS` declare ([`Adapters::given_to`]).
+/// On AWS, what a function does not declare is not built (`None`).
+#[derive(Clone)]
+pub struct Adapters {
+    pub table: Option<Arc<dyn Table>>,
+    pub mailer: Option<Arc<dyn Mailer>>,
+    pub sms: Option<Arc<dyn SmsSender>>,
+    pub events: Option<Arc<dyn EventPublisher>>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Config,
 }
 
-impl AwsAdapters {
-    pub async fn load(needs: &'static Needs) -> Result<Self, ConfigError> {
+impl Adapters {
+    /// The adapters of `needs`' function on AWS, built once per Lambda
+    /// instance: the variables it declares read once, an SDK client for
+    /// each adapter it declares and none for the others (so its role needs
+    /// no permission for them), the system clock.
+    pub async fn from_env(needs: &'static Needs) -> Result<Self, ConfigError> {
+        use crate::config::*;
+        let config = Config::read(&needs.all_variables())?;
+        let sdk = sdk_config().await?;
+        let table: Option<Arc<dyn Table>> = match needs.uses(Adapter::Table) {
+            true => Some(Arc::new(DynamoTable::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                config.required(TABLE_NAME)?,
+            ))),
+            false => None,
+        };
+        let mailer: Option<Arc<dyn Mailer>> = match needs.uses(Adapter::Ses) {
+            true => Some(Arc::new(SesMailer::new(
+                aws_sdk_sesv2::Client::new(&sdk),
+                config.required(SENDER_EMAIL)?,
+                config.ses_configuration_set.clone(),
+            ))),
+            false => None,
+        };
+        let sms: Option<Arc<dyn SmsSender>> = match needs.uses(Adapter::Sns) {
+            true => Some(Arc::new(SnsSmsSender::new(
+                aws_sdk_sns::Client::new(&sdk),
+                config.sms_sender_id.clone(),
+            ))),
+            false => None,
+        };
+        let events: Option<Arc<dyn EventPublisher>> = match needs.uses(Adapter::EventBridge) {
+            true => Some(Arc::new(EventBridgePublisher::new(
+                aws_sdk_eventbridge::Client::new(&sdk),
+                config.required(EVENT_BUS_NAME)?,
+            ))),
+            false => None,
+        };
         Ok(Self {
-            sdk: sdk_config().await?,
-            needs,
+            table,
+            mailer,
+            sms,
+            events,
+            clock: Arc::new(SystemClock),
+            config,
         })
     }
 
+    /// What `needs`' function may take of these adapters: asking for an
+    /// adapter or a variable it does not declare is an error, found by each
+    /// function's own test (`tests/from_env.rs`) and by local mode's start.
+    pub fn given_to(&self, needs: &'static Needs) -> Given<'_> {
+        Given {
+            adapters: self,
+            needs,
+        }
+    }
+}
+
+/// The adapters as one function may use them (see [`Adapters::given_to`]);
+/// `Delivery` and `DeliveryFeedback` are built here, once for AWS and local mode.
+pub struct Given<'a> {
+    adapters: &'a Adapters,
+    needs: &'static Needs,
+}
+
+impl Given<'_> {
     fn declared(&self, adapter: Adapter) -> Result<(), ConfigError> {
         if self.needs.uses(adapter) {
             Ok(())
@@ -302,6 +372,18 @@ impl AwsAdapters {
                 what: format!("{adapter:?}"),
             })
         }
+    }
+
+    fn given<T: ?Sized>(
+        &self,
+        adapter: Adapter,
+        value: &Option<Arc<T>>,
+    ) -> Result<Arc<T>, ConfigError> {
+        self.declared(adapter)?;
+        value.clone().ok_or_else(|| ConfigError::NotGiven {
+            function: self.needs.function,
+            adapter: format!("{adapter:?}"),
+        })
     }
 
     /// A variable the function declared (its own or one of its adapters').
@@ -317,7 +399,7 @@ impl AwsAdapters {
                 what: variable.name.to_string(),
             });
         }
-        variable.read()
+        Ok(self.adapters.config.value(variable))
     }
 
     fn required(&self, variable: Variable) -> Result<String, ConfigError> {
@@ -325,82 +407,55 @@ impl AwsAdapters {
             .ok_or(ConfigError::Missing(variable))
     }
 
-    pub fn store(&self) -> Result<Arc<DynamoStore>, ConfigError> {
-        self.declared(Adapter::Table)?;
-        let mut store = DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&self.sdk),
-            self.required(crate::config::TABLE_NAME)?,
-        );
-        if let Some(days) = self.variable(crate::config::DATA_RETENTION_DAYS)? {
-            let days =
-                days.parse()
-                    .ok()
-                    .filter(|d| *d > 0)
-                    .ok_or_else(|| ConfigError::Invalid {
-                        name: crate::config::DATA_RETENTION_DAYS.name,
-                        why: "a whole number of days, at least 1".into(),
-                    })?;
-            store = store.with_retention_days(days);
-        }
-        Ok(Arc::new(store))
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.adapters.clock.clone()
     }
 
-    /// Store, SES, EventBridge, the system clock, and SNS when the function
-    /// declared it: an e-mail-only function gets no SNS client, so its role
-    /// needs no SNS permission.
+    /// The store over the table, keeping appointment data as long as the
+    /// configuration says.
+    pub fn store(&self) -> Result<Arc<TableStore>, ConfigError> {
+        let table = self.given(Adapter::Table, &self.adapters.table)?;
+        Ok(Arc::new(
+            TableStore::new(table).with_retention_days(self.adapters.config.retention_days),
+        ))
+    }
+
+    /// Store, mailer, the bus (counting each message it publishes: the
+    /// `Messages` metric, a no-op where no recorder is installed), the
+    /// clock, and SMS when the function declared it: an e-mail-only function
+    /// gets none, so an SMS decision there is refused as a bug.
     pub fn delivery(&self) -> Result<Delivery, ConfigError> {
-        use crate::config::*;
-        self.declared(Adapter::Ses)?;
-        self.declared(Adapter::EventBridge)?;
+        let mailer = self.given(Adapter::Ses, &self.adapters.mailer)?;
+        let events = self.given(Adapter::EventBridge, &self.adapters.events)?;
         let sms: Arc<dyn SmsSender> = if self.needs.uses(Adapter::Sns) {
-            Arc::new(SnsSmsSender::new(
-                aws_sdk_sns::Client::new(&self.sdk),
-                self.variable(SMS_SENDER_ID)?,
-            ))
+            self.given(Adapter::Sns, &self.adapters.sms)?
         } else {
             Arc::new(NoSms)
         };
         Ok(Delivery {
             store: self.store()?,
-            mailer: Arc::new(SesMailer::new(
-                aws_sdk_sesv2::Client::new(&self.sdk),
-                self.required(SENDER_EMAIL)?,
-                self.variable(SES_CONFIGURATION_SET)?,
-            )),
+            mailer,
             sms,
-            events: Arc::new(crate::metrics::CountingPublisher::new(
-                EventBridgePublisher::new(
-                    aws_sdk_eventbridge::Client::new(&self.sdk),
-                    self.required(EVENT_BUS_NAME)?,
-                ),
-            )),
-            clock: Arc::new(SystemClock),
+            events: Arc::new(crate::metrics::CountingPublisher::new(events)),
+            clock: self.clock(),
         })
     }
 
-    /// Store, EventBridge and the system clock: what delivery feedback
-    /// moves log entries and publishes their events with.
+    /// Store, the bus and the clock: what delivery feedback moves log
+    /// entries and publishes their events with. Not counted in `Messages`:
+    /// a provider's report is not a decided message.
     pub fn feedback(&self) -> Result<DeliveryFeedback, ConfigError> {
-        self.declared(Adapter::EventBridge)?;
         Ok(DeliveryFeedback {
             store: self.store()?,
-            events: Arc::new(EventBridgePublisher::new(
-                aws_sdk_eventbridge::Client::new(&self.sdk),
-                self.required(crate::config::EVENT_BUS_NAME)?,
-            )),
-            clock: Arc::new(SystemClock),
+            events: self.given(Adapter::EventBridge, &self.adapters.events)?,
+            clock: self.clock(),
         })
     }
 
     /// The SMS rate the function paces its sends to (`None`: the default).
     pub fn sms_per_second(&self) -> Result<Option<u32>, ConfigError> {
-        let Some(rate) = self.variable(crate::config::SMS_RATE_PER_SECOND)? else {
-            return Ok(None);
-        };
-        rate.parse().map(Some).map_err(|_| ConfigError::Invalid {
-            name: crate::config::SMS_RATE_PER_SECOND.name,
-            why: "a whole number of messages a second".into(),
-        })
+        self.variable(crate::config::SMS_RATE_PER_SECOND)?;
+        Ok(self.adapters.config.sms_per_second)
     }
 
     /// Absolute links for messages: the public base URL is required.

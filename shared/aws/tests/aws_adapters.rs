@@ -2,10 +2,11 @@
 //! they make, and how they read the answers and errors of DynamoDB, SES and
 //! EventBridge.
 
-use aws_adapters::dynamo::DynamoStore;
+use aws_adapters::dynamo::DynamoTable;
 use aws_adapters::eventbridge::EventBridgePublisher;
 use aws_adapters::item::{AgendaDayItem, MessageItem, MessageState, encode};
 use aws_adapters::ses::SesMailer;
+use aws_adapters::store::TableStore;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
 use aws_sdk_dynamodb::operation::transact_write_items::{
@@ -33,6 +34,24 @@ fn appointment(start: &str) -> Appointment {
     booked(at(start), 20)
 }
 
+/// The one store over the DynamoDB table of `client`.
+fn store(client: aws_sdk_dynamodb::Client) -> TableStore {
+    TableStore::new(std::sync::Arc::new(DynamoTable::new(client, "agenda")))
+}
+
+/// A condition expression with its attribute names put back in place of
+/// their placeholders (values stay placeholders).
+fn readable(expression: Option<&str>, names: Option<&HashMap<String, String>>) -> String {
+    let mut text = expression.unwrap_or_default().to_string();
+    let mut names: Vec<_> = names.into_iter().flatten().collect();
+    // `#n10` before `#n1`
+    names.sort_by_key(|(placeholder, _)| std::cmp::Reverse(placeholder.len()));
+    for (placeholder, name) in names {
+        text = text.replace(placeholder.as_str(), name);
+    }
+    text
+}
+
 fn sdk_item<T: serde::Serialize>(
     value: &T,
 ) -> HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
@@ -48,7 +67,8 @@ async fn a_booking_writes_the_appointment_and_its_day_in_one_conditional_transac
             let items = r.transact_items();
             let conditions: Vec<_> = items
                 .iter()
-                .filter_map(|i| i.put()?.condition_expression())
+                .filter_map(|i| i.put())
+                .map(|p| readable(p.condition_expression(), p.expression_attribute_names()))
                 .collect();
             items.len() == 2
                 && conditions == ["attribute_not_exists(pk)", "attribute_not_exists(pk)"]
@@ -59,7 +79,7 @@ async fn a_booking_writes_the_appointment_and_its_day_in_one_conditional_transac
         RuleMode::MatchAny,
         [&no_day, &transaction]
     );
-    let store = DynamoStore::new(client, "agenda");
+    let store = store(client);
 
     store
         .insert_appointment(&appointment("2026-12-03T13:30:00Z"))
@@ -87,7 +107,7 @@ async fn an_overlap_seen_in_the_day_item_is_refused_without_writing() {
         RuleMode::MatchAny,
         [&stored_day, &transaction]
     );
-    let store = DynamoStore::new(client, "agenda");
+    let store = store(client);
 
     let result = store
         .insert_appointment(&appointment("2026-12-03T13:40:00Z"))
@@ -114,10 +134,10 @@ async fn a_booking_that_keeps_losing_races_gives_up_after_bounded_retries() {
     });
     let lost = mock!(aws_sdk_dynamodb::Client::transact_write_items)
         .match_requests(|r| {
-            r.transact_items()[1]
-                .put()
-                .and_then(|p| p.condition_expression())
-                == Some("revision = :revision")
+            r.transact_items()[1].put().is_some_and(|p| {
+                readable(p.condition_expression(), p.expression_attribute_names())
+                    == "revision = :v0"
+            })
         })
         .then_error(|| {
             TransactWriteItemsError::TransactionCanceledException(
@@ -127,7 +147,7 @@ async fn a_booking_that_keeps_losing_races_gives_up_after_bounded_retries() {
             )
         });
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&stored_day, &lost]);
-    let store = DynamoStore::new(client, "agenda");
+    let store = store(client);
 
     let result = store
         .insert_appointment(&appointment("2026-12-03T13:30:00Z"))
@@ -170,8 +190,8 @@ async fn claiming_an_already_sent_message_reads_it_back_instead_of_sending_again
     let settled_item = sdk_item(&settled);
     let refused = mock!(aws_sdk_dynamodb::Client::put_item)
         .match_requests(|r| {
-            r.condition_expression()
-                .is_some_and(|c| c.starts_with("attribute_not_exists(pk)"))
+            readable(r.condition_expression(), r.expression_attribute_names())
+                .starts_with("(attribute_not_exists(pk)) OR ")
         })
         .then_error(move || {
             PutItemError::ConditionalCheckFailedException(
@@ -181,7 +201,7 @@ async fn claiming_an_already_sent_message_reads_it_back_instead_of_sending_again
             )
         });
     let client = mock_client!(aws_sdk_dynamodb, [&refused]);
-    let store = DynamoStore::new(client, "agenda");
+    let store = store(client);
 
     let claim = store
         .claim_message(&key, at("2026-11-25T10:05:00Z"), Duration::minutes(16))
@@ -201,7 +221,7 @@ async fn a_free_message_key_is_granted() {
     let granted =
         mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
     let client = mock_client!(aws_sdk_dynamodb, [&granted]);
-    let store = DynamoStore::new(client, "agenda");
+    let store = store(client);
     let claim = store
         .claim_message(&key(), at("2026-11-25T10:05:00Z"), Duration::minutes(16))
         .await

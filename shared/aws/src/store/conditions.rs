@@ -1,0 +1,78 @@
+//! The store's rules that a write's condition decides, one function each.
+//! The memory table evaluates these values and DynamoDB's renders them, so
+//! both tables apply the same decision.
+
+use crate::item::{MessageState, PK};
+use crate::table::{AttributeValue, Condition, Path};
+use chrono::{DateTime, Duration, Utc};
+use domain::communications::DeliveryState;
+use domain::reminder::ScheduledReminder;
+
+/// The codec's own value of `value` (a state, an enum), so a condition
+/// compares with what the items hold.
+fn encoded<T: serde::Serialize>(value: T) -> AttributeValue {
+    serde_dynamo::to_attribute_value(value).unwrap_or(AttributeValue::Null(true))
+}
+
+/// Nothing stored under the key yet: a new appointment, a new agenda day, a
+/// new absence. Two writers of the same new item cannot both succeed.
+pub fn item_is_new() -> Condition {
+    Condition::not_exists(PK)
+}
+
+/// An agenda day as it was read: still absent when it was, or still at the
+/// revision read. Two bookings that read the same day cannot both rewrite it,
+/// so nothing booked overlaps (SPEC §3).
+pub fn day_unchanged(read_revision: Option<u64>) -> Condition {
+    match read_revision {
+        None => item_is_new(),
+        Some(revision) => Condition::equals("revision", AttributeValue::N(revision.to_string())),
+    }
+}
+
+/// The appointment is still at the version the change was decided on, so a
+/// change never overwrites one made meanwhile.
+pub fn at_version(expected: u32) -> Condition {
+    Condition::equals("version", AttributeValue::N(expected.to_string()))
+}
+
+/// Who may claim a message: nobody has yet; it was held (quiet hours) and
+/// its time came, so anyone may send it; or its claim is older than `lease`
+/// (its worker died). A settled message, or a fresh claim, refuses.
+pub fn claim_condition(now: DateTime<Utc>, lease: Duration) -> Condition {
+    let expired = AttributeValue::N((now - lease).timestamp_millis().to_string());
+    item_is_new().or(
+        Condition::equals("message_state", encoded(MessageState::Held)).or(Condition::equals(
+            "message_state",
+            encoded(MessageState::Claimed),
+        )
+        .and(Condition::at_most("claimed_at", expired))),
+    )
+}
+
+/// Only a claim not yet decided is given back: a settled or held message
+/// stays in the log.
+pub fn still_claimed() -> Condition {
+    Condition::equals("message_state", encoded(MessageState::Claimed))
+}
+
+/// Only a message that is there is marked published (an update would
+/// otherwise create it).
+pub fn logged() -> Condition {
+    Condition::exists(PK)
+}
+
+/// A provider's report moves the entry only from the state it was decided
+/// on, so two reports arriving together cannot both apply.
+pub fn feedback_condition(expected: DeliveryState) -> Condition {
+    Condition::equals(Path::nested(&["entry", "state"]), encoded(expected))
+}
+
+/// A decided due entry leaves the index unless it was replaced meanwhile
+/// (the appointment moved, the settings changed): the new entry stays.
+pub fn still_due(reminder: &ScheduledReminder) -> Condition {
+    Condition::equals(
+        crate::due_index::GSI2_SK,
+        AttributeValue::S(crate::due_index::due_sort_key(reminder)),
+    )
+}

@@ -1,0 +1,644 @@
+//! The one store: every port of the domain (settings, agenda, communications
+//! log, links, due index) written once over [`Table`], in the single-table
+//! layout of [`crate::item`]. On AWS the table is DynamoDB; in local mode and
+//! the tests it is the memory table: the same rules run on both.
+
+pub mod conditions;
+
+use crate::due_index::{self as due, ReminderItem};
+use crate::item::*;
+use crate::table::{
+    AttributeValue, Delete, Item, Key, Put, Query, Read, SortKey, Table, TableError, Update, Write,
+};
+use crate::telemetry::redact;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use conditions::*;
+use domain::absence::{Absence, MAX_ABSENCE_DAYS};
+use domain::appointment::Appointment;
+use domain::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey};
+use domain::ids::{AppointmentId, PractitionerId};
+use domain::links::{LinkGrant, TokenHash};
+use domain::ports::{
+    AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog, SettingsStore,
+    StoreError,
+};
+use domain::reminder::ScheduledReminder;
+use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
+use domain::time::TimeRange;
+use std::sync::Arc;
+
+/// Optimistic locking of agenda days: how many times a booking re-reads and
+/// retries when a concurrent booking changed the same day.
+const BOOKING_ATTEMPTS: usize = 5;
+
+/// The default of `DATA_RETENTION_DAYS` (docs/decisions.md).
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+/// The domain's store over one table.
+pub struct TableStore<T: Table + ?Sized = dyn Table> {
+    table: Arc<T>,
+    /// How long appointment data outlives its appointment (SPEC §5: health
+    /// data kept no longer than needed): DynamoDB's TTL deletes it then.
+    retention: Duration,
+}
+
+impl<T: Table + ?Sized> TableStore<T> {
+    pub fn new(table: Arc<T>) -> Self {
+        Self {
+            table,
+            retention: Duration::days(i64::from(DEFAULT_RETENTION_DAYS)),
+        }
+    }
+
+    /// Keeps appointment data `days` after its appointment ends.
+    pub fn with_retention_days(mut self, days: u32) -> Self {
+        self.retention = Duration::days(i64::from(days));
+        self
+    }
+
+    /// The table underneath (local mode and the tests read the memory
+    /// table's stream, items and counters through it).
+    pub fn table(&self) -> &Arc<T> {
+        &self.table
+    }
+
+    /// `item` with the TTL that deletes it `retention` after `end`: an
+    /// appointment, its agenda days, its log entries, an absence.
+    fn kept_after(&self, mut item: Item, end: DateTime<Utc>) -> Item {
+        let expires = (end + self.retention).timestamp();
+        item.insert(TTL.to_string(), AttributeValue::N(expires.to_string()));
+        item
+    }
+
+    /// The item of `appointment` as the store writes it (with its TTL).
+    pub fn appointment_item(&self, appointment: &Appointment) -> Result<Item, StoreError> {
+        Ok(self.kept_after(encode(&AppointmentItem::new(appointment))?, appointment.end))
+    }
+}
+
+impl<T: Table + Default> Default for TableStore<T> {
+    fn default() -> Self {
+        Self::new(Arc::new(T::default()))
+    }
+}
+
+fn unavailable(e: TableError) -> StoreError {
+    match e {
+        TableError::Throttled(text) | TableError::Unavailable(text) => {
+            StoreError::Unavailable(text)
+        }
+        other => StoreError::Unavailable(redact(&other.to_string())),
+    }
+}
+
+/// The outcome of a conditional write whose condition failing means there was
+/// nothing left to do (the claim was settled, the entry replaced meanwhile).
+fn unless_condition_failed(result: Result<(), TableError>) -> Result<(), StoreError> {
+    match result {
+        Ok(()) | Err(TableError::ConditionFailed { .. }) => Ok(()),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// What takes time in the agenda.
+trait HasRange {
+    fn range(&self) -> TimeRange;
+}
+impl HasRange for Appointment {
+    fn range(&self) -> TimeRange {
+        Appointment::range(self)
+    }
+}
+impl HasRange for Absence {
+    fn range(&self) -> TimeRange {
+        Absence::range(self)
+    }
+}
+
+/// Decodes `items` and keeps what overlaps `range` (sort keys bound only starts).
+fn overlapping<I, V>(
+    items: Vec<Item>,
+    value: impl Fn(I) -> V,
+    range: TimeRange,
+) -> Result<Vec<V>, StoreError>
+where
+    I: serde::de::DeserializeOwned,
+    V: HasRange,
+{
+    let mut found = Vec::new();
+    for item in items {
+        let found_value = value(decode::<I>(item)?);
+        if found_value.range().overlaps(&range) {
+            found.push(found_value);
+        }
+    }
+    Ok(found)
+}
+
+impl<T: Table + ?Sized> TableStore<T> {
+    async fn get(&self, key: Key) -> Result<Option<Item>, StoreError> {
+        self.table
+            .get(&key, Read::Consistent)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.table.put(Put::new(item)).await.map_err(unavailable)
+    }
+
+    /// Every item of a query, all pages.
+    async fn all(&self, mut query: Query) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        loop {
+            let page = self.table.query(&query).await.map_err(unavailable)?;
+            items.extend(page.items);
+            match page.last_key {
+                Some(last) => query.start_after = Some(last),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// The put of an agenda day, conditioned on the revision that was read.
+    fn day_put(&self, mut day: AgendaDayItem, existed: bool) -> Result<Write, StoreError> {
+        let read = existed.then_some(day.revision);
+        day.revision += 1;
+        let item = match day.date() {
+            Some(date) => self.kept_after(encode(&day)?, end_of_day(date)),
+            None => encode(&day)?,
+        };
+        Ok(Write::Put(Put::new(item).when(day_unchanged(read))))
+    }
+
+    async fn day(
+        &self,
+        practitioner: &PractitionerId,
+        day: chrono::NaiveDate,
+    ) -> Result<(AgendaDayItem, bool), StoreError> {
+        let stored: Option<AgendaDayItem> = self
+            .get(Key::new(practitioner_pk(practitioner), day_sk(day)))
+            .await?
+            .map(decode)
+            .transpose()?;
+        let existed = stored.is_some();
+        Ok((
+            stored.unwrap_or_else(|| AgendaDayItem::empty(practitioner, day)),
+            existed,
+        ))
+    }
+
+    /// Runs a transaction: `Ok(None)` when a concurrent write won the race.
+    async fn transact(&self, writes: Vec<Write>) -> Result<Option<()>, StoreError> {
+        match self.table.transact(writes).await {
+            Ok(()) => Ok(Some(())),
+            Err(TableError::TransactionCanceled { .. }) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// One attempt at writing appointments of one practitioner (new ones when
+    /// the expected version is `None`, else their next versions) together with
+    /// every agenda day they leave or occupy, each conditioned on what was
+    /// read: `Ok(None)` when a concurrent write won the race. The agenda
+    /// days are where "nothing booked overlaps" (SPEC §3) is decided.
+    async fn try_write(
+        &self,
+        writes: &[(Option<u32>, &Appointment)],
+    ) -> Result<Option<()>, InsertError> {
+        let Some((_, first)) = writes.first() else {
+            return Ok(Some(()));
+        };
+        let practitioner = &first.practitioner_id;
+        let mut transaction = Vec::new();
+        // Per appointment: the range it leaves (if it was booked) and the range it takes.
+        let mut moves: Vec<(String, Option<TimeRange>)> = Vec::new();
+        let mut days = Vec::new();
+        for (expected_version, appointment) in writes {
+            let put = Put::new(self.appointment_item(appointment)?);
+            let put = match expected_version {
+                None => put.when(item_is_new()),
+                Some(expected) => {
+                    let stored = self
+                        .get(Key::new(appointment_pk(&appointment.id), APPOINTMENT_SK))
+                        .await?
+                        .map(decode::<AppointmentItem>)
+                        .transpose()?
+                        .map(|i| i.appointment)
+                        .filter(|a| a.version == *expected)
+                        .ok_or(InsertError::Stale)?;
+                    if stored.status.is_booked() {
+                        days.extend(days_of(&stored.range()));
+                    }
+                    put.when(at_version(*expected))
+                }
+            };
+            transaction.push(Write::Put(put));
+            let takes = appointment.status.is_booked().then(|| appointment.range());
+            if let Some(range) = takes {
+                days.extend(days_of(&range));
+            }
+            moves.push((appointment.id.to_string(), takes));
+        }
+        days.sort();
+        days.dedup();
+
+        let mut overlapping = Vec::new();
+        let mut absent = false;
+        for day in days {
+            let (mut agenda_day, existed) = self.day(practitioner, day).await?;
+            for (id, _) in &moves {
+                agenda_day.booked.remove(id);
+            }
+            for (id, takes) in &moves {
+                let Some(range) = takes.filter(|r| days_of(r).contains(&day)) else {
+                    continue;
+                };
+                overlapping.extend(agenda_day.overlapping(range));
+                absent |= agenda_day.absent_during(range);
+                agenda_day.booked.insert(id.clone(), range);
+            }
+            transaction.push(self.day_put(agenda_day, existed)?);
+        }
+        if !overlapping.is_empty() {
+            return Err(overlap(overlapping));
+        }
+        if absent {
+            return Err(InsertError::Absent);
+        }
+        Ok(self.transact(transaction).await?)
+    }
+
+    async fn write(&self, writes: &[(Option<u32>, &Appointment)]) -> Result<(), InsertError> {
+        // A lost race is retried on fresh reads; a stale version shows up
+        // in the next attempt's read and ends the loop.
+        for _ in 0..BOOKING_ATTEMPTS {
+            if self.try_write(writes).await?.is_some() {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Contention.into())
+    }
+
+    /// One attempt at placing an absence: its own item and its range in
+    /// every agenda day it touches, refused when booked appointments it
+    /// covers are there (`Absence::covers`). Placing it again changes nothing.
+    async fn try_place_absence(&self, absence: &Absence) -> Result<Option<()>, InsertError> {
+        let item = AbsenceItem::new(absence);
+        if self
+            .get(Key::new(item.pk.clone(), item.sk.clone()))
+            .await?
+            .is_some()
+        {
+            return Ok(Some(()));
+        }
+        let mut transaction = vec![Write::Put(
+            Put::new(self.kept_after(encode(&item)?, absence.end)).when(item_is_new()),
+        )];
+        let range = absence.range();
+        let mut overlapping = Vec::new();
+        for day in days_of(&range) {
+            let (mut agenda_day, existed) = self.day(&absence.practitioner_id, day).await?;
+            overlapping.extend(agenda_day.covered_by(absence));
+            agenda_day.absent.insert(absence.id.to_string(), range);
+            transaction.push(self.day_put(agenda_day, existed)?);
+        }
+        if !overlapping.is_empty() {
+            return Err(overlap(overlapping));
+        }
+        Ok(self.transact(transaction).await?)
+    }
+}
+
+/// The refusal of an overlap: each appointment in the way once, in id order,
+/// however many agenda days it was found in.
+fn overlap(mut ids: Vec<AppointmentId>) -> InsertError {
+    ids.sort();
+    ids.dedup();
+    InsertError::Overlap(ids)
+}
+
+#[async_trait]
+impl<T: Table + ?Sized> SettingsStore for TableStore<T> {
+    async fn put_settings(&self, settings: &PractitionerSettings) -> Result<(), StoreError> {
+        self.put(encode(&SettingsItem::new(settings))?).await
+    }
+
+    async fn settings(
+        &self,
+        id: &PractitionerId,
+    ) -> Result<Option<PractitionerSettings>, StoreError> {
+        self.get(Key::new(practitioner_pk(id), SETTINGS_SK))
+            .await?
+            .map(|i| decode::<SettingsItem>(i).map(|s| s.settings))
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl<T: Table + ?Sized> AgendaStore for TableStore<T> {
+    async fn insert_appointment(&self, appointment: &Appointment) -> Result<(), InsertError> {
+        self.write(&[(None, appointment)]).await
+    }
+
+    async fn update_appointment(
+        &self,
+        expected_version: u32,
+        appointment: &Appointment,
+    ) -> Result<(), InsertError> {
+        self.write(&[(Some(expected_version), appointment)]).await
+    }
+
+    async fn rebook(
+        &self,
+        expected_version: u32,
+        rebooked: &Appointment,
+        replacement: &Appointment,
+    ) -> Result<(), InsertError> {
+        self.write(&[(Some(expected_version), rebooked), (None, replacement)])
+            .await
+    }
+
+    async fn place_absence(&self, absence: &Absence) -> Result<(), InsertError> {
+        for _ in 0..BOOKING_ATTEMPTS {
+            if self.try_place_absence(absence).await?.is_some() {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Contention.into())
+    }
+
+    async fn absences(
+        &self,
+        practitioner: &PractitionerId,
+        range: TimeRange,
+    ) -> Result<Vec<Absence>, StoreError> {
+        // Sorted by start: one overlapping `range` started at most the longest
+        // absence before it.
+        let lowest = range.start - Duration::days(MAX_ABSENCE_DAYS);
+        let mut query = Query::table(practitioner_pk(practitioner)).sort(SortKey::Between(
+            format!("{ABSENCE_SK_PREFIX}{}", sortable(lowest)),
+            format!("{ABSENCE_SK_PREFIX}{}", sortable(range.end)),
+        ));
+        query.read = Read::Eventual;
+        let items = self.all(query).await?;
+        overlapping(items, |i: AbsenceItem| i.absence, range)
+    }
+
+    async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError> {
+        self.get(Key::new(appointment_pk(id), APPOINTMENT_SK))
+            .await?
+            .map(|i| decode::<AppointmentItem>(i).map(|a| a.appointment))
+            .transpose()
+    }
+
+    async fn agenda(
+        &self,
+        practitioner: &PractitionerId,
+        range: TimeRange,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        // The index is sorted by start: an appointment that overlaps the range
+        // started at most one maximal duration before it.
+        let lowest_start = range.start - Duration::minutes(i64::from(MAX_DURATION_MINUTES));
+        let query = Query::index(&crate::table::schema::GSI1, practitioner_pk(practitioner)).sort(
+            SortKey::Between(sortable(lowest_start), sortable(range.end)),
+        );
+        let items = self.all(query).await?;
+        overlapping(items, |i: AppointmentItem| i.appointment, range)
+    }
+}
+
+fn message_key(key: &MessageKey) -> Key {
+    Key::new(appointment_pk(&key.appointment_id), message_sk(key))
+}
+
+#[async_trait]
+impl<T: Table + ?Sized> MessageLog for TableStore<T> {
+    async fn claim_message(
+        &self,
+        key: &MessageKey,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Claim, StoreError> {
+        let claim = Put::new(encode(&MessageItem::claimed(key, now))?)
+            .when(claim_condition(now, lease))
+            .returning_old_on_refusal();
+        match self.table.put(claim).await {
+            Ok(()) => Ok(Claim::Granted),
+            Err(TableError::ConditionFailed {
+                old: Some(existing),
+            }) => {
+                let existing: MessageItem = decode(existing)?;
+                // A settled item always holds its entry; one without it is
+                // not a decision anyone can read, so nobody takes it over.
+                Ok(match (existing.message_state, existing.entry) {
+                    (MessageState::Settled, Some(entry)) => Claim::Settled {
+                        entry,
+                        published: existing.published,
+                    },
+                    _ => Claim::InFlight,
+                })
+            }
+            Err(TableError::ConditionFailed { old: None }) => Ok(Claim::InFlight),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn settle_message(
+        &self,
+        key: &MessageKey,
+        practitioner: &PractitionerId,
+        entry: &CommunicationEntry,
+        appointment_end: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.put(self.kept_after(
+            encode(&MessageItem::settled(key, practitioner, entry))?,
+            appointment_end,
+        ))
+        .await
+    }
+
+    async fn hold_message(
+        &self,
+        key: &MessageKey,
+        practitioner: &PractitionerId,
+        entry: &CommunicationEntry,
+        appointment_end: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.put(self.kept_after(
+            encode(&MessageItem::held(key, practitioner, entry))?,
+            appointment_end,
+        ))
+        .await
+    }
+
+    async fn release_message(&self, key: &MessageKey) -> Result<(), StoreError> {
+        unless_condition_failed(
+            self.table
+                .delete(Delete::new(message_key(key)).when(still_claimed()))
+                .await,
+        )
+    }
+
+    async fn mark_published(&self, key: &MessageKey) -> Result<(), StoreError> {
+        unless_condition_failed(
+            self.table
+                .update(
+                    Update::new(message_key(key))
+                        .set("published", AttributeValue::Bool(true))
+                        .when(logged()),
+                )
+                .await,
+        )
+    }
+
+    async fn communications(
+        &self,
+        appointment: &AppointmentId,
+    ) -> Result<Vec<CommunicationEntry>, StoreError> {
+        let query = Query::table(appointment_pk(appointment))
+            .sort(SortKey::BeginsWith(MESSAGE_SK_PREFIX.to_string()));
+        let messages = self
+            .all(query)
+            .await?
+            .into_iter()
+            .map(decode::<MessageItem>)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(log_entries(messages))
+    }
+
+    async fn message_sent_as(&self, message_id: &str) -> Result<Option<LoggedMessage>, StoreError> {
+        // GSI3 holds keys only; the item itself is read consistently, so the
+        // state a feedback decides on is the stored one.
+        let query = Query::index(&crate::table::schema::GSI3, sent_as_pk(message_id)).limit(1);
+        let found = self.table.query(&query).await.map_err(unavailable)?;
+        let Some(keys) = found.items.into_iter().next() else {
+            return Ok(None);
+        };
+        let key = Key::of(&keys)
+            .ok_or_else(|| StoreError::Corrupt(format!("a {GSI3} entry without its keys")))?;
+        Ok(self
+            .get(key)
+            .await?
+            .map(decode::<MessageItem>)
+            .transpose()?
+            .and_then(MessageItem::logged))
+    }
+
+    async fn record_feedback(
+        &self,
+        key: &MessageKey,
+        expected: DeliveryState,
+        entry: &CommunicationEntry,
+    ) -> Result<bool, StoreError> {
+        let entry_value: AttributeValue = serde_dynamo::to_attribute_value(entry)
+            .map_err(|e| StoreError::Corrupt(redact(&e.to_string())))?;
+        // An update, not a put: the item keeps its TTL and its GSI3 keys.
+        let update = Update::new(message_key(key))
+            .set("entry", entry_value)
+            .set("published", AttributeValue::Bool(false))
+            .when(feedback_condition(expected));
+        match self.table.update(update).await {
+            Ok(()) => Ok(true),
+            Err(TableError::ConditionFailed { .. }) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// One query of the practitioner's log partition (GSI1, paginated), over
+    /// the span of the appointments' ids: ULIDs, so the entries read are those
+    /// of the appointments booked between the first and the last of them.
+    /// Eventually consistent, as the agenda's own read of GSI1.
+    async fn communications_of(
+        &self,
+        practitioner: &PractitionerId,
+        appointments: &[AppointmentId],
+    ) -> Result<Vec<Vec<CommunicationEntry>>, StoreError> {
+        let Some((pk, low, high)) = log_span(practitioner, appointments) else {
+            return Ok(Vec::new());
+        };
+        let query = Query::index(&crate::table::schema::GSI1, pk).sort(SortKey::Between(low, high));
+        let messages = self
+            .all(query)
+            .await?
+            .into_iter()
+            .map(decode::<MessageItem>)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(logs_of(appointments, messages))
+    }
+}
+
+#[async_trait]
+impl<T: Table + ?Sized> LinkStore for TableStore<T> {
+    async fn put_link(&self, hash: &TokenHash, grant: &LinkGrant) -> Result<(), StoreError> {
+        self.put(encode(&LinkItem::new(hash, grant))?).await
+    }
+
+    async fn link(&self, hash: &TokenHash) -> Result<Option<LinkGrant>, StoreError> {
+        self.get(Key::new(link_pk(hash), LINK_SK))
+            .await?
+            .map(|i| decode::<LinkItem>(i).map(|l| l.grant))
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl<T: Table + ?Sized> DueIndex for TableStore<T> {
+    async fn put_reminder(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {
+        self.put(encode(&ReminderItem::new(reminder))?).await
+    }
+
+    async fn remove_reminder(
+        &self,
+        appointment: &AppointmentId,
+        channel: Channel,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = due::key_of(appointment, channel);
+        self.table
+            .delete(Delete::new(Key::new(pk, sk)))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn reminders_due(
+        &self,
+        until: DateTime<Utc>,
+        after: Option<&ScheduledReminder>,
+        limit: usize,
+    ) -> Result<Vec<ScheduledReminder>, StoreError> {
+        // The sparse GSI2 holds pending reminders only, in due order: the
+        // query reads what is due, never the table.
+        let until = format!("{}#~", sortable(until));
+        let start_key = after.map(|r| -> Result<Item, StoreError> {
+            let mut key = encode(&ReminderItem::new(r))?;
+            key.retain(|name, _| [PK, SK, due::GSI2_PK, due::GSI2_SK].contains(&name.as_str()));
+            Ok(key)
+        });
+        if after.is_some_and(|r| due::due_sort_key(r) >= until) {
+            // A cursor at or past the end: nothing more.
+            return Ok(Vec::new());
+        }
+        let query = Query::index(&crate::table::schema::GSI2, due::DUE_PARTITION)
+            .sort(SortKey::AtMost(until))
+            .start_after(start_key.transpose()?)
+            .limit(limit.max(1));
+        let page = self.table.query(&query).await.map_err(unavailable)?;
+        page.items
+            .into_iter()
+            .map(|i| decode::<ReminderItem>(i).map(|r| r.reminder))
+            .collect()
+    }
+
+    async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {
+        let key = Key::new(
+            appointment_pk(&reminder.appointment_id),
+            due::entry_sk(reminder),
+        );
+        unless_condition_failed(
+            self.table
+                .delete(Delete::new(key).when(still_due(reminder)))
+                .await,
+        )
+    }
+}

@@ -99,7 +99,7 @@ pub struct Needs {
     /// this function calls: its role gets these only. Local mode on moto
     /// refuses the others (`iam_guard`), so the moto scenarios check the list.
     pub table_actions: &'static [&'static str],
-    /// Of the table's secondary indexes ([`DynamoStore::INDEXES`]), those
+    /// Of the table's secondary indexes ([`crate::table::schema::INDEXES`]), those
     /// this function queries: its role may query these only, beside the
     /// table. Local mode on moto refuses a query of any other (`iam_guard`).
     pub indexes: &'static [&'static str],

@@ -36,9 +36,10 @@ pub struct OutgoingEmail {
     pub text: String,
     pub html: String,
     pub attachments: Vec<Attachment>,
-    /// What and for which appointment: the outbox shows it, SES gets it as tags.
+    /// What and for which appointment (none for a verification code): the
+    /// outbox shows it, SES gets it as tags.
     pub kind: MessageKind,
-    pub appointment_id: AppointmentId,
+    pub appointment_id: Option<AppointmentId>,
     /// Every URL the message carries.
     pub links: Vec<String>,
 }
@@ -124,7 +125,7 @@ fn render_appointment_email(
         html: rendered.html,
         attachments: Vec::new(),
         kind,
-        appointment_id: appointment.id,
+        appointment_id: Some(appointment.id),
         links: links
             .map(|l| vec![l.modify.clone(), l.cancel.clone()])
             .unwrap_or_default()
@@ -306,7 +307,7 @@ mod tests {
     #[test]
     fn html_escapes_what_people_typed() {
         let mut a = appointment(None);
-        a.patient.first_name = PersonName::parse("<b>Jeanne</b>").unwrap();
+        a.patient.first_name = PersonName::stored("<b>Jeanne</b>").unwrap();
         let email = confirmation_email(
             &a,
             &sample(),

@@ -41,6 +41,8 @@ async fn given() -> Given {
             store.clone(),
             clock,
             PublicUrls::new("https://rdv.example.org"),
+            local_quotas(),
+            Default::default(),
         ),
         store,
         appointment,
@@ -187,7 +189,13 @@ async fn a_link_for_another_purpose_leads_nowhere() {
 async fn after_the_appointment_the_link_has_expired() {
     let given = given().await;
     let clock = Arc::new(AdjustableClock::starting_at(at("2026-12-03T14:00:00Z")));
-    let api = PatientLinksApi::new(given.store.clone(), clock, PublicUrls::new(""));
+    let api = PatientLinksApi::new(
+        given.store.clone(),
+        clock,
+        PublicUrls::new(""),
+        local_quotas(),
+        Default::default(),
+    );
     let response = api
         .handle(request("GET", &format!("/a/{SAMPLE_TOKEN}"), "text/html"))
         .await
@@ -342,4 +350,12 @@ async fn without_online_booking_the_rebooking_page_gives_the_phone_and_books_not
             .status,
         domain::appointment::Status::ToReschedule
     );
+}
+
+/// Local mode's key and SPEC §6's limits.
+fn local_quotas() -> domain::quota::Quotas {
+    domain::quota::Quotas::new(
+        domain::keyed::HashKey::local_mode(),
+        domain::quota::Limits::default(),
+    )
 }

@@ -40,7 +40,7 @@ async fn an_sms_is_published_to_the_e164_number_as_transactional_with_the_sender
         })
         .then_output(|| PublishOutput::builder().message_id("m-1").build());
     let client = mock_client!(aws_sdk_sns, [&publish]);
-    SnsSmsSender::new(client, Some("DrMartin".into()))
+    SnsSmsSender::new(client, Some("DrMartin".into()), "0.25".into())
         .send_sms(&sms())
         .await
         .unwrap();
@@ -56,7 +56,7 @@ async fn without_a_sender_id_none_is_sent() {
         })
         .then_output(|| PublishOutput::builder().message_id("m-2").build());
     let client = mock_client!(aws_sdk_sns, [&publish]);
-    SnsSmsSender::new(client, None)
+    SnsSmsSender::new(client, None, "0.25".into())
         .send_sms(&sms())
         .await
         .unwrap();
@@ -80,7 +80,7 @@ async fn sns_refusals_are_final_throttling_is_worth_a_retry_and_numbers_never_sh
         )
     });
     let client = mock_client!(aws_sdk_sns, RuleMode::Sequential, [&refused, &outage]);
-    let sender = SnsSmsSender::new(client, None);
+    let sender = SnsSmsSender::new(client, None, "0.25".into());
     match sender.send_sms(&sms()).await {
         Err(SendError::Rejected(detail)) => {
             assert!(!detail.contains("612345678"), "{detail}");

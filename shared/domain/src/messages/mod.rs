@@ -135,6 +135,40 @@ fn render_appointment_email(
     }
 }
 
+/// The e-mail that carries an online booker's verification code (SPEC §6.3),
+/// in the practitioner's language: about no appointment, and with no link
+/// (the code is typed where the booking is made).
+pub fn verification_code_email(
+    settings: &PractitionerSettings,
+    to: Email,
+    code: &crate::verification::Code,
+) -> OutgoingEmail {
+    #[derive(Serialize)]
+    struct Context<'a> {
+        code: &'a str,
+        practitioner: PractitionerCard,
+    }
+    let rendered = templates::render_email(
+        "verification_code",
+        settings.language,
+        &Context {
+            code: code.digits(),
+            practitioner: PractitionerCard::of(settings),
+        },
+    );
+    OutgoingEmail {
+        to,
+        sender_name: settings.name.clone(),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        attachments: Vec::new(),
+        kind: MessageKind::VerificationCode,
+        appointment_id: None,
+        links: Vec::new(),
+    }
+}
+
 /// The title of the appointment in the patient's calendar: never the reason.
 fn ics(method: &str, content: String) -> Attachment {
     Attachment {

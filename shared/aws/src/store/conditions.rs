@@ -95,3 +95,10 @@ pub fn below_limit(limit: u32) -> Condition {
         Condition::not_exists("count").or(under)
     }
 }
+
+/// A contact's list of future online appointments as it was read (absent,
+/// or at the revision read): two bookings of one address cannot both take
+/// its last place (SPEC §2, `max_future_per_patient`).
+pub fn contact_unchanged(read_revision: Option<u64>) -> Condition {
+    day_unchanged(read_revision)
+}

@@ -2,7 +2,7 @@
 //! per-contact list of future online appointments, and the quota counters,
 //! each a write conditioned in one function of [`super::conditions`].
 
-use super::conditions::{below_limit, item_is_new, still_unused, day_unchanged};
+use super::conditions::{below_limit, contact_unchanged, item_is_new, still_unused};
 use super::{Attempt, TableStore, unavailable};
 use crate::item::*;
 use crate::table::{AttributeValue, Key, Put, Read, Table, TableError, Update, Write};
@@ -56,7 +56,7 @@ impl<T: Table + ?Sized> TableStore<T> {
         };
         Ok(Write::Put(
             Put::new(self.kept_after(encode(&item)?, keep_until))
-                .when(day_unchanged(contact.revision)),
+                .when(contact_unchanged(contact.revision)),
         ))
     }
 }

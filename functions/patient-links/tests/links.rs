@@ -396,10 +396,10 @@ async fn posts_over_the_limit_of_an_address_are_429_and_refused_posts_do_not_cou
     let retry: u64 = over.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((3000..=3600).contains(&retry), "{retry}");
     assert_eq!(given.store.table().dump(), items);
-    // And reading a link is never limited
+    // And reading a link is never limited (this one, cancelled, says it is gone)
     let read = api
         .handle(request("GET", &format!("/a/{SAMPLE_TOKEN}"), "application/json"))
         .await
         .unwrap();
-    assert_eq!(read.status(), 200);
+    assert_eq!(read.status(), 410);
 }

@@ -159,3 +159,25 @@ impl SmsDeliveryLog {
         })
     }
 }
+
+#[cfg(test)]
+mod verification_code_reports {
+    use super::*;
+
+    /// The sample SES delivery event, tagged as the mailer tags `kind`.
+    fn delivery_of(kind: &str) -> serde_json::Value {
+        let mut event: serde_json::Value =
+            serde_json::from_str(include_str!("../../../events/delivery-feedback-ses-delivery.json"))
+                .unwrap();
+        event["detail"]["mail"]["tags"]["kind"] = serde_json::json!([kind]);
+        event
+    }
+
+    #[test]
+    fn reports_of_verification_codes_are_not_looked_up() {
+        // Given SES's report of a confirmation, then it is read
+        assert_eq!(reports(&delivery_of("confirmation")).unwrap().len(), 1);
+        // Given the same report of a verification code (on no log), then none
+        assert!(reports(&delivery_of("verification_code")).unwrap().is_empty());
+    }
+}

@@ -127,13 +127,17 @@ impl World {
 
     async fn ask_code(&self, n: usize, source: &str, email: &str) -> Answer {
         let path = format!("/public/practitioners/{DEMO}/verifications");
-        self.send(n, request("POST", &path, "", source, Some(&json!({"email": email}))))
-            .await
+        self.send(
+            n,
+            request("POST", &path, "", source, Some(&json!({"email": email}))),
+        )
+        .await
     }
 
     async fn book(&self, n: usize, source: &str, body: &Value) -> Answer {
         let path = format!("/public/practitioners/{DEMO}/appointments");
-        self.send(n, request("POST", &path, "", source, Some(body))).await
+        self.send(n, request("POST", &path, "", source, Some(body)))
+            .await
     }
 
     /// The code of the latest e-mail to `email` (the outbox shows it, as
@@ -154,7 +158,9 @@ impl World {
         let to = from + chrono::Duration::days(13);
         let path = format!("/public/practitioners/{DEMO}/slots");
         let query = format!("reason_id=consultation&from={from}&to={to}");
-        let answer = self.send(0, request("GET", &path, &query, "198.51.100.1", None)).await;
+        let answer = self
+            .send(0, request("GET", &path, &query, "198.51.100.1", None))
+            .await;
         assert_eq!(answer.status, 200, "{}", answer.body);
         answer.body["slots"]
             .as_array()
@@ -196,13 +202,19 @@ async fn attempt(
         assert_eq!(asked.status, 429, "{}", asked.body);
         let retry = asked.retry_after.expect("a Retry-After");
         assert!((1..=3600).contains(&retry), "{retry}");
-        assert_eq!(world.dump(), before, "a refused code request changed the store");
+        assert_eq!(
+            world.dump(),
+            before,
+            "a refused code request changed the store"
+        );
         return (asked.status, None);
     }
     let proof = json!({"id": asked.body["id"], "code": world.code_sent_to(email)});
     let before = world.dump();
     // The booking goes to the other instance than the code request.
-    let booked = world.book(n + 1, source, &booking(start, email, proof)).await;
+    let booked = world
+        .book(n + 1, source, &booking(start, email, proof))
+        .await;
     if booked.status != 201 {
         assert_eq!(world.dump(), before, "a refused booking changed the store");
     }
@@ -234,15 +246,35 @@ async fn a_script_books_at_most_what_the_limits_allow_whichever_instance_it_reac
     // When it books 50 times with one e-mail address, from another address
     let mut outcomes = Vec::new();
     for n in 0..50 {
-        let outcome = attempt(&world, n, "203.0.113.10", "victim@example.org", &slots[50 + n]).await;
+        let outcome = attempt(
+            &world,
+            n,
+            "203.0.113.10",
+            "victim@example.org",
+            &slots[50 + n],
+        )
+        .await;
         outcomes.push(outcome);
     }
     // Then 3 codes are sent (codes per e-mail address): two book, the third
     // is refused by max_future_per_patient (409), and the rest are 429
-    assert_eq!(outcomes[..3], [(202, Some(201)), (202, Some(201)), (202, Some(409))]);
-    assert!(outcomes[3..].iter().all(|o| *o == (429, None)), "{outcomes:?}");
+    assert_eq!(
+        outcomes[..3],
+        [(202, Some(201)), (202, Some(201)), (202, Some(409))]
+    );
+    assert!(
+        outcomes[3..].iter().all(|o| *o == (429, None)),
+        "{outcomes:?}"
+    );
     // And a tag or capitals make no new address
-    let (status, _) = attempt(&world, 0, "203.0.113.11", "Victim+x@Example.org", &slots[99]).await;
+    let (status, _) = attempt(
+        &world,
+        0,
+        "203.0.113.11",
+        "Victim+x@Example.org",
+        &slots[99],
+    )
+    .await;
     assert_eq!(status, 429);
 
     // And the agenda holds exactly the 12 bookings
@@ -271,7 +303,11 @@ async fn six_wrong_codes_kill_the_verification() {
     let asked = world.ask_code(0, "203.0.113.20", email).await;
     assert_eq!(asked.status, 202);
     let right = world.code_sent_to(email);
-    let wrong = if right == "000000" { "000001" } else { "000000" };
+    let wrong = if right == "000000" {
+        "000001"
+    } else {
+        "000000"
+    };
     let id = asked.body["id"].clone();
 
     // When six wrong codes are tried, on either instance
@@ -296,7 +332,12 @@ async fn six_wrong_codes_kill_the_verification() {
         answer.body
     );
     assert_eq!(world.dump(), before);
-    assert!(!world.dump().values().any(|item| item["type"] == "appointment"));
+    assert!(
+        !world
+            .dump()
+            .values()
+            .any(|item| item["type"] == "appointment")
+    );
 }
 
 #[tokio::test]
@@ -317,10 +358,15 @@ async fn names_that_carry_a_link_a_domain_or_digits_are_refused() {
         body["patient"][field] = name.into();
         let answer = world.book(0, "203.0.113.30", &body).await;
         assert_eq!(answer.status, 422, "{name}: {}", answer.body);
-        assert_eq!(answer.body["errors"][0]["field"], format!("patient.{field}"));
+        assert_eq!(
+            answer.body["errors"][0]["field"],
+            format!("patient.{field}")
+        );
     }
     // And nothing changed, the verification still unused: it books
     assert_eq!(world.dump(), before);
-    let answer = world.book(1, "203.0.113.30", &booking(&slots[0], email, proof)).await;
+    let answer = world
+        .book(1, "203.0.113.30", &booking(&slots[0], email, proof))
+        .await;
     assert_eq!(answer.status, 201, "{}", answer.body);
 }

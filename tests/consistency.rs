@@ -1048,16 +1048,20 @@ async fn each_adapters_iam_actions_are_what_it_calls() {
         })
         .await
         .unwrap();
-    SnsSmsSender::new(recorded[&Adapter::Sns].sns(&sdk), Some("DrMartin".into()), "0.25".into())
-        .send_sms(&OutgoingSms {
-            to: Mobile::parse(&acceptance::mobile()).unwrap(),
-            text: "Rappel".into(),
-            kind: MessageKind::Reminder,
-            appointment_id,
-            links: vec![],
-        })
-        .await
-        .unwrap();
+    SnsSmsSender::new(
+        recorded[&Adapter::Sns].sns(&sdk),
+        Some("DrMartin".into()),
+        "0.25".into(),
+    )
+    .send_sms(&OutgoingSms {
+        to: Mobile::parse(&acceptance::mobile()).unwrap(),
+        text: "Rappel".into(),
+        kind: MessageKind::Reminder,
+        appointment_id,
+        links: vec![],
+    })
+    .await
+    .unwrap();
     EventBridgePublisher::new(
         recorded[&Adapter::EventBridge].eventbridge(&sdk),
         run.bus.clone(),

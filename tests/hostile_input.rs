@@ -473,10 +473,14 @@ fn corpus(today: NaiveDate, id: &str, link: &str, rebook: &str, start: &str) -> 
         ("no domain dot", "jeanne@localhost"),
     ] {
         cases.push(
-            case(format!("verification e-mail: {what}"), Method::POST, &verifications)
-                .auth(None)
-                .json(&json!({"email": email}))
-                .problem(422, Some("email")),
+            case(
+                format!("verification e-mail: {what}"),
+                Method::POST,
+                &verifications,
+            )
+            .auth(None)
+            .json(&json!({"email": email}))
+            .problem(422, Some("email")),
         );
     }
     cases.push(
@@ -510,34 +514,55 @@ fn corpus(today: NaiveDate, id: &str, link: &str, rebook: &str, start: &str) -> 
     let mut no_email = booking(start);
     no_email["patient"].as_object_mut().unwrap().remove("email");
     cases.push(
-        case("public booking: no e-mail to verify", Method::POST, &public_book)
-            .auth(None)
-            .json(&no_email)
-            .problem(422, Some("patient.email")),
+        case(
+            "public booking: no e-mail to verify",
+            Method::POST,
+            &public_book,
+        )
+        .auth(None)
+        .json(&no_email)
+        .problem(422, Some("patient.email")),
     );
     // A free, offered slot: only the verification is wrong.
     let free = next_week(today, Weekday::Mon, 9, 0);
     for (what, verification) in [
         ("no verification", Value::Null),
-        ("a made-up id", json!({"id": "AAAAAAAAAAAAAAAAAAAAAA", "code": "123456"})),
-        ("an id that is no id", json!({"id": "../../etc", "code": "123456"})),
-        ("a code of letters", json!({"id": "AAAAAAAAAAAAAAAAAAAAAA", "code": "abcdef"})),
+        (
+            "a made-up id",
+            json!({"id": "AAAAAAAAAAAAAAAAAAAAAA", "code": "123456"}),
+        ),
+        (
+            "an id that is no id",
+            json!({"id": "../../etc", "code": "123456"}),
+        ),
+        (
+            "a code of letters",
+            json!({"id": "AAAAAAAAAAAAAAAAAAAAAA", "code": "abcdef"}),
+        ),
     ] {
         let mut body = booking(&free);
         body["verification"] = verification;
         cases.push(
-            case(format!("public booking: {what}"), Method::POST, &public_book)
-                .auth(None)
-                .json(&body)
-                .problem(422, Some("verification")),
+            case(
+                format!("public booking: {what}"),
+                Method::POST,
+                &public_book,
+            )
+            .auth(None)
+            .json(&body)
+            .problem(422, Some("verification")),
         );
     }
     let mut countries = settings();
     countries["sms_service"]["countries"] = json!(["FR", "uk"]);
     cases.push(
-        case("settings: a country that is no ISO code", Method::PUT, &settings_path)
-            .json(&countries)
-            .problem(422, Some("sms_service.countries[1]")),
+        case(
+            "settings: a country that is no ISO code",
+            Method::PUT,
+            &settings_path,
+        )
+        .json(&countries)
+        .problem(422, Some("sms_service.countries[1]")),
     );
 
     let mut not_a_slot = booking(&next_week(today, Weekday::Sat, 10, 0));
@@ -1131,7 +1156,10 @@ async fn finding_an_injected_email_header_is_refused_and_nothing_is_sent(app: Te
     let (status, booked) = app.book_online(DEMO, &body).await;
     assert_eq!(status, 201, "{booked}");
     let sent = app.outbox().await;
-    let kinds: Vec<_> = sent.iter().map(|m| m["kind"].as_str().unwrap_or_default()).collect();
+    let kinds: Vec<_> = sent
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap_or_default())
+        .collect();
     assert_eq!(kinds, ["verification_code", "confirmation"]);
     assert!(sent.iter().all(|m| m["to"] == "jeanne@example.org"));
 }
@@ -1334,7 +1362,12 @@ async fn book_with(app: &TestApp, start: &str, email: &str, verification: &Value
 
 async fn codes_cannot_be_guessed_replayed_or_sent_beyond_the_limits(app: TestApp) {
     let slot = |n| free_slot(&app, n);
-    let field = |v: &Value| v["errors"][0]["field"].as_str().unwrap_or_default().to_string();
+    let field = |v: &Value| {
+        v["errors"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
 
     // Given a code sent to Jeanne's address
     let proof = app.verification(DEMO, "jeanne@example.org").await;
@@ -1343,14 +1376,26 @@ async fn codes_cannot_be_guessed_replayed_or_sent_beyond_the_limits(app: TestApp
     let first = slot(0).await;
     for _ in 0..5 {
         let (status, problem) = book_with(&app, &first, "jeanne@example.org", &wrong).await;
-        assert_eq!((status, field(&problem)), (422, "verification".into()), "{problem}");
+        assert_eq!(
+            (status, field(&problem)),
+            (422, "verification".into()),
+            "{problem}"
+        );
     }
     // And from then on nothing gets through, the right code included, and nothing changes
     let dead = app.dump_store().await;
     for attempt in [&wrong, &proof] {
         let (status, problem) = book_with(&app, &first, "jeanne@example.org", attempt).await;
-        assert_eq!((status, field(&problem)), (422, "verification".into()), "{problem}");
-        assert_eq!(app.dump_store().await, dead, "a dead verification changed the store");
+        assert_eq!(
+            (status, field(&problem)),
+            (422, "verification".into()),
+            "{problem}"
+        );
+        assert_eq!(
+            app.dump_store().await,
+            dead,
+            "a dead verification changed the store"
+        );
     }
 
     // Given a verified booking of Paul's
@@ -1360,12 +1405,20 @@ async fn codes_cannot_be_guessed_replayed_or_sent_beyond_the_limits(app: TestApp
     // When the same verification is replayed for another slot, then 422, nothing changes
     let before = app.dump_store().await;
     let (status, problem) = book_with(&app, &slot(1).await, "paul@example.org", &paul).await;
-    assert_eq!((status, field(&problem)), (422, "verification".into()), "{problem}");
+    assert_eq!(
+        (status, field(&problem)),
+        (422, "verification".into()),
+        "{problem}"
+    );
     assert_eq!(app.dump_store().await, before, "a replay changed the store");
     // And another address than the verified one counts as a wrong code
     let marie = app.verification(DEMO, "marie@example.org").await;
     let (status, problem) = book_with(&app, &slot(1).await, "paul@example.org", &marie).await;
-    assert_eq!((status, field(&problem)), (422, "verification".into()), "{problem}");
+    assert_eq!(
+        (status, field(&problem)),
+        (422, "verification".into()),
+        "{problem}"
+    );
 
     // Given Marie's code, when she books Paul's slot: 409, and the code is not used
     let (status, problem) = book_with(&app, &first, "marie@example.org", &marie).await;
@@ -1374,17 +1427,23 @@ async fn codes_cannot_be_guessed_replayed_or_sent_beyond_the_limits(app: TestApp
     assert_eq!(status, 201, "{booked}");
 
     // Given Paul's address holds one future appointment, a second books and a third is 409
-    let (status, booked) = app.book_online(DEMO, &{
-        let mut body = booking(&slot(2).await);
-        body["patient"]["email"] = "Paul+2@example.org".into();
-        body
-    }).await;
+    let (status, booked) = app
+        .book_online(DEMO, &{
+            let mut body = booking(&slot(2).await);
+            body["patient"]["email"] = "Paul+2@example.org".into();
+            body
+        })
+        .await;
     assert_eq!(status, 201, "{booked}");
     let third = app.verification(DEMO, "paul@example.org").await;
     let before = app.dump_store().await;
     let (status, problem) = book_with(&app, &slot(3).await, "paul@example.org", &third).await;
     assert_eq!(status, 409, "{problem}");
-    assert_eq!(app.dump_store().await, before, "a booking over the per-patient limit changed the store");
+    assert_eq!(
+        app.dump_store().await,
+        before,
+        "a booking over the per-patient limit changed the store"
+    );
 
     // Given Lucie asked for three codes this hour (the limit per address)
     for _ in 0..3 {
@@ -1401,14 +1460,26 @@ async fn codes_cannot_be_guessed_replayed_or_sent_beyond_the_limits(app: TestApp
         .await
         .unwrap();
     assert_eq!(response.status(), 429);
-    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=3600).contains(&retry), "{retry}");
     assert_eq!(
         response.headers()["content-type"],
         "application/problem+json"
     );
-    assert_eq!(app.dump_store().await, before, "a refused code request changed the store");
-    assert_eq!(app.outbox().await.len(), sent_before, "a refused code request sent something");
+    assert_eq!(
+        app.dump_store().await,
+        before,
+        "a refused code request changed the store"
+    );
+    assert_eq!(
+        app.outbox().await.len(),
+        sent_before,
+        "a refused code request sent something"
+    );
 }
 
 async fn a_uk_mobile_on_a_french_practice_gets_no_sms_and_the_log_says_why(app: TestApp) {
@@ -1437,7 +1508,10 @@ async fn a_uk_mobile_on_a_french_practice_gets_no_sms_and_the_log_says_why(app: 
     // Then no SMS went, the e-mail did, and the log says why not in the practice's words
     let sent = app.outbox().await;
     assert!(!sent.iter().any(|m| m["channel"] == "sms"), "{sent:?}");
-    assert!(sent.iter().any(|m| m["kind"] == "practitioner_cancellation" && m["channel"] == "email"));
+    assert!(
+        sent.iter()
+            .any(|m| m["kind"] == "practitioner_cancellation" && m["channel"] == "email")
+    );
     let log = app.appointment(DEMO, &id).await["communications"].clone();
     let sms = log
         .as_array()

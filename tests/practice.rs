@@ -92,8 +92,11 @@ async fn book_online(app: &TestApp, body: &Value) -> (u16, Value) {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let mut body = body.clone();
-    body["patient"]["email"] =
-        format!("patient-{}@example.org", NEXT.fetch_add(1, Ordering::Relaxed)).into();
+    body["patient"]["email"] = format!(
+        "patient-{}@example.org",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+    .into();
     app.book_online(DEMO, &body).await
 }
 

@@ -1091,7 +1091,10 @@ async fn contact_with(
     v: &domain::verification::Verification,
     appointment: &Appointment,
 ) -> domain::verification::ContactAppointments {
-    let mut listed = store.contact_appointments(&dr_martin(), &v.contact).await.unwrap();
+    let mut listed = store
+        .contact_appointments(&dr_martin(), &v.contact)
+        .await
+        .unwrap();
     listed.appointments.push(appointment.id);
     listed
 }
@@ -1133,7 +1136,11 @@ async fn a_verification_books_once_and_a_wrong_code_counts_once(table: TableUnde
     // A use decided on a stale read is refused, and nothing is booked
     let first = appointment("2026-12-03T10:00:00Z", 20);
     let stale = v.used_for(&first);
-    let guards = domain::ports::OnlineGuards { verification: Some(&stale), contact: None, charges: &[] };
+    let guards = domain::ports::OnlineGuards {
+        verification: Some(&stale),
+        contact: None,
+        charges: &[],
+    };
     assert!(matches!(
         store.book_online(&first, &guards).await,
         Err(domain::ports::OnlineWriteError::VerificationChanged)
@@ -1141,11 +1148,19 @@ async fn a_verification_books_once_and_a_wrong_code_counts_once(table: TableUnde
     assert_eq!(store.appointment(&first.id).await.unwrap(), None);
     // On the fresh read it books, once
     let used = read.used_for(&first);
-    let guards = domain::ports::OnlineGuards { verification: Some(&used), contact: None, charges: &[] };
+    let guards = domain::ports::OnlineGuards {
+        verification: Some(&used),
+        contact: None,
+        charges: &[],
+    };
     store.book_online(&first, &guards).await.unwrap();
     let second = appointment("2026-12-03T11:00:00Z", 20);
     let again = read.used_for(&second);
-    let guards = domain::ports::OnlineGuards { verification: Some(&again), contact: None, charges: &[] };
+    let guards = domain::ports::OnlineGuards {
+        verification: Some(&again),
+        contact: None,
+        charges: &[],
+    };
     assert!(matches!(
         store.book_online(&second, &guards).await,
         Err(domain::ports::OnlineWriteError::VerificationChanged)
@@ -1179,7 +1194,10 @@ async fn racing_bookings_of_one_address_take_its_last_place_once(table: TableUnd
         won += usize::from(racer.await.unwrap());
     }
     assert_eq!(won, 1);
-    let listed = store.contact_appointments(&dr_martin(), &v.contact).await.unwrap();
+    let listed = store
+        .contact_appointments(&dr_martin(), &v.contact)
+        .await
+        .unwrap();
     assert_eq!(listed.appointments.len(), 1);
     assert_eq!(listed.revision, Some(1));
 }

@@ -565,8 +565,18 @@ fn abuse_alarms_have_parameter_thresholds_and_the_hash_key_is_the_stacks_own() {
     let root = template();
     let mut problems = Vec::new();
     for (alarm, namespace, metric, threshold) in [
-        ("SmsSpendAlarm", "AWS/SNS", "SMSMonthToDateSpentUSD", "SmsSpendAlarmThresholdUsd"),
-        ("OnlineBookingsAlarm", "PatientCommunications", "OnlineBookings", "OnlineBookingsAlarmThreshold"),
+        (
+            "SmsSpendAlarm",
+            "AWS/SNS",
+            "SMSMonthToDateSpentUSD",
+            "SmsSpendAlarmThresholdUsd",
+        ),
+        (
+            "OnlineBookingsAlarm",
+            "PatientCommunications",
+            "OnlineBookings",
+            "OnlineBookingsAlarmThreshold",
+        ),
     ] {
         let properties = &resource(&root, alarm)["Properties"];
         let said = (
@@ -574,7 +584,11 @@ fn abuse_alarms_have_parameter_thresholds_and_the_hash_key_is_the_stacks_own() {
             text(&properties["MetricName"]),
             text(&properties["Threshold"]),
         );
-        let wanted = (namespace.to_string(), metric.to_string(), format!("!Ref {threshold}"));
+        let wanted = (
+            namespace.to_string(),
+            metric.to_string(),
+            format!("!Ref {threshold}"),
+        );
         if said != wanted {
             problems.push(format!("{alarm} watches {said:?}, not {wanted:?}"));
         }
@@ -586,12 +600,17 @@ fn abuse_alarms_have_parameter_thresholds_and_the_hash_key_is_the_stacks_own() {
     if secret["Type"].as_str() != Some("AWS::SecretsManager::Secret")
         || secret["Properties"]["GenerateSecretString"]["PasswordLength"].as_u64() < Some(32)
     {
-        problems.push("the keyed hashes' key is not a generated secret of 32 characters or more".into());
+        problems.push(
+            "the keyed hashes' key is not a generated secret of 32 characters or more".into(),
+        );
     }
     for (id, function) in resources_of_type(&root, "AWS::Serverless::Function") {
         let key = &function["Properties"]["Environment"]["Variables"]["CONTACT_HASH_KEY"];
-        if !key.is_null() && !text(key).contains("{{resolve:secretsmanager:${ContactHashKeySecret}") {
-            problems.push(format!("{id} gets CONTACT_HASH_KEY from elsewhere than the stack's secret"));
+        if !key.is_null() && !text(key).contains("{{resolve:secretsmanager:${ContactHashKeySecret}")
+        {
+            problems.push(format!(
+                "{id} gets CONTACT_HASH_KEY from elsewhere than the stack's secret"
+            ));
         }
     }
     if root["Parameters"]["OriginVerifyHeaderSecret"]["NoEcho"].as_bool() != Some(true) {

@@ -270,7 +270,9 @@ impl TestApp {
     pub async fn verification(&self, practitioner: &str, email: &str) -> Value {
         let response = self
             .client
-            .post(self.url(&format!("/public/practitioners/{practitioner}/verifications")))
+            .post(self.url(&format!(
+                "/public/practitioners/{practitioner}/verifications"
+            )))
             .json(&serde_json::json!({"email": email}))
             .send()
             .await
@@ -292,7 +294,11 @@ impl TestApp {
             .iter()
             .rev()
             .filter(|m| m["kind"] == "verification_code")
-            .find(|m| m["to"].as_str().is_some_and(|to| to.to_lowercase() == wanted))
+            .find(|m| {
+                m["to"]
+                    .as_str()
+                    .is_some_and(|to| to.to_lowercase() == wanted)
+            })
             .and_then(|m| six_digits(m["text"].as_str()?))
     }
 
@@ -305,7 +311,9 @@ impl TestApp {
         }
         let response = self
             .client
-            .post(self.url(&format!("/public/practitioners/{practitioner}/appointments")))
+            .post(self.url(&format!(
+                "/public/practitioners/{practitioner}/appointments"
+            )))
             .json(&body)
             .send()
             .await

@@ -108,7 +108,8 @@ impl BookingApi {
             Action::Appointment => self.appointment(&practitioner()?, params.get("id")).await,
             Action::PublicSlots => self.public_slots(request, &offering()?).await,
             Action::PublicVerification => {
-                self.public_verification(request, &offering()?, source).await
+                self.public_verification(request, &offering()?, source)
+                    .await
             }
             Action::PublicBook => self.public_book(request, &offering()?, source).await,
             // Written by shared/api-description: this binary carries the text only.

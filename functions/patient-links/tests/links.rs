@@ -377,7 +377,11 @@ async fn posts_over_the_limit_of_an_address_are_429_and_refused_posts_do_not_cou
         Default::default(),
     );
     // When a post that is refused (an unknown link) comes first
-    let unknown = request("POST", "/a/AAAAAAAAAAAAAAAAAAAAAA/cancel", "application/json");
+    let unknown = request(
+        "POST",
+        "/a/AAAAAAAAAAAAAAAAAAAAAA/cancel",
+        "application/json",
+    );
     assert_eq!(api.handle(unknown).await.unwrap().status(), 404);
     // Then it did not count: the cancellation goes through
     let cancelled = api
@@ -393,12 +397,20 @@ async fn posts_over_the_limit_of_an_address_are_429_and_refused_posts_do_not_cou
         .unwrap();
     assert_eq!(over.status(), 429, "{}", body(&over));
     // (the hour began at 09:00, the clock runs on from there)
-    let retry: u64 = over.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = over.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((3000..=3600).contains(&retry), "{retry}");
     assert_eq!(given.store.table().dump(), items);
     // And reading a link is never limited (this one, cancelled, says it is gone)
     let read = api
-        .handle(request("GET", &format!("/a/{SAMPLE_TOKEN}"), "application/json"))
+        .handle(request(
+            "GET",
+            &format!("/a/{SAMPLE_TOKEN}"),
+            "application/json",
+        ))
         .await
         .unwrap();
     assert_eq!(read.status(), 410);

@@ -422,7 +422,9 @@ async fn run(appointments: usize, seed: u64) -> (BTreeMap<String, Row>, Proof) {
     }
     let mut out: HashMap<Triple, usize> = HashMap::new();
     for message in proof.outbox.messages() {
-        let appointment = message.appointment_id.expect("every message here is about an appointment");
+        let appointment = message
+            .appointment_id
+            .expect("every message here is about an appointment");
         *out.entry((appointment, message.kind, message.channel))
             .or_default() += 1;
     }

@@ -16,16 +16,16 @@ use domain::absence::AbsenceRequest;
 use domain::appointment::{AppointmentPatch, AppointmentRequest, Status};
 use domain::ids::PractitionerId;
 use domain::ports::StoreError;
+use domain::quota::{OverLimit, Quota};
 use domain::service::booking::BookingError;
+use domain::service::online_booking::OnlineBookingRequest;
 use domain::service::online_booking::OnlineError;
 use domain::service::practice::{PracticeError, StatusRequest};
 use domain::settings::PractitionerSettings;
+use domain::verification::{Unverified, VerificationRequest};
 use edge::http::{MAX_BODY_BYTES, Problem};
 use edge::requests::SlotChoice;
 use edge::routes::{Access, Route};
-use domain::quota::{OverLimit, Quota};
-use domain::service::online_booking::OnlineBookingRequest;
-use domain::verification::{Unverified, VerificationRequest};
 use edge::views::{
     AbsenceView, AgendaView, AppointmentSummary, AppointmentView, PatientLinkView, RebookView,
     ReplacementView, SlotsView, VerificationView,

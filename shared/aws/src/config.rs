@@ -245,10 +245,7 @@ impl Config {
                 if domain::keyed::HashKey::new(value.as_bytes()).is_none() {
                     return Err(ConfigError::Invalid {
                         name: CONTACT_HASH_KEY.name,
-                        why: format!(
-                            "at least {} bytes",
-                            domain::keyed::MIN_KEY_BYTES
-                        ),
+                        why: format!("at least {} bytes", domain::keyed::MIN_KEY_BYTES),
                     });
                 }
                 self.contact_hash_key = Some(value)

@@ -166,9 +166,10 @@ mod verification_code_reports {
 
     /// The sample SES delivery event, tagged as the mailer tags `kind`.
     fn delivery_of(kind: &str) -> serde_json::Value {
-        let mut event: serde_json::Value =
-            serde_json::from_str(include_str!("../../../events/delivery-feedback-ses-delivery.json"))
-                .unwrap();
+        let mut event: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../events/delivery-feedback-ses-delivery.json"
+        ))
+        .unwrap();
         event["detail"]["mail"]["tags"]["kind"] = serde_json::json!([kind]);
         event
     }
@@ -178,6 +179,10 @@ mod verification_code_reports {
         // Given SES's report of a confirmation, then it is read
         assert_eq!(reports(&delivery_of("confirmation")).unwrap().len(), 1);
         // Given the same report of a verification code (on no log), then none
-        assert!(reports(&delivery_of("verification_code")).unwrap().is_empty());
+        assert!(
+            reports(&delivery_of("verification_code"))
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -19,12 +19,12 @@ use domain::appointment::Appointment;
 use domain::communications::{CommunicationEntry, MessageKey};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::keyed::ContactHash;
-use domain::quota::Charge;
-use domain::verification::{Verification, VerificationId};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{LoggedMessage, StoreError};
+use domain::quota::Charge;
 use domain::settings::PractitionerSettings;
 use domain::time::TimeRange;
+use domain::verification::{Verification, VerificationId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_dynamo::Item;
@@ -63,7 +63,10 @@ pub fn verification_key(id: &VerificationId) -> (String, String) {
     (format!("VERIF#{id}"), "VERIF".into())
 }
 pub fn contact_key(practitioner: &PractitionerId, contact: &ContactHash) -> (String, String) {
-    (practitioner_pk(practitioner), format!("CONTACT#{}", contact.0))
+    (
+        practitioner_pk(practitioner),
+        format!("CONTACT#{}", contact.0),
+    )
 }
 pub fn quota_key(charge: &Charge) -> (String, String) {
     (

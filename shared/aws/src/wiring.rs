@@ -458,17 +458,18 @@ impl Given<'_> {
     pub fn quotas(&self) -> Result<domain::quota::Quotas, ConfigError> {
         use crate::config::*;
         let key = self.required(CONTACT_HASH_KEY)?;
-        for limit in [LIMIT_CODES_PER_SOURCE, LIMIT_CODES_PER_EMAIL, LIMIT_POSTS_PER_SOURCE] {
+        for limit in [
+            LIMIT_CODES_PER_SOURCE,
+            LIMIT_CODES_PER_EMAIL,
+            LIMIT_POSTS_PER_SOURCE,
+        ] {
             self.variable(limit)?;
         }
         let key = domain::keyed::HashKey::new(key.as_bytes()).ok_or(ConfigError::Invalid {
             name: CONTACT_HASH_KEY.name,
             why: "too short".into(),
         })?;
-        Ok(domain::quota::Quotas::new(
-            key,
-            self.adapters.config.limits,
-        ))
+        Ok(domain::quota::Quotas::new(key, self.adapters.config.limits))
     }
 
     /// The origin check of an API function (SPEC §6, a CDN in front).

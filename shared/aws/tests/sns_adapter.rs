@@ -156,12 +156,27 @@ async fn every_sms_request_as_sent_carries_the_maximum_price() {
     assert_eq!(sent.len(), 2);
     for body in sent {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap();
-        let value = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let value = |key: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(value("Action"), Some("Publish"), "{body}");
         let entry = (1..=pairs.len())
-            .find(|i| value(&format!("MessageAttributes.entry.{i}.Name")) == Some("AWS.SNS.SMS.MaxPrice"))
+            .find(|i| {
+                value(&format!("MessageAttributes.entry.{i}.Name")) == Some("AWS.SNS.SMS.MaxPrice")
+            })
             .unwrap_or_else(|| panic!("no MaxPrice attribute in {body}"));
-        assert_eq!(value(&format!("MessageAttributes.entry.{entry}.Value.DataType")), Some("Number"));
-        assert_eq!(value(&format!("MessageAttributes.entry.{entry}.Value.StringValue")), Some("0.25"));
+        assert_eq!(
+            value(&format!("MessageAttributes.entry.{entry}.Value.DataType")),
+            Some("Number")
+        );
+        assert_eq!(
+            value(&format!(
+                "MessageAttributes.entry.{entry}.Value.StringValue"
+            )),
+            Some("0.25")
+        );
     }
 }

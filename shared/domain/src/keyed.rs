@@ -146,7 +146,10 @@ mod tests {
     #[test]
     fn the_mac_is_hmac_sha256() {
         assert_eq!(
-            hex(&hmac_sha256(b"Jefe", &[b"what do ya want ", b"for nothing?"])),
+            hex(&hmac_sha256(
+                b"Jefe",
+                &[b"what do ya want ", b"for nothing?"]
+            )),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         assert_eq!(
@@ -161,7 +164,10 @@ mod tests {
     #[test]
     fn a_tag_or_capitals_make_no_new_mailbox() {
         let email = |s: &str| Email::parse(s).unwrap();
-        assert_eq!(mailbox(&email("Jeanne+rdv@Example.ORG")), "jeanne@example.org");
+        assert_eq!(
+            mailbox(&email("Jeanne+rdv@Example.ORG")),
+            "jeanne@example.org"
+        );
         let key = HashKey::local_mode();
         assert_eq!(
             ContactHash::of_email(&key, &email("jeanne+1@example.org")),

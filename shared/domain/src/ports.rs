@@ -8,13 +8,13 @@ use crate::communications::{
 };
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::keyed::ContactHash;
-use crate::quota::Charge;
-use crate::verification::{ContactAppointments, Verification, VerificationId};
 use crate::links::{LinkGrant, TokenHash};
 use crate::messages::{OutgoingEmail, OutgoingSms};
+use crate::quota::Charge;
 use crate::reminder::ScheduledReminder;
 use crate::settings::PractitionerSettings;
 use crate::time::TimeRange;
+use crate::verification::{ContactAppointments, Verification, VerificationId};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
@@ -231,8 +231,7 @@ pub trait PublicWrites: Send + Sync {
         verification: &Verification,
         charges: &[Charge],
     ) -> Result<(), CountedWriteError>;
-    async fn verification(&self, id: &VerificationId)
-    -> Result<Option<Verification>, StoreError>;
+    async fn verification(&self, id: &VerificationId) -> Result<Option<Verification>, StoreError>;
     /// Counts one more wrong code on `verification`, if it is still as read
     /// (a concurrent wrong code or use leaves it to the next read).
     async fn wrong_code(&self, verification: &Verification) -> Result<(), StoreError>;
@@ -291,7 +290,10 @@ pub enum CountedWriteError {
 
 /// The whole table, as an adapter provides it. Services never ask for all of
 /// it: each states the capabilities it uses as bounds on its store type.
-pub trait Store: SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites {}
+pub trait Store:
+    SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites
+{
+}
 
 impl<T: SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites + ?Sized>
     Store for T

@@ -115,7 +115,9 @@ impl Quotas {
     fn source_subject(&self, source: Source) -> String {
         // Without an address (a direct invocation), every such request
         // shares one counter.
-        let address = source.0.map_or_else(|| "unknown".to_string(), |a| a.to_string());
+        let address = source
+            .0
+            .map_or_else(|| "unknown".to_string(), |a| a.to_string());
         self.key.digest("quota-source", address.as_bytes()).0
     }
 
@@ -139,7 +141,12 @@ impl Quotas {
                 self.limits.codes_per_source,
                 now,
             ),
-            self.charge(Quota::CodesPerEmail, mailbox, self.limits.codes_per_email, now),
+            self.charge(
+                Quota::CodesPerEmail,
+                mailbox,
+                self.limits.codes_per_email,
+                now,
+            ),
         ]
     }
 

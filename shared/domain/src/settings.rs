@@ -91,7 +91,10 @@ pub struct SmsService {
 pub const DEFAULT_SMS_COUNTRIES: [&str; 6] = ["FR", "GP", "MQ", "GF", "RE", "YT"];
 
 fn default_sms_countries() -> Vec<String> {
-    DEFAULT_SMS_COUNTRIES.iter().map(|c| c.to_string()).collect()
+    DEFAULT_SMS_COUNTRIES
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
 }
 
 impl Default for SmsService {
@@ -393,8 +396,14 @@ mod tests {
     fn settings_stored_before_the_abuse_rules_get_their_defaults() {
         // Given a document without countries, verify_email or max_future_per_patient
         let mut doc = sample_json();
-        doc["sms_service"].as_object_mut().unwrap().remove("countries");
-        doc["online_booking"].as_object_mut().unwrap().remove("verify_email");
+        doc["sms_service"]
+            .as_object_mut()
+            .unwrap()
+            .remove("countries");
+        doc["online_booking"]
+            .as_object_mut()
+            .unwrap()
+            .remove("verify_email");
         let settings: PractitionerSettings = serde_json::from_value(doc).unwrap();
         // Then France and its overseas departments are texted, and online
         // bookers verify their address, two future appointments each

@@ -285,9 +285,22 @@ mod tests {
     fn the_code_and_the_verified_address_prove_it_for_ten_minutes() {
         let (key, v, code) = given();
         let before_end = at("2026-12-01T10:09:59Z");
-        assert_eq!(v.check(&key, Some(&code), Some(&email("Jeanne@example.ORG")), before_end), Ok(()));
         assert_eq!(
-            v.check(&key, Some(&code), Some(&email("Jeanne@example.org")), at("2026-12-01T10:10:00Z")),
+            v.check(
+                &key,
+                Some(&code),
+                Some(&email("Jeanne@example.ORG")),
+                before_end
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            v.check(
+                &key,
+                Some(&code),
+                Some(&email("Jeanne@example.org")),
+                at("2026-12-01T10:10:00Z")
+            ),
             Err(Unverified::Expired)
         );
     }
@@ -297,13 +310,19 @@ mod tests {
         let (key, v, code) = given();
         let now = at("2026-12-01T10:01:00Z");
         let wrong = Code::parse("042918").unwrap();
-        for (code, address) in [(&wrong, "Jeanne@example.org"), (&code, "jeanne+x@example.org")] {
+        for (code, address) in [
+            (&wrong, "Jeanne@example.org"),
+            (&code, "jeanne+x@example.org"),
+        ] {
             assert_eq!(
                 v.check(&key, Some(code), Some(&email(address)), now),
                 Err(Unverified::WrongCode)
             );
         }
-        assert_eq!(v.check(&key, Some(&code), None, now), Err(Unverified::WrongCode));
+        assert_eq!(
+            v.check(&key, Some(&code), None, now),
+            Err(Unverified::WrongCode)
+        );
     }
 
     #[test]
@@ -312,10 +331,16 @@ mod tests {
         let now = at("2026-12-01T10:01:00Z");
         let right = email("Jeanne@example.org");
         v.wrong_codes = MAX_WRONG_CODES;
-        assert_eq!(v.check(&key, Some(&code), Some(&right), now), Err(Unverified::Dead));
+        assert_eq!(
+            v.check(&key, Some(&code), Some(&right), now),
+            Err(Unverified::Dead)
+        );
         v.wrong_codes = 0;
         v.used_by = Some(AppointmentId::new());
-        assert_eq!(v.check(&key, Some(&code), Some(&right), now), Err(Unverified::Used));
+        assert_eq!(
+            v.check(&key, Some(&code), Some(&right), now),
+            Err(Unverified::Used)
+        );
     }
 
     #[test]
@@ -326,7 +351,10 @@ mod tests {
             assert!(Code::parse(code.digits()).is_some());
         }
         assert!(Code::parse("12345").is_none() && Code::parse("12345a").is_none());
-        assert_eq!(format!("{:?}", Code::parse("123456").unwrap()), "Code(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Code::parse("123456").unwrap()),
+            "Code(<redacted>)"
+        );
         let id = VerificationId::generate();
         assert_eq!(VerificationId::parse(id.as_str()), Some(id));
         assert!(VerificationId::parse("not-an-id").is_none());

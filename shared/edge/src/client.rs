@@ -73,7 +73,9 @@ impl OriginCheck {
                 "Requests reach this API through its public address only.",
             ));
         }
-        Ok(Source(viewer_address(request).or_else(|| source_ip(request))))
+        Ok(Source(
+            viewer_address(request).or_else(|| source_ip(request)),
+        ))
     }
 }
 
@@ -88,7 +90,11 @@ fn source_ip(request: &Request) -> Option<IpAddr> {
 
 /// `198.51.100.10:46532` or `2001:db8::1:46532`: the address before the last colon.
 fn viewer_address(request: &Request) -> Option<IpAddr> {
-    let value = request.headers().get(VIEWER_ADDRESS_HEADER)?.to_str().ok()?;
+    let value = request
+        .headers()
+        .get(VIEWER_ADDRESS_HEADER)?
+        .to_str()
+        .ok()?;
     let (address, _port) = value.trim().rsplit_once(':')?;
     address.trim_matches(['[', ']']).parse().ok()
 }

@@ -334,7 +334,9 @@ impl VerificationView {
     pub fn new(sent: &domain::service::online_booking::CodeSent) -> Self {
         Self {
             id: sent.id.as_str().to_string(),
-            expires_at: sent.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            expires_at: sent
+                .expires_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
     }
 }

@@ -88,7 +88,10 @@ pub fn still_unused(wrong_codes: u32) -> Condition {
 /// A quota counter below `limit` (or not counting yet): the increment is
 /// refused at the limit, so a refused request is not counted (SPEC §6).
 pub fn below_limit(limit: u32) -> Condition {
-    let under = Condition::at_most("count", AttributeValue::N((i64::from(limit) - 1).to_string()));
+    let under = Condition::at_most(
+        "count",
+        AttributeValue::N((i64::from(limit) - 1).to_string()),
+    );
     if limit == 0 {
         under
     } else {

@@ -91,10 +91,7 @@ impl<T: Table + ?Sized> PublicWrites for TableStore<T> {
         }
     }
 
-    async fn verification(
-        &self,
-        id: &VerificationId,
-    ) -> Result<Option<Verification>, StoreError> {
+    async fn verification(&self, id: &VerificationId) -> Result<Option<Verification>, StoreError> {
         let (pk, sk) = verification_key(id);
         self.table
             .get(&Key::new(pk, sk), Read::Consistent)

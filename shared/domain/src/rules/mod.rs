@@ -91,7 +91,10 @@ mod tests {
         let uk = Mobile::parse("+447400123456").unwrap();
         let reunion = Mobile::parse("+262692123456").unwrap();
         // Then a French or Réunion mobile is texted, a UK one is not
-        assert_eq!(may_text(&settings, &Mobile::parse("0612345678").unwrap()), Ok(()));
+        assert_eq!(
+            may_text(&settings, &Mobile::parse("0612345678").unwrap()),
+            Ok(())
+        );
         assert_eq!(may_text(&settings, &reunion), Ok(()));
         assert_eq!(may_text(&settings, &uk), Err(SkipReason::CountryNotTexted));
         // And once the practice adds GB, the UK mobile is

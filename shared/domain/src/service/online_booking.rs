@@ -263,7 +263,9 @@ impl<S: SettingsStore + AgendaStore + PublicWrites + ?Sized> OnlineBooking<S> {
             let (verification, contact) = match verify {
                 true => {
                     let verification = self.verified(&settings, request, &appointment, now).await?;
-                    let contact = self.contact_with(&settings, &verification, &appointment, now).await?;
+                    let contact = self
+                        .contact_with(&settings, &verification, &appointment, now)
+                        .await?;
                     (Some(verification), Some(contact))
                 }
                 false => (None, None),
@@ -282,7 +284,9 @@ impl<S: SettingsStore + AgendaStore + PublicWrites + ?Sized> OnlineBooking<S> {
                 Err(OnlineWriteError::Insert(InsertError::Overlap(_) | InsertError::Absent)) => {
                     return Err(OnlineError::Taken);
                 }
-                Err(OnlineWriteError::Insert(other)) => return Err(BookingError::from(other).into()),
+                Err(OnlineWriteError::Insert(other)) => {
+                    return Err(BookingError::from(other).into());
+                }
                 Err(OnlineWriteError::OverLimit(charge)) => return Err(over(&charge, now)),
                 // Read again: used or tried meanwhile, or another booking of
                 // the same address went first.
@@ -294,7 +298,11 @@ impl<S: SettingsStore + AgendaStore + PublicWrites + ?Sized> OnlineBooking<S> {
 
     /// Refused when `charge`'s counter is already at its limit.
     async fn within(&self, charge: &Charge, now: DateTime<Utc>) -> Result<(), OnlineError> {
-        let counted = self.store.counted(charge).await.map_err(BookingError::from)?;
+        let counted = self
+            .store
+            .counted(charge)
+            .await
+            .map_err(BookingError::from)?;
         if counted >= charge.limit {
             return Err(over(charge, now));
         }
@@ -310,16 +318,17 @@ impl<S: SettingsStore + AgendaStore + PublicWrites + ?Sized> OnlineBooking<S> {
         appointment: &Appointment,
         now: DateTime<Utc>,
     ) -> Result<Verification, OnlineError> {
-        let missing = OnlineError::Unverified(Unverified::Missing);
-        let proof = request.verification.as_ref().ok_or(OnlineError::Unverified(Unverified::Missing))?;
-        let id = VerificationId::parse(proof.id.trim()).ok_or(OnlineError::Unverified(Unverified::Missing))?;
+        let missing = || OnlineError::Unverified(Unverified::Missing);
+        let proof = request.verification.as_ref().ok_or_else(missing)?;
+        let id = VerificationId::parse(proof.id.trim()).ok_or_else(missing)?;
+        // Another practitioner's verification proves nothing here.
         let verification = self
             .store
             .verification(&id)
             .await
             .map_err(BookingError::from)?
             .filter(|v| v.practitioner_id == settings.id)
-            .ok_or(missing)?;
+            .ok_or_else(missing)?;
         let code = Code::parse(&proof.code);
         match verification.check(
             self.key(),

@@ -5,9 +5,9 @@
 //! posts in flight (docs/decisions.md): the verification codes and online
 //! bookings, whose writes are the store's own, are counted in that write.
 
+use crate::ports::Clock;
 use crate::ports::{PublicWrites, Store, StoreError};
 use crate::quota::{Charge, OverLimit, Quotas, Source};
-use crate::ports::Clock;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]

@@ -1043,21 +1043,25 @@ async fn each_adapters_iam_actions_are_what_it_calls() {
             html: "<p>Bonjour</p>".into(),
             attachments: vec![],
             kind: MessageKind::Confirmation,
-            appointment_id,
+            appointment_id: Some(appointment_id),
             links: vec![],
         })
         .await
         .unwrap();
-    SnsSmsSender::new(recorded[&Adapter::Sns].sns(&sdk), Some("DrMartin".into()))
-        .send_sms(&OutgoingSms {
-            to: Mobile::parse(&acceptance::mobile()).unwrap(),
-            text: "Rappel".into(),
-            kind: MessageKind::Reminder,
-            appointment_id,
-            links: vec![],
-        })
-        .await
-        .unwrap();
+    SnsSmsSender::new(
+        recorded[&Adapter::Sns].sns(&sdk),
+        Some("DrMartin".into()),
+        "0.25".into(),
+    )
+    .send_sms(&OutgoingSms {
+        to: Mobile::parse(&acceptance::mobile()).unwrap(),
+        text: "Rappel".into(),
+        kind: MessageKind::Reminder,
+        appointment_id,
+        links: vec![],
+    })
+    .await
+    .unwrap();
     EventBridgePublisher::new(
         recorded[&Adapter::EventBridge].eventbridge(&sdk),
         run.bus.clone(),

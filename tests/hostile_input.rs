@@ -440,6 +440,131 @@ fn corpus(today: NaiveDate, id: &str, link: &str, rebook: &str, start: &str) -> 
                 .problem(413, None),
         );
     }
+    // ── Names that carry a link (SPEC §5; issue 24), on both booking routes ──
+    for (path, who) in [(&book_path, "booking"), (&public_book, "public booking")] {
+        for (field, name) in [
+            ("first_name", "https://evil.com"),
+            ("last_name", "evil.com"),
+            ("first_name", "Jeanne2"),
+            ("last_name", "Dupont <a href=x>"),
+            ("first_name", "jeanne@example.org"),
+        ] {
+            let mut body = booking(start);
+            body["patient"][field] = name.into();
+            let named: &'static str = if field == "first_name" {
+                "patient.first_name"
+            } else {
+                "patient.last_name"
+            };
+            cases.push(
+                case(format!("{who} {field}: {name}"), Method::POST, path)
+                    .json(&body)
+                    .problem(422, Some(named)),
+            );
+        }
+    }
+
+    // ── Verifications and verified online booking (SPEC §6.3; issue 24) ──
+    let verifications = format!("/public/practitioners/{DEMO}/verifications");
+    for (what, email) in [
+        ("display name", "Jeanne <j@example.org>"),
+        ("header injection", "x\r\nBcc: a@evil.example"),
+        ("domain literal", "j@[127.0.0.1]"),
+        ("no domain dot", "jeanne@localhost"),
+    ] {
+        cases.push(
+            case(
+                format!("verification e-mail: {what}"),
+                Method::POST,
+                &verifications,
+            )
+            .auth(None)
+            .json(&json!({"email": email}))
+            .problem(422, Some("email")),
+        );
+    }
+    cases.push(
+        case("verification: no e-mail", Method::POST, &verifications)
+            .auth(None)
+            .json(&json!({}))
+            .problem(422, None),
+    );
+    cases.push(
+        case("verification: trailing bytes", Method::POST, &verifications)
+            .auth(None)
+            .raw(r#"{"email": "jeanne@example.org"}xyz"#)
+            .problem(400, None),
+    );
+    cases.push(
+        case("verification: 64 KiB + 1", Method::POST, &verifications)
+            .auth(None)
+            .raw(oversized(64 * 1024 + 1))
+            .problem(413, None),
+    );
+    cases.push(
+        case(
+            "verification: unknown practitioner",
+            Method::POST,
+            "/public/practitioners/dr-nobody/verifications",
+        )
+        .auth(None)
+        .json(&json!({"email": "jeanne@example.org"}))
+        .problem(404, None),
+    );
+    let mut no_email = booking(start);
+    no_email["patient"].as_object_mut().unwrap().remove("email");
+    cases.push(
+        case(
+            "public booking: no e-mail to verify",
+            Method::POST,
+            &public_book,
+        )
+        .auth(None)
+        .json(&no_email)
+        .problem(422, Some("patient.email")),
+    );
+    // A free, offered slot: only the verification is wrong.
+    let free = next_week(today, Weekday::Mon, 9, 0);
+    for (what, verification) in [
+        ("no verification", Value::Null),
+        (
+            "a made-up id",
+            json!({"id": "AAAAAAAAAAAAAAAAAAAAAA", "code": "123456"}),
+        ),
+        (
+            "an id that is no id",
+            json!({"id": "../../etc", "code": "123456"}),
+        ),
+        (
+            "a code of letters",
+            json!({"id": "AAAAAAAAAAAAAAAAAAAAAA", "code": "abcdef"}),
+        ),
+    ] {
+        let mut body = booking(&free);
+        body["verification"] = verification;
+        cases.push(
+            case(
+                format!("public booking: {what}"),
+                Method::POST,
+                &public_book,
+            )
+            .auth(None)
+            .json(&body)
+            .problem(422, Some("verification")),
+        );
+    }
+    let mut countries = settings();
+    countries["sms_service"]["countries"] = json!(["FR", "uk"]);
+    cases.push(
+        case(
+            "settings: a country that is no ISO code",
+            Method::PUT,
+            &settings_path,
+        )
+        .json(&countries)
+        .problem(422, Some("sms_service.countries[1]")),
+    );
+
     let mut not_a_slot = booking(&next_week(today, Weekday::Sat, 10, 0));
     not_a_slot["reason_id"] = "consultation".into();
     cases.push(
@@ -1025,20 +1150,18 @@ async fn finding_an_injected_email_header_is_refused_and_nothing_is_sent(app: Te
     }
     // And nothing was sent
     assert!(app.outbox().await.is_empty());
-    // And a bare address books, stored as the bare address
+    // And a bare address books (through its verification), stored as the bare address
     let mut body = booking(&start);
     body["patient"]["email"] = "  jeanne@example.org ".into();
-    let response = app
-        .client
-        .post(app.url(&format!("/public/practitioners/{DEMO}/appointments")))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
+    let (status, booked) = app.book_online(DEMO, &body).await;
+    assert_eq!(status, 201, "{booked}");
     let sent = app.outbox().await;
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0]["to"], "jeanne@example.org");
+    let kinds: Vec<_> = sent
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(kinds, ["verification_code", "confirmation"]);
+    assert!(sent.iter().all(|m| m["to"] == "jeanne@example.org"));
 }
 
 async fn finding_a_six_digit_year_gets_an_answer_not_a_dropped_connection(app: TestApp) {
@@ -1200,7 +1323,213 @@ async fn pages_carry_the_security_headers_and_still_submit(app: TestApp) {
     );
 }
 
+// ── Issue 24: verified online booking and the limits, on both backends ────────
+
+/// A free slot of the consultation reason, `n` slots into next week.
+async fn free_slot(app: &TestApp, n: usize) -> String {
+    let from = acceptance::first_after(app.today(), 7, Weekday::Mon);
+    let slots: Value = app
+        .client
+        .get(app.url(&format!(
+            "/public/practitioners/{DEMO}/slots?reason_id=consultation&from={from}"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    slots["slots"][n]["start"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a free slot {n} in {slots}"))
+        .to_string()
+}
+
+async fn book_with(app: &TestApp, start: &str, email: &str, verification: &Value) -> (u16, Value) {
+    let mut body = booking(start);
+    body["patient"]["email"] = email.into();
+    body["verification"] = verification.clone();
+    let response = app
+        .client
+        .post(app.url(&format!("/public/practitioners/{DEMO}/appointments")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn codes_cannot_be_guessed_replayed_or_sent_beyond_the_limits(app: TestApp) {
+    let slot = |n| free_slot(&app, n);
+    let field = |v: &Value| {
+        v["errors"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    // Given a code sent to Jeanne's address
+    let proof = app.verification(DEMO, "jeanne@example.org").await;
+    let wrong = json!({"id": proof["id"], "code": if proof["code"] == "000000" { "000001" } else { "000000" }});
+    // When five wrong codes are tried, each is refused naming the verification
+    let first = slot(0).await;
+    for _ in 0..5 {
+        let (status, problem) = book_with(&app, &first, "jeanne@example.org", &wrong).await;
+        assert_eq!(
+            (status, field(&problem)),
+            (422, "verification".into()),
+            "{problem}"
+        );
+    }
+    // And from then on nothing gets through, the right code included, and nothing changes
+    let dead = app.dump_store().await;
+    for attempt in [&wrong, &proof] {
+        let (status, problem) = book_with(&app, &first, "jeanne@example.org", attempt).await;
+        assert_eq!(
+            (status, field(&problem)),
+            (422, "verification".into()),
+            "{problem}"
+        );
+        assert_eq!(
+            app.dump_store().await,
+            dead,
+            "a dead verification changed the store"
+        );
+    }
+
+    // Given a verified booking of Paul's
+    let paul = app.verification(DEMO, "paul@example.org").await;
+    let (status, booked) = book_with(&app, &first, "paul@example.org", &paul).await;
+    assert_eq!(status, 201, "{booked}");
+    // When the same verification is replayed for another slot, then 422, nothing changes
+    let before = app.dump_store().await;
+    let (status, problem) = book_with(&app, &slot(1).await, "paul@example.org", &paul).await;
+    assert_eq!(
+        (status, field(&problem)),
+        (422, "verification".into()),
+        "{problem}"
+    );
+    assert_eq!(app.dump_store().await, before, "a replay changed the store");
+    // And another address than the verified one counts as a wrong code
+    let marie = app.verification(DEMO, "marie@example.org").await;
+    let (status, problem) = book_with(&app, &slot(1).await, "paul@example.org", &marie).await;
+    assert_eq!(
+        (status, field(&problem)),
+        (422, "verification".into()),
+        "{problem}"
+    );
+
+    // Given Marie's code, when she books Paul's slot: 409, and the code is not used
+    let (status, problem) = book_with(&app, &first, "marie@example.org", &marie).await;
+    assert_eq!(status, 409, "{problem}");
+    let (status, booked) = book_with(&app, &slot(1).await, "marie@example.org", &marie).await;
+    assert_eq!(status, 201, "{booked}");
+
+    // Given Paul's address holds one future appointment, a second books and a third is 409
+    let (status, booked) = app
+        .book_online(DEMO, &{
+            let mut body = booking(&slot(2).await);
+            body["patient"]["email"] = "Paul+2@example.org".into();
+            body
+        })
+        .await;
+    assert_eq!(status, 201, "{booked}");
+    let third = app.verification(DEMO, "paul@example.org").await;
+    let before = app.dump_store().await;
+    let (status, problem) = book_with(&app, &slot(3).await, "paul@example.org", &third).await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(
+        app.dump_store().await,
+        before,
+        "a booking over the per-patient limit changed the store"
+    );
+
+    // Given Lucie asked for three codes this hour (the limit per address)
+    for _ in 0..3 {
+        app.verification(DEMO, "lucie@example.org").await;
+    }
+    // When she asks a fourth time, then 429 with Retry-After, and nothing changes or is sent
+    let before = app.dump_store().await;
+    let sent_before = app.outbox().await.len();
+    let response = app
+        .client
+        .post(app.url(&format!("/public/practitioners/{DEMO}/verifications")))
+        .json(&json!({"email": "LUCIE+again@example.org"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry), "{retry}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(
+        app.dump_store().await,
+        before,
+        "a refused code request changed the store"
+    );
+    assert_eq!(
+        app.outbox().await.len(),
+        sent_before,
+        "a refused code request sent something"
+    );
+}
+
+async fn a_uk_mobile_on_a_french_practice_gets_no_sms_and_the_log_says_why(app: TestApp) {
+    // Given a patient with a UK mobile, at the demo practice (France and its
+    // overseas departments), the practice at work
+    app.during_the_working_day().await;
+    let mut body = booking(&next_week(app.today(), Weekday::Thu, 11, 0));
+    body["patient"]["mobile"] = "+44 7400 123456".into();
+    let (status, booked) = app.book(DEMO, &body).await;
+    assert_eq!(status, 201, "{booked}");
+    let id = booked["id"].as_str().unwrap().to_string();
+    // Then no SMS reminder is shown for it
+    assert_eq!(booked["reminders"]["sms"], Value::Null, "{booked}");
+    // When the practice cancels it with the SMS
+    let response = app
+        .as_practitioner(
+            Method::PUT,
+            DEMO,
+            &format!("/practitioners/{DEMO}/appointments/{id}/status"),
+        )
+        .json(&json!({"status": "to_reschedule", "send_cancellation_sms": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Then no SMS went, the e-mail did, and the log says why not in the practice's words
+    let sent = app.outbox().await;
+    assert!(!sent.iter().any(|m| m["channel"] == "sms"), "{sent:?}");
+    assert!(
+        sent.iter()
+            .any(|m| m["kind"] == "practitioner_cancellation" && m["channel"] == "email")
+    );
+    let log = app.appointment(DEMO, &id).await["communications"].clone();
+    let sms = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["channel"] == "sms")
+        .unwrap_or_else(|| panic!("an SMS entry in {log}"));
+    assert_eq!(sms["state"], "skipped");
+    assert_eq!(sms["reason_code"], "country_not_texted");
+    assert_eq!(
+        sms["reason"],
+        "numéro de portable d'un pays où le cabinet n'envoie pas de SMS"
+    );
+}
+
 on_each_backend!(
+    codes_cannot_be_guessed_replayed_or_sent_beyond_the_limits,
+    a_uk_mobile_on_a_french_practice_gets_no_sms_and_the_log_says_why,
     every_bad_request_is_refused_and_changes_nothing,
     finding_an_injected_email_header_is_refused_and_nothing_is_sent,
     finding_a_six_digit_year_gets_an_answer_not_a_dropped_connection,

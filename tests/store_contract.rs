@@ -1063,3 +1063,150 @@ async fn conditions_decide_on_dynamodb_as_they_evaluate_in_memory() {
         "{through} of 150 went through"
     );
 }
+
+// ── Public writes (issue 24): verifications, a contact's list, quotas ────────
+
+fn verification_of(email: &str) -> domain::verification::Verification {
+    domain::verification::Verification::new(
+        &domain::keyed::HashKey::local_mode(),
+        &dr_martin(),
+        &domain::contact::Email::parse(email).unwrap(),
+        &domain::verification::Code::parse("123456").unwrap(),
+        at("2026-12-01T10:00:00Z"),
+    )
+}
+
+fn charge(limit: u32) -> domain::quota::Charge {
+    domain::quota::Charge {
+        quota: domain::quota::Quota::CodesPerEmail,
+        subject: "a-keyed-subject".into(),
+        window: at("2026-12-01T10:00:00Z"),
+        limit,
+    }
+}
+
+/// A contact's list as the store holds it, with `appointment` added.
+async fn contact_with(
+    store: &aws_adapters::store::TableStore,
+    v: &domain::verification::Verification,
+    appointment: &Appointment,
+) -> domain::verification::ContactAppointments {
+    let mut listed = store
+        .contact_appointments(&dr_martin(), &v.contact)
+        .await
+        .unwrap();
+    listed.appointments.push(appointment.id);
+    listed
+}
+
+async fn a_counter_stops_at_its_limit_and_a_refused_count_changes_nothing(table: TableUnderTest) {
+    let store = table.store();
+    // Given a limit of 2, when a verification is stored with its charge three times
+    let limit = [charge(2)];
+    for n in 0..2 {
+        store
+            .put_verification(&verification_of("a@example.org"), &limit)
+            .await
+            .unwrap_or_else(|e| panic!("verification {n}: {e}"));
+    }
+    let before = table.items().await;
+    let third = verification_of("a@example.org");
+    // Then the third is refused over the limit, and neither it nor its count is stored
+    assert!(matches!(
+        store.put_verification(&third, &limit).await,
+        Err(domain::ports::CountedWriteError::OverLimit(c)) if c == limit[0]
+    ));
+    assert_eq!(table.items().await, before);
+    assert_eq!(store.verification(&third.id).await.unwrap(), None);
+    assert_eq!(store.counted(&limit[0]).await.unwrap(), 2);
+    // And a count past the limit (a post that went through) leaves it there
+    store.count(&limit[0]).await.unwrap();
+    assert_eq!(store.counted(&limit[0]).await.unwrap(), 2);
+}
+
+async fn a_verification_books_once_and_a_wrong_code_counts_once(table: TableUnderTest) {
+    let store = table.store();
+    let v = verification_of("jeanne@example.org");
+    store.put_verification(&v, &[]).await.unwrap();
+    // Two wrong codes decided on the same read count once
+    store.wrong_code(&v).await.unwrap();
+    store.wrong_code(&v).await.unwrap();
+    let read = store.verification(&v.id).await.unwrap().unwrap();
+    assert_eq!(read.wrong_codes, 1);
+    // A use decided on a stale read is refused, and nothing is booked
+    let first = appointment("2026-12-03T10:00:00Z", 20);
+    let stale = v.used_for(&first);
+    let guards = domain::ports::OnlineGuards {
+        verification: Some(&stale),
+        contact: None,
+        charges: &[],
+    };
+    assert!(matches!(
+        store.book_online(&first, &guards).await,
+        Err(domain::ports::OnlineWriteError::VerificationChanged)
+    ));
+    assert_eq!(store.appointment(&first.id).await.unwrap(), None);
+    // On the fresh read it books, once
+    let used = read.used_for(&first);
+    let guards = domain::ports::OnlineGuards {
+        verification: Some(&used),
+        contact: None,
+        charges: &[],
+    };
+    store.book_online(&first, &guards).await.unwrap();
+    let second = appointment("2026-12-03T11:00:00Z", 20);
+    let again = read.used_for(&second);
+    let guards = domain::ports::OnlineGuards {
+        verification: Some(&again),
+        contact: None,
+        charges: &[],
+    };
+    assert!(matches!(
+        store.book_online(&second, &guards).await,
+        Err(domain::ports::OnlineWriteError::VerificationChanged)
+    ));
+    assert_eq!(store.appointment(&second.id).await.unwrap(), None);
+}
+
+/// Bookings of one address racing, each on the list it read: one list
+/// write wins, so the per-patient limit counts every booking (SPEC §2).
+async fn racing_bookings_of_one_address_take_its_last_place_once(table: TableUnderTest) {
+    let store = table.store();
+    let v = verification_of("paul@example.org");
+    let racers: Vec<_> = (0..4)
+        .map(|n| {
+            let store = store.clone();
+            let v = v.clone();
+            tokio::spawn(async move {
+                let mine = appointment(&format!("2026-12-0{}T10:00:00Z", n + 3), 20);
+                let contact = contact_with(&store, &v, &mine).await;
+                let guards = domain::ports::OnlineGuards {
+                    verification: None,
+                    contact: Some(&contact),
+                    charges: &[],
+                };
+                store.book_online(&mine, &guards).await.is_ok()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for racer in racers {
+        won += usize::from(racer.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    let listed = store
+        .contact_appointments(&dr_martin(), &v.contact)
+        .await
+        .unwrap();
+    assert_eq!(listed.appointments.len(), 1);
+    assert_eq!(listed.revision, Some(1));
+}
+
+on_each_table!(
+    a_counter_stops_at_its_limit_and_a_refused_count_changes_nothing,
+    a_verification_books_once_and_a_wrong_code_counts_once,
+);
+
+on_each_table!(racing:
+    racing_bookings_of_one_address_take_its_last_place_once,
+);

@@ -263,6 +263,65 @@ impl TestApp {
         (status, answer)
     }
 
+    /// Asks `practitioner` for a verification code for `email` (SPEC §6.3)
+    /// and reads it from the messages sent (the outbox, or what moto's SES
+    /// received), as the patient would: the `verification` an online
+    /// booking carries.
+    pub async fn verification(&self, practitioner: &str, email: &str) -> Value {
+        let response = self
+            .client
+            .post(self.url(&format!(
+                "/public/practitioners/{practitioner}/verifications"
+            )))
+            .json(&serde_json::json!({"email": email}))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 202, "a code is sent to {email}");
+        let sent: Value = response.json().await.unwrap();
+        let code = self
+            .code_sent_to(email)
+            .await
+            .unwrap_or_else(|| panic!("no verification code reached {email}"));
+        serde_json::json!({"id": sent["id"], "code": code})
+    }
+
+    /// The code of the latest verification e-mail to `email`, if any.
+    pub async fn code_sent_to(&self, email: &str) -> Option<String> {
+        let wanted = email.trim().to_lowercase();
+        self.outbox()
+            .await
+            .iter()
+            .rev()
+            .filter(|m| m["kind"] == "verification_code")
+            .find(|m| {
+                m["to"]
+                    .as_str()
+                    .is_some_and(|to| to.to_lowercase() == wanted)
+            })
+            .and_then(|m| six_digits(m["text"].as_str()?))
+    }
+
+    /// Books `body` online with `practitioner`, through the verification of
+    /// its patient's e-mail (SPEC §6.3): the answer's status and body.
+    pub async fn book_online(&self, practitioner: &str, body: &Value) -> (u16, Value) {
+        let mut body = body.clone();
+        if let Some(email) = body["patient"]["email"].as_str() {
+            body["verification"] = self.verification(practitioner, email).await;
+        }
+        let response = self
+            .client
+            .post(self.url(&format!(
+                "/public/practitioners/{practitioner}/appointments"
+            )))
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// Notes the patient's mobile of a booked appointment (see `phones`).
     pub fn remember_patient(&self, appointment: &Value) {
         if let (Some(mobile), Some(id)) = (
@@ -311,6 +370,17 @@ impl TestApp {
             .unwrap();
         body["messages"].as_array().cloned().unwrap_or_default()
     }
+}
+
+/// The first run of exactly six digits in `text` (a verification code).
+pub fn six_digits(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(5)).find_map(|i| {
+        let run = &bytes[i..i + 6];
+        let alone = (i == 0 || !bytes[i - 1].is_ascii_digit())
+            && bytes.get(i + 6).is_none_or(|b| !b.is_ascii_digit());
+        (alone && run.iter().all(u8::is_ascii_digit)).then(|| text[i..i + 6].to_string())
+    })
 }
 
 /// How long the senders may take to catch up with the stream: moto's stream

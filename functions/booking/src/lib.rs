@@ -1,15 +1,21 @@
 //! The booking function: practitioner settings, appointments and the agenda
 //! (SPEC §6.2). Routing and HTTP only; the rules live in `shared/domain`.
 
-use aws_adapters::config::ConfigError;
+use aws_adapters::config::{
+    CONTACT_HASH_KEY, ConfigError, LIMIT_CODES_PER_EMAIL, LIMIT_CODES_PER_SOURCE,
+    LIMIT_POSTS_PER_SOURCE, ORIGIN_VERIFY_SECRET,
+};
 use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
-use domain::appointment::{AppointmentRequest, Source};
+use domain::appointment::{AppointmentRequest, Source as Origin};
 use domain::ids::{AppointmentId, PractitionerId, ReasonId};
-use domain::ports::{Clock, Store};
+use domain::ports::{Clock, Mailer, SendError, Store};
+use domain::quota::{Quotas, Source};
 use domain::service::booking::BookingService;
-use domain::service::online_booking::{OnlineBooking, OnlineError};
+use domain::service::online_booking::{OnlineBooking, OnlineBookingRequest, OnlineError};
 use domain::settings::PractitionerSettings;
+use domain::verification::{Unverified, VerificationRequest};
+use edge::client::OriginCheck;
 use edge::http::{HttpResponse, Problem, json, parse_json, query_param, window};
 use edge::routes::Access::{Anyone, Practitioner};
 use edge::routes::Method::{Get, Post, Put};
@@ -33,6 +39,7 @@ pub enum Action {
     Agenda,
     Appointment,
     PublicSlots,
+    PublicVerification,
     PublicBook,
     ApiDescription,
 }
@@ -48,6 +55,7 @@ pub const ROUTES: &[Route<Action>] = &[
     Route::new(Get,  "/practitioners/{pid}/appointments",          "listAppointments", Practitioner, Action::Agenda),
     Route::new(Get,  "/practitioners/{pid}/appointments/{id}",     "getAppointment",   Practitioner, Action::Appointment),
     Route::new(Get,  "/public/practitioners/{pid}/slots",          "publicSlots",      Anyone,       Action::PublicSlots),
+    Route::new(Post, "/public/practitioners/{pid}/verifications",  "verifyEmail",      Anyone,       Action::PublicVerification),
     Route::new(Post, "/public/practitioners/{pid}/appointments",   "bookOnline",       Anyone,       Action::PublicBook),
     Route::new(Get,  "/openapi.json",                              "openApi",          Anyone,       Action::ApiDescription),
 ];
@@ -56,13 +64,23 @@ pub const ROUTES: &[Route<Action>] = &[
 pub struct BookingApi {
     service: BookingService,
     online: OnlineBooking,
+    origin: OriginCheck,
 }
 
 impl BookingApi {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+    /// `mailer` sends online bookers' verification codes; `quotas` keys and
+    /// limits the public writes (SPEC §6); `origin` is the CDN's check.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        mailer: Arc<dyn Mailer>,
+        quotas: Quotas,
+        origin: OriginCheck,
+    ) -> Self {
         Self {
             service: BookingService::new(store.clone(), clock.clone()),
-            online: OnlineBooking::new(store, clock),
+            online: OnlineBooking::new(store, clock, mailer, quotas),
+            origin,
         }
     }
 
@@ -72,6 +90,7 @@ impl BookingApi {
     }
 
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
+        let source = self.origin.admit(request)?;
         edge::http::refuse_oversized(request)?;
         let (action, params) = edge::routes::route(ROUTES, request)?;
         let practitioner = || {
@@ -88,7 +107,11 @@ impl BookingApi {
             Action::Agenda => self.agenda(request, &practitioner()?).await,
             Action::Appointment => self.appointment(&practitioner()?, params.get("id")).await,
             Action::PublicSlots => self.public_slots(request, &offering()?).await,
-            Action::PublicBook => self.public_book(request, &offering()?).await,
+            Action::PublicVerification => {
+                self.public_verification(request, &offering()?, source)
+                    .await
+            }
+            Action::PublicBook => self.public_book(request, &offering()?, source).await,
             // Written by shared/api-description: this binary carries the text only.
             Action::ApiDescription => Ok(edge::http::json_text(StatusCode::OK, API_DESCRIPTION)),
         }
@@ -116,13 +139,37 @@ impl BookingApi {
         Ok(json(StatusCode::OK, &SlotsView::new(&slots, &settings)))
     }
 
+    async fn public_verification(
+        &self,
+        request: &Request,
+        pid: &PractitionerId,
+        source: Source,
+    ) -> Result<HttpResponse, Problem> {
+        let body: VerificationRequest = parse_json(request)?;
+        let sent = self
+            .online
+            .request_code(pid, &body, source)
+            .await
+            .map_err(online_problem)?;
+        Ok(json(
+            StatusCode::ACCEPTED,
+            &edge::views::VerificationView::new(&sent),
+        ))
+    }
+
     async fn public_book(
         &self,
         request: &Request,
         pid: &PractitionerId,
+        source: Source,
     ) -> Result<HttpResponse, Problem> {
-        let body: AppointmentRequest = parse_json(request)?;
-        let (settings, booked) = self.online.book(pid, &body).await.map_err(online_problem)?;
+        let body: OnlineBookingRequest = parse_json(request)?;
+        let (settings, booked) = self
+            .online
+            .book(pid, &body, source)
+            .await
+            .map_err(online_problem)?;
+        aws_adapters::metrics::booked_online();
         Ok(json(
             StatusCode::CREATED,
             &AppointmentSummary::new(&booked, settings.timezone),
@@ -152,7 +199,7 @@ impl BookingApi {
         let body: AppointmentRequest = parse_json(request)?;
         let appointment = self
             .service
-            .book(pid, &body, Source::Practitioner)
+            .book(pid, &body, Origin::Practitioner)
             .await
             .map_err(Problem::from)?;
         Ok(json(
@@ -226,26 +273,69 @@ pub fn online_problem(error: OnlineError) -> Problem {
         OnlineError::Taken => {
             Problem::conflict("This slot has just been taken; choose another one.")
         }
+        OnlineError::Unverified(why) => unverified(why),
+        OnlineError::TooManyFuture => Problem::conflict(
+            "This e-mail address already holds as many future appointments with this practitioner as can be booked online; call the secretariat.",
+        ),
+        OnlineError::OverLimit(over) => Problem::too_many_requests(&over),
+        OnlineError::CodeNotSent(SendError::Rejected(_)) => {
+            Problem::invalid_fields(vec![domain::validation::FieldError {
+                field: "email".into(),
+                message: "cannot receive e-mail".into(),
+            }])
+        }
+        OnlineError::CodeNotSent(unavailable @ SendError::Unavailable(_)) => {
+            Problem::unavailable(&unavailable)
+        }
         OnlineError::Booking(e) => e.into(),
     }
+}
+
+/// SPEC §6.3: a missing, wrong, expired or used verification is a 422
+/// naming `verification`; none says whether another address was verified.
+pub fn unverified(why: Unverified) -> Problem {
+    let message = match why {
+        Unverified::Missing => "is required: ask for a code with POST .../verifications",
+        Unverified::Expired => "has expired: ask for a new code",
+        Unverified::Used => "has already been used: ask for a new code",
+        Unverified::Dead => "has had too many wrong codes: ask for a new code",
+        Unverified::WrongCode => "does not match the code sent to this e-mail address",
+    };
+    Problem::invalid_fields(vec![domain::validation::FieldError {
+        field: "verification".into(),
+        message: message.into(),
+    }])
 }
 
 /// What the function is built from on AWS (checked against `template.yaml`).
 pub const NEEDS: Needs = Needs {
     function: "BookingFunction",
     trigger: Trigger::Http,
-    adapters: &[Adapter::Table],
+    // SES: online bookers' verification codes (SPEC §6.3).
+    adapters: &[Adapter::Table, Adapter::Ses],
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY],
     // The agenda and its communications logs, by practitioner and time.
     indexes: &[aws_adapters::item::GSI1],
-    variables: &[],
+    variables: &[
+        CONTACT_HASH_KEY,
+        LIMIT_CODES_PER_SOURCE,
+        LIMIT_CODES_PER_EMAIL,
+        LIMIT_POSTS_PER_SOURCE,
+        ORIGIN_VERIFY_SECRET,
+    ],
 };
 
 /// The function, from the adapters AWS or local mode give it: its one
 /// composition root, taking only what [`NEEDS`] declares.
 pub fn compose(adapters: &Adapters) -> Result<BookingApi, ConfigError> {
     let given = adapters.given_to(&NEEDS);
-    Ok(BookingApi::new(given.store()?, given.clock()))
+    Ok(BookingApi::new(
+        given.store()?,
+        given.clock(),
+        given.mailer()?,
+        given.quotas()?,
+        OriginCheck::new(given.origin_secret()?),
+    ))
 }
 
 /// The function on AWS: its adapters from the environment, then [`compose`].

@@ -24,7 +24,17 @@ struct Given {
 /// A booking function with dr-martin's settings stored, at a fixed time.
 async fn given_dr_martin() -> Given {
     let store = Arc::new(MemoryStore::default());
-    let api = BookingApi::new(store.clone(), Arc::new(AdjustableClock::starting_at(now())));
+    let clock = Arc::new(AdjustableClock::starting_at(now()));
+    let api = BookingApi::new(
+        store.clone(),
+        clock.clone(),
+        Arc::new(local::embedded::outbox::Outbox::new(clock)),
+        domain::quota::Quotas::new(
+            domain::keyed::HashKey::local_mode(),
+            domain::quota::Limits::default(),
+        ),
+        Default::default(),
+    );
     let given = Given { api, store };
     let (status, _) = given
         .call(

@@ -90,7 +90,7 @@ async fn the_sample_cancellation_sends_one_acknowledgement_however_often_it_is_d
         "{}",
         sent[0].text
     );
-    let id = sent[0].appointment_id;
+    let id = sent[0].appointment_id.unwrap();
     let log = world.store.communications(&id).await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(

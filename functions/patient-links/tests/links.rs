@@ -41,6 +41,8 @@ async fn given() -> Given {
             store.clone(),
             clock,
             PublicUrls::new("https://rdv.example.org"),
+            local_quotas(),
+            Default::default(),
         ),
         store,
         appointment,
@@ -187,7 +189,13 @@ async fn a_link_for_another_purpose_leads_nowhere() {
 async fn after_the_appointment_the_link_has_expired() {
     let given = given().await;
     let clock = Arc::new(AdjustableClock::starting_at(at("2026-12-03T14:00:00Z")));
-    let api = PatientLinksApi::new(given.store.clone(), clock, PublicUrls::new(""));
+    let api = PatientLinksApi::new(
+        given.store.clone(),
+        clock,
+        PublicUrls::new(""),
+        local_quotas(),
+        Default::default(),
+    );
     let response = api
         .handle(request("GET", &format!("/a/{SAMPLE_TOKEN}"), "text/html"))
         .await
@@ -342,4 +350,68 @@ async fn without_online_booking_the_rebooking_page_gives_the_phone_and_books_not
             .status,
         domain::appointment::Status::ToReschedule
     );
+}
+
+/// Local mode's key and SPEC §6's limits.
+fn local_quotas() -> domain::quota::Quotas {
+    domain::quota::Quotas::new(
+        domain::keyed::HashKey::local_mode(),
+        domain::quota::Limits::default(),
+    )
+}
+
+#[tokio::test]
+async fn posts_over_the_limit_of_an_address_are_429_and_refused_posts_do_not_count() {
+    // Given the limit of posts per source address at 1
+    let given = given().await;
+    let limits = domain::quota::Limits {
+        posts_per_source: 1,
+        ..domain::quota::Limits::default()
+    };
+    let clock = Arc::new(AdjustableClock::starting_at(at("2026-11-26T09:00:00Z")));
+    let api = PatientLinksApi::new(
+        given.store.clone(),
+        clock,
+        PublicUrls::new("https://rdv.example.org"),
+        domain::quota::Quotas::new(domain::keyed::HashKey::local_mode(), limits),
+        Default::default(),
+    );
+    // When a post that is refused (an unknown link) comes first
+    let unknown = request(
+        "POST",
+        "/a/AAAAAAAAAAAAAAAAAAAAAA/cancel",
+        "application/json",
+    );
+    assert_eq!(api.handle(unknown).await.unwrap().status(), 404);
+    // Then it did not count: the cancellation goes through
+    let cancelled = api
+        .handle(lambda_http::request::from_str(SAMPLE).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 200, "{}", body(&cancelled));
+    // And the next post from the same address is 429, with Retry-After, and changes nothing
+    let items = given.store.table().dump();
+    let over = api
+        .handle(lambda_http::request::from_str(SAMPLE).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(over.status(), 429, "{}", body(&over));
+    // (the hour began at 09:00, the clock runs on from there)
+    let retry: u64 = over.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3000..=3600).contains(&retry), "{retry}");
+    assert_eq!(given.store.table().dump(), items);
+    // And reading a link is never limited (this one, cancelled, says it is gone)
+    let read = api
+        .handle(request(
+            "GET",
+            &format!("/a/{SAMPLE_TOKEN}"),
+            "application/json",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 410);
 }

@@ -97,7 +97,9 @@ impl Mailer for FaultySender {
     async fn send(&self, email: &OutgoingEmail) -> Result<ProviderMessageId, SendError> {
         self.answer_late().await?;
         let id = self.inner.send(email).await?;
-        self.maybe_abort((email.appointment_id, email.kind, Channel::Email));
+        if let Some(appointment) = email.appointment_id {
+            self.maybe_abort((appointment, email.kind, Channel::Email));
+        }
         Ok(id)
     }
 }
@@ -420,7 +422,10 @@ async fn run(appointments: usize, seed: u64) -> (BTreeMap<String, Row>, Proof) {
     }
     let mut out: HashMap<Triple, usize> = HashMap::new();
     for message in proof.outbox.messages() {
-        *out.entry((message.appointment_id, message.kind, message.channel))
+        let appointment = message
+            .appointment_id
+            .expect("every message here is about an appointment");
+        *out.entry((appointment, message.kind, message.channel))
             .or_default() += 1;
     }
     let aborted = proof.faulty.aborted.lock().unwrap().clone();

@@ -41,13 +41,21 @@ pub const ROUTES: &[Route<Action>] = &[
 #[derive(Clone)]
 pub struct StatusChangeApi {
     service: PracticeService,
+    origin: edge::client::OriginCheck,
 }
 
 impl StatusChangeApi {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         Self {
             service: PracticeService::new(store, clock),
+            origin: edge::client::OriginCheck::default(),
         }
+    }
+
+    /// Refuses requests that did not come through the CDN (SPEC §6).
+    pub fn behind_cdn(mut self, origin: edge::client::OriginCheck) -> Self {
+        self.origin = origin;
+        self
     }
 
     /// The Lambda handler: every outcome, errors included, is an HTTP answer.
@@ -56,6 +64,7 @@ impl StatusChangeApi {
     }
 
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
+        self.origin.admit(request)?;
         edge::http::refuse_oversized(request)?;
         let (action, params) = edge::routes::route(ROUTES, request)?;
         let pid = PractitionerId::parse(params.get("pid"))
@@ -156,14 +165,15 @@ pub const NEEDS: Needs = Needs {
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY],
     // The agenda, for absences and moves.
     indexes: &[aws_adapters::item::GSI1],
-    variables: &[],
+    variables: &[aws_adapters::config::ORIGIN_VERIFY_SECRET],
 };
 
 /// The function, from the adapters AWS or local mode give it: its one
 /// composition root, taking only what [`NEEDS`] declares.
 pub fn compose(adapters: &Adapters) -> Result<StatusChangeApi, ConfigError> {
     let given = adapters.given_to(&NEEDS);
-    Ok(StatusChangeApi::new(given.store()?, given.clock()))
+    Ok(StatusChangeApi::new(given.store()?, given.clock())
+        .behind_cdn(edge::client::OriginCheck::new(given.origin_secret()?)))
 }
 
 /// The function on AWS: its adapters from the environment, then [`compose`].

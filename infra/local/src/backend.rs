@@ -112,6 +112,10 @@ impl Wiring {
                     sms: Arc::new(SnsSmsSender::new(
                         aws_sdk_sns::Client::new(&aws.sdk),
                         config.sms_sender_id.clone(),
+                        config
+                            .sms_max_price
+                            .clone()
+                            .unwrap_or_else(|| aws_adapters::sns::DEFAULT_SMS_MAX_PRICE.into()),
                     )),
                     events: Arc::new(EventBridgePublisher::new(
                         aws_sdk_eventbridge::Client::new(&aws.sdk),

@@ -112,6 +112,10 @@ impl Gateway {
         } else {
             None
         };
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
         let event = api_gateway_event(
             &parts.method,
             &parts.uri,
@@ -119,6 +123,7 @@ impl Gateway {
             &body,
             route,
             claims,
+            peer,
         );
         let request = match lambda_http::request::from_str(&event.to_string()) {
             Ok(r) => r,
@@ -159,6 +164,7 @@ fn api_gateway_event(
     body: &[u8],
     route: &HttpRoute,
     claims: Option<Value>,
+    peer: Option<std::net::IpAddr>,
 ) -> Value {
     let mut header_map = Map::new();
     for (name, value) in headers {
@@ -189,7 +195,7 @@ fn api_gateway_event(
             "method": method.as_str(),
             "path": uri.path(),
             "protocol": "HTTP/1.1",
-            "sourceIp": "127.0.0.1",
+            "sourceIp": peer.map_or_else(|| "127.0.0.1".to_string(), |ip| ip.to_string()),
             "userAgent": headers.get("user-agent").and_then(|h| h.to_str().ok()).unwrap_or(""),
         },
         "requestId": ulid_like(),

@@ -285,6 +285,11 @@ impl LocalApp {
             .public_base_url
             .get_or_insert_with(|| format!("http://{addr}"))
             .clone();
+        // Stated in docs/decisions.md ("Keyed hashes"): local mode's key is
+        // no secret, and the same at every start.
+        environment.contact_hash_key.get_or_insert_with(|| {
+            String::from_utf8_lossy(domain::keyed::HashKey::local_mode_bytes()).into_owned()
+        });
 
         let clock = Arc::new(match config.clock_start {
             Some(start) => AdjustableClock::starting_at(start),
@@ -431,7 +436,10 @@ impl LocalApp {
             )
             .with_state(state.clone());
         let server = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, router).await {
+            // The peer's address reaches the handlers as API Gateway's
+            // `sourceIp` (the limits of SPEC §6 count it).
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(e) = axum::serve(listener, service).await {
                 tracing::error!(error = %e, "local server stopped");
             }
         });

@@ -16,16 +16,19 @@ use domain::absence::AbsenceRequest;
 use domain::appointment::{AppointmentPatch, AppointmentRequest, Status};
 use domain::ids::PractitionerId;
 use domain::ports::StoreError;
+use domain::quota::{OverLimit, Quota};
 use domain::service::booking::BookingError;
+use domain::service::online_booking::OnlineBookingRequest;
 use domain::service::online_booking::OnlineError;
 use domain::service::practice::{PracticeError, StatusRequest};
 use domain::settings::PractitionerSettings;
+use domain::verification::{Unverified, VerificationRequest};
 use edge::http::{MAX_BODY_BYTES, Problem};
 use edge::requests::SlotChoice;
 use edge::routes::{Access, Route};
 use edge::views::{
     AbsenceView, AgendaView, AppointmentSummary, AppointmentView, PatientLinkView, RebookView,
-    ReplacementView, SlotsView,
+    ReplacementView, SlotsView, VerificationView,
 };
 use patient_links::answers::Refused;
 use serde_json::{Map, Value, json};
@@ -443,6 +446,13 @@ fn describe(op: Operation, c: &Common, s: &mut Schemas) -> Option<Operation> {
         status(booking::not_offered()),
         "Online booking is not offered for this practitioner or reason.",
     );
+    let too_many = (
+        status(Problem::too_many_requests(&OverLimit {
+            quota: Quota::PostsPerSource,
+            retry_after_seconds: 60,
+        })),
+        "Over a limit of SPEC §6 (per source address or per e-mail address, an hour): nothing changed; `Retry-After` gives the seconds until the hour ends.",
+    );
     let id = op.value["operationId"]
         .as_str()
         .unwrap_or_default()
@@ -494,14 +504,32 @@ fn describe(op: Operation, c: &Common, s: &mut Schemas) -> Option<Operation> {
             .window()
             .answers(200, "The free slots.", s.of::<SlotsView>(), examples::slots())
             .refuses(&[not_offered, invalid, busy], s),
-        "bookOnline" => op.summary("Book one of the offered slots online (SPEC §6.3).")
-            .body(s.of::<AppointmentRequest>(), examples::appointment_request())
+        "verifyEmail" => op.summary("Send a 6-digit code to the address an online booking will use (SPEC §6.3).")
+            .body(s.of::<VerificationRequest>(), json!({ "email": "jeanne@example.org" }))
+            .answers(202, "The code is on its way (valid 10 minutes, 5 tries, one booking): book with `verification: {id, code}`.",
+                s.of::<VerificationView>(), json!({ "id": "q3JtZ0Zx1H8m2b4VYk9TnA", "expires_at": "2026-12-01T10:10:00Z" }))
+            .refuses(&[not_json, not_offered, too_large,
+                (status(booking::online_problem(OnlineError::CodeNotSent(domain::ports::SendError::Rejected(String::new())))),
+                 "`email` is not a bare address, or cannot receive mail."),
+                too_many, busy], s),
+        "bookOnline" => op.summary("Book one of the offered slots online (SPEC §6.3), with the code sent to the patient's address while the practitioner verifies e-mails (the default).")
+            .body(s.of::<OnlineBookingRequest>(), {
+                let mut example = examples::appointment_request();
+                example["verification"] = json!({ "id": "q3JtZ0Zx1H8m2b4VYk9TnA", "code": "042917" });
+                example
+            })
             .answers(201, "The appointment, without the patient or its log.", s.of::<AppointmentSummary>(),
                 json!({ "id": "01JD7Z5W6N8K3QF2X9RB4T1M0C", "practitioner_id": "dr-martin", "reason_id": "consultation",
                         "start": "2026-12-03T14:30:00+01:00", "end": "2026-12-03T14:50:00+01:00", "status": "booked", "source": "online" }))
             .refuses(&[not_json, not_offered,
-                (status(booking::online_problem(OnlineError::Taken)), "The slot has just been taken."), too_large,
-                (status(booking::online_problem(OnlineError::NotASlot)), "Invalid fields, or `start` is not one of the offered slots."), busy], s),
+                (status(booking::online_problem(OnlineError::Taken)), "The slot has just been taken."),
+                (status(booking::online_problem(OnlineError::TooManyFuture)),
+                 "The verified address already holds `max_future_per_patient` future online appointments with this practitioner."),
+                too_large,
+                (status(booking::online_problem(OnlineError::NotASlot)), "Invalid fields, or `start` is not one of the offered slots."),
+                (status(booking::unverified(Unverified::WrongCode)),
+                 "`verification` is missing, wrong (a wrong code, or another e-mail than the verified one, counts as a try), expired, used, or dead after 5 wrong codes."),
+                too_many, busy], s),
         "showAppointment" => op.summary("The appointment of a MODIFY / CANCEL link (SPEC §4.2, §6.4). Changes nothing.")
             .answers(200, "The appointment and whether the patient may still change it.", s.of::<PatientLinkView>(), examples::patient_link())
             .refuses(&[link_unknown, link_gone, busy], s),
@@ -512,13 +540,13 @@ fn describe(op: Operation, c: &Common, s: &mut Schemas) -> Option<Operation> {
         "cancelAppointment" => op.summary("Cancel the appointment (SPEC §4.2).")
             .answers(200, "The cancelled appointment.", s.of::<PatientLinkView>(), examples::patient_link())
             .refuses(&[cross_site, link_unknown, link(Refused::NotAllowed, "The appointment may no longer be changed online (the reason in `detail`)."),
-                link_gone, too_large, busy], s),
+                link_gone, too_large, too_many, busy], s),
         "moveAppointment" => op.summary("Move the appointment to one of the offered slots (SPEC §4.2).")
             .body(s.of::<SlotChoice>(), json!({ "start": "2026-12-04T10:00:00+01:00" }))
             .answers(200, "The moved appointment.", s.of::<PatientLinkView>(), examples::patient_link())
             .refuses(&[not_json, cross_site, link_unknown,
                 link(Refused::SlotNotOffered, "Not one of the offered slots, just taken, or no longer allowed online."),
-                link_gone, too_large, link(Refused::InvalidStart, "`start` is not a time."), busy], s),
+                link_gone, too_large, link(Refused::InvalidStart, "`start` is not a time."), too_many, busy], s),
         "showRebooking" => op.summary("The rebooking page of a practice's cancellation (SPEC §4.4).")
             .window()
             .answers(200, "The cancelled appointment and the free slots, or the secretariat's phone.", s.of::<RebookView>(),
@@ -532,7 +560,7 @@ fn describe(op: Operation, c: &Common, s: &mut Schemas) -> Option<Operation> {
                 json!({ "id": "01JD7ZB3K9P2N6S4V8X1Z5C7E0", "start": "2026-12-04T10:00:00+01:00", "end": "2026-12-04T10:20:00+01:00", "status": "booked" }))
             .refuses(&[not_json, cross_site, link_unknown,
                 link(Refused::SlotNotOffered, "Not one of the offered slots, or just taken."),
-                link_gone, too_large, link(Refused::InvalidStart, "`start` is not a time."), busy], s),
+                link_gone, too_large, link(Refused::InvalidStart, "`start` is not a time."), too_many, busy], s),
         "openApi" => op.summary("This document (SPEC §6).")
             .answers(200, "The OpenAPI 3.1 document of the API.", json!({ "type": "object" }), json!({ "openapi": "3.1.0" })),
         _ => return None,

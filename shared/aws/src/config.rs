@@ -89,8 +89,45 @@ pub const SMS_RATE_PER_SECOND: Variable = Variable {
     required: false,
 };
 
+/// The key of the keyed hashes (`domain::keyed`): the stack generates it in
+/// Secrets Manager and hands it to the functions that hash (docs/decisions.md,
+/// "Keyed hashes"). Local mode uses its stated development key when unset.
+pub const CONTACT_HASH_KEY: Variable = Variable {
+    name: "CONTACT_HASH_KEY",
+    why: "the secret key of the keyed hashes of verification codes, contacts and quota subjects",
+    required: true,
+};
+/// SPEC §6, §8: the limits per hour; unset: SPEC §6's defaults.
+pub const LIMIT_CODES_PER_SOURCE: Variable = Variable {
+    name: "LIMIT_CODES_PER_SOURCE",
+    why: "verification codes an hour per source address",
+    required: false,
+};
+pub const LIMIT_CODES_PER_EMAIL: Variable = Variable {
+    name: "LIMIT_CODES_PER_EMAIL",
+    why: "verification codes an hour per e-mail address",
+    required: false,
+};
+pub const LIMIT_POSTS_PER_SOURCE: Variable = Variable {
+    name: "LIMIT_POSTS_PER_SOURCE",
+    why: "public and patient-link posts an hour per source address",
+    required: false,
+};
+/// Set when a CDN fronts the API: requests without it are refused.
+pub const ORIGIN_VERIFY_SECRET: Variable = Variable {
+    name: "ORIGIN_VERIFY_SECRET",
+    why: "the secret header value the CDN in front of the API adds (empty: no CDN)",
+    required: false,
+};
+/// SPEC §4.3: the most one SMS may cost, in USD (SNS's `AWS.SNS.SMS.MaxPrice`).
+pub const SMS_MAX_PRICE: Variable = Variable {
+    name: "SMS_MAX_PRICE",
+    why: "the maximum price of one SMS in USD",
+    required: true,
+};
+
 /// Every variable a function may read.
-pub const ALL: [Variable; 8] = [
+pub const ALL: [Variable; 14] = [
     TABLE_NAME,
     EVENT_BUS_NAME,
     SENDER_EMAIL,
@@ -99,6 +136,12 @@ pub const ALL: [Variable; 8] = [
     SMS_SENDER_ID,
     DATA_RETENTION_DAYS,
     SMS_RATE_PER_SECOND,
+    CONTACT_HASH_KEY,
+    LIMIT_CODES_PER_SOURCE,
+    LIMIT_CODES_PER_EMAIL,
+    LIMIT_POSTS_PER_SOURCE,
+    ORIGIN_VERIFY_SECRET,
+    SMS_MAX_PRICE,
 ];
 
 /// The configuration of the functions, read from the environment once: on
@@ -117,6 +160,12 @@ pub struct Config {
     pub retention_days: u32,
     /// The SMS rate senders pace themselves to (`None`: the default).
     pub sms_per_second: Option<u32>,
+    pub contact_hash_key: Option<String>,
+    /// The limits of SPEC §6, per hour.
+    pub limits: domain::quota::Limits,
+    pub origin_verify_secret: Option<String>,
+    /// The most one SMS may cost, in USD, as SNS reads it (`0.50`).
+    pub sms_max_price: Option<String>,
 }
 
 impl Default for Config {
@@ -130,6 +179,10 @@ impl Default for Config {
             sms_sender_id: None,
             retention_days: crate::store::DEFAULT_RETENTION_DAYS,
             sms_per_second: None,
+            contact_hash_key: None,
+            limits: domain::quota::Limits::default(),
+            origin_verify_secret: None,
+            sms_max_price: None,
         }
     }
 }
@@ -188,6 +241,37 @@ impl Config {
                         why: "a whole number of messages a second".into(),
                     })?)
             }
+            n if n == CONTACT_HASH_KEY.name => {
+                if domain::keyed::HashKey::new(value.as_bytes()).is_none() {
+                    return Err(ConfigError::Invalid {
+                        name: CONTACT_HASH_KEY.name,
+                        why: format!("at least {} bytes", domain::keyed::MIN_KEY_BYTES),
+                    });
+                }
+                self.contact_hash_key = Some(value)
+            }
+            n if n == LIMIT_CODES_PER_SOURCE.name => {
+                self.limits.codes_per_source = per_hour(LIMIT_CODES_PER_SOURCE, &value)?
+            }
+            n if n == LIMIT_CODES_PER_EMAIL.name => {
+                self.limits.codes_per_email = per_hour(LIMIT_CODES_PER_EMAIL, &value)?
+            }
+            n if n == LIMIT_POSTS_PER_SOURCE.name => {
+                self.limits.posts_per_source = per_hour(LIMIT_POSTS_PER_SOURCE, &value)?
+            }
+            n if n == ORIGIN_VERIFY_SECRET.name => self.origin_verify_secret = Some(value),
+            n if n == SMS_MAX_PRICE.name => {
+                let price = value.trim();
+                let valid = price.parse::<f64>().is_ok_and(|p| p > 0.0 && p.is_finite())
+                    && price.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+                if !valid {
+                    return Err(ConfigError::Invalid {
+                        name: SMS_MAX_PRICE.name,
+                        why: "a price in USD above 0, such as 0.50".into(),
+                    });
+                }
+                self.sms_max_price = Some(price.to_string())
+            }
             other => {
                 return Err(ConfigError::Invalid {
                     name: variable.name,
@@ -209,6 +293,12 @@ impl Config {
             n if n == SMS_SENDER_ID.name => self.sms_sender_id.clone(),
             n if n == DATA_RETENTION_DAYS.name => Some(self.retention_days.to_string()),
             n if n == SMS_RATE_PER_SECOND.name => self.sms_per_second.map(|r| r.to_string()),
+            n if n == CONTACT_HASH_KEY.name => self.contact_hash_key.clone(),
+            n if n == LIMIT_CODES_PER_SOURCE.name => Some(self.limits.codes_per_source.to_string()),
+            n if n == LIMIT_CODES_PER_EMAIL.name => Some(self.limits.codes_per_email.to_string()),
+            n if n == LIMIT_POSTS_PER_SOURCE.name => Some(self.limits.posts_per_source.to_string()),
+            n if n == ORIGIN_VERIFY_SECRET.name => self.origin_verify_secret.clone(),
+            n if n == SMS_MAX_PRICE.name => self.sms_max_price.clone(),
             _ => None,
         }
     }
@@ -217,6 +307,19 @@ impl Config {
     pub fn required(&self, variable: Variable) -> Result<String, ConfigError> {
         self.value(variable).ok_or(ConfigError::Missing(variable))
     }
+}
+
+/// A limit per hour: a whole number, at least 1.
+fn per_hour(variable: Variable, value: &str) -> Result<u32, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ConfigError::Invalid {
+            name: variable.name,
+            why: "a whole number of requests an hour, at least 1".into(),
+        })
 }
 
 #[cfg(test)]
@@ -244,6 +347,11 @@ mod tests {
             (DATA_RETENTION_DAYS, "0"),
             (DATA_RETENTION_DAYS, "a year"),
             (SMS_RATE_PER_SECOND, "-1"),
+            (LIMIT_CODES_PER_SOURCE, "0"),
+            (LIMIT_POSTS_PER_SOURCE, "many"),
+            (SMS_MAX_PRICE, "-0.5"),
+            (SMS_MAX_PRICE, "1e3"),
+            (CONTACT_HASH_KEY, "short"),
         ] {
             assert!(matches!(
                 config.set(variable, Some(text.into())),

@@ -103,9 +103,9 @@ fn values(placeholders: &Placeholders) -> Option<SdkItem> {
     })
 }
 
-/// `SET #a = :a, #b = :b`.
+/// `SET #a = :a, #b = :b ADD #c :c`.
 fn update_expression(update: &Update, placeholders: &mut Placeholders) -> String {
-    let parts: Vec<String> = update
+    let set: Vec<String> = update
         .set
         .iter()
         .map(|(name, value)| {
@@ -116,7 +116,25 @@ fn update_expression(update: &Update, placeholders: &mut Placeholders) -> String
             )
         })
         .collect();
-    format!("SET {}", parts.join(", "))
+    let add: Vec<String> = update
+        .add
+        .iter()
+        .map(|(name, n)| {
+            format!(
+                "{} {}",
+                placeholders.name(name),
+                placeholders.value(crate::table::AttributeValue::N(n.to_string()))
+            )
+        })
+        .collect();
+    let mut clauses = Vec::new();
+    if !set.is_empty() {
+        clauses.push(format!("SET {}", set.join(", ")));
+    }
+    if !add.is_empty() {
+        clauses.push(format!("ADD {}", add.join(", ")));
+    }
+    clauses.join(" ")
 }
 
 fn key_attributes(key: &Key) -> SdkItem {

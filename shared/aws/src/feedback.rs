@@ -5,6 +5,7 @@
 
 use aws_lambda_events::event::cloudwatch_logs::LogsEvent;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use domain::communications::MessageKind;
 use domain::service::feedback::{DeliveryReport, ReportedOutcome};
 use serde::Deserialize;
 
@@ -66,6 +67,9 @@ struct SesEvent {
 struct SesMail {
     message_id: String,
     timestamp: DateTime<Utc>,
+    /// The message's tags (`kind`, `appointment`), as SES events carry them.
+    #[serde(default)]
+    tags: std::collections::HashMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +82,18 @@ struct SesBounce {
 
 impl SesEvent {
     fn report(self) -> Option<DeliveryReport> {
+        // A verification code is on no appointment's log (SPEC §6.3): its
+        // reports have no entry to move, and waiting for one would only
+        // retry them for a quarter of an hour.
+        let kind = MessageKind::VerificationCode.as_str();
+        if self
+            .mail
+            .tags
+            .get("kind")
+            .is_some_and(|kinds| kinds.iter().any(|k| k == kind))
+        {
+            return None;
+        }
         let outcome = match self.event_type.as_str() {
             "Delivery" => ReportedOutcome::Delivered,
             "Bounce" => match self.bounce {
@@ -141,5 +157,32 @@ impl SmsDeliveryLog {
             outcome,
             sent_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod verification_code_reports {
+    use super::*;
+
+    /// The sample SES delivery event, tagged as the mailer tags `kind`.
+    fn delivery_of(kind: &str) -> serde_json::Value {
+        let mut event: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../events/delivery-feedback-ses-delivery.json"
+        ))
+        .unwrap();
+        event["detail"]["mail"]["tags"]["kind"] = serde_json::json!([kind]);
+        event
+    }
+
+    #[test]
+    fn reports_of_verification_codes_are_not_looked_up() {
+        // Given SES's report of a confirmation, then it is read
+        assert_eq!(reports(&delivery_of("confirmation")).unwrap().len(), 1);
+        // Given the same report of a verification code (on no log), then none
+        assert!(
+            reports(&delivery_of("verification_code"))
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -13,6 +13,10 @@ fn example(variable: &str) -> &'static str {
         "SMS_RATE_PER_SECOND" => "10",
         "DATA_RETENTION_DAYS" => "365",
         "SMS_SENDER_ID" => "DrMartin",
+        "SMS_MAX_PRICE" => "0.25",
+        "CONTACT_HASH_KEY" => "an-example-key-of-the-keyed-hashes-long-enough",
+        "LIMIT_CODES_PER_SOURCE" | "LIMIT_CODES_PER_EMAIL" | "LIMIT_POSTS_PER_SOURCE" => "10",
+        "ORIGIN_VERIFY_SECRET" => "",
         _ => "declared-in-needs",
     }
 }

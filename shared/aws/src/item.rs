@@ -9,16 +9,22 @@
 //! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
 //! | absence | `PRAC#{pid}` | `ABS#{start}#{id}` | also listed in the `absent` map of each agenda day it touches |
 //! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = REMINDER`, `gsi2sk = {due}#{id}#{channel}` (see [`crate::due_index`]) |
+//! | verification | `VERIF#{id}` | `VERIF` | an online booker's verification: keyed hashes of the code and the address, wrong codes, the booking it was used for; `ttl` a day after it expires |
+//! | contact | `PRAC#{pid}` | `CONTACT#{contact hash}` | the future online appointments of one verified contact (`max_future_per_patient`), with a `revision` |
+//! | quota counter | `QUOTA#{quota}#{subject hash}` | `{hour}` | `count` of one hour; `ttl` at the hour's end |
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::absence::Absence;
 use domain::appointment::Appointment;
 use domain::communications::{CommunicationEntry, MessageKey};
 use domain::ids::{AppointmentId, PractitionerId};
+use domain::keyed::ContactHash;
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{LoggedMessage, StoreError};
+use domain::quota::Charge;
 use domain::settings::PractitionerSettings;
 use domain::time::TimeRange;
+use domain::verification::{Verification, VerificationId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_dynamo::Item;
@@ -48,6 +54,61 @@ pub mod kind {
     pub const MESSAGE: &str = "message";
     pub const LINK: &str = "link";
     pub const ABSENCE: &str = "absence";
+    pub const VERIFICATION: &str = "verification";
+    pub const CONTACT: &str = "contact";
+    pub const QUOTA: &str = "quota";
+}
+
+pub fn verification_key(id: &VerificationId) -> (String, String) {
+    (format!("VERIF#{id}"), "VERIF".into())
+}
+pub fn contact_key(practitioner: &PractitionerId, contact: &ContactHash) -> (String, String) {
+    (
+        practitioner_pk(practitioner),
+        format!("CONTACT#{}", contact.0),
+    )
+}
+pub fn quota_key(charge: &Charge) -> (String, String) {
+    (
+        format!("QUOTA#{}#{}", charge.quota.as_str(), charge.subject),
+        sortable(charge.window),
+    )
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerificationItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    #[serde(flatten)]
+    pub verification: Verification,
+    /// A day after it stops working: long enough to answer "expired"
+    /// rather than "unknown" to a late booking.
+    pub ttl: i64,
+}
+
+impl VerificationItem {
+    pub fn new(verification: &Verification) -> Self {
+        let (pk, sk) = verification_key(&verification.id);
+        Self {
+            pk,
+            sk,
+            item_type: kind::VERIFICATION.into(),
+            verification: verification.clone(),
+            ttl: verification.expires_at.timestamp() + 24 * 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContactItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    pub appointments: Vec<AppointmentId>,
+    pub revision: u64,
 }
 
 pub fn practitioner_pk(id: &PractitionerId) -> String {

@@ -12,6 +12,9 @@
 //!   began (0 when none was due).
 //! - `StreamRecordAge` (milliseconds), by `FunctionName`: how old each table
 //!   change was when a stream consumer read it.
+//! - `OnlineBookings` (count): one per appointment booked online; the
+//!   template's alarm on its hourly sum says when a practice is being filled
+//!   by a script (issue 24).
 //!
 //! No value or dimension ever holds a patient's detail: kinds, channels,
 //! states and function names only.
@@ -27,6 +30,7 @@ pub const NAMESPACE: &str = "PatientCommunications";
 pub const MESSAGES: &str = "Messages";
 pub const SWEEP_LAG: &str = "SweepLag";
 pub const STREAM_RECORD_AGE: &str = "StreamRecordAge";
+pub const ONLINE_BOOKINGS: &str = "OnlineBookings";
 
 static COLLECTOR: OnceLock<&'static Collector> = OnceLock::new();
 
@@ -39,6 +43,7 @@ pub fn install() {
             .init()
             .expect("the metrics recorder is installed once, by main");
         describe_counter!(MESSAGES, Unit::Count, "messages decided, by outcome");
+        describe_counter!(ONLINE_BOOKINGS, Unit::Count, "appointments booked online");
         describe_histogram!(
             SWEEP_LAG,
             Unit::Seconds,
@@ -73,6 +78,11 @@ pub fn flush_into(writer: impl std::io::Write) {
             tracing::warn!(error = %e, "metrics not written");
         }
     }
+}
+
+/// One appointment booked online (no dimension: the alarm is on the sum).
+pub fn booked_online() {
+    counter!(ONLINE_BOOKINGS).increment(1);
 }
 
 /// One message decided and logged (SPEC §5).

@@ -36,13 +36,16 @@ pub fn mime(email: &OutgoingEmail, from_address: &str) -> Result<Vec<u8>, SendEr
     let mut message = MessageBuilder::new()
         .from((email.sender_name.as_str(), from_address))
         .to(email.to.as_str())
-        .subject(email.subject.as_str())
-        // Ids, never contact details: lets support (and tests reading what SES
-        // received) tell which message of which appointment this is.
-        .header(
+        .subject(email.subject.as_str());
+    // Ids, never contact details: lets support (and tests reading what SES
+    // received) tell which message of which appointment this is.
+    if let Some(appointment) = email.appointment_id {
+        message = message.header(
             "X-Appointment-Id",
-            mail_builder::headers::raw::Raw::new(email.appointment_id.to_string()),
-        )
+            mail_builder::headers::raw::Raw::new(appointment.to_string()),
+        );
+    }
+    let mut message = message
         .header(
             "X-Message-Kind",
             mail_builder::headers::raw::Raw::new(email.kind.as_str()),
@@ -85,7 +88,9 @@ impl Mailer for SesMailer {
             .set_email_tags(Some(
                 [
                     tag("kind", email.kind.as_str()),
-                    tag("appointment", &email.appointment_id.to_string()),
+                    email
+                        .appointment_id
+                        .and_then(|a| tag("appointment", &a.to_string())),
                 ]
                 .into_iter()
                 .flatten()

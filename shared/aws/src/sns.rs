@@ -13,14 +13,26 @@ pub struct SnsSmsSender {
     client: Client,
     /// Alphanumeric sender id shown to patients where the country allows it.
     sender_id: Option<String>,
+    /// The most one SMS may cost, in USD (`SmsMaxPrice`): SNS does not send
+    /// a message that would cost more, so a pumped premium number costs
+    /// nothing (SPEC §4.3).
+    max_price: String,
 }
+
+/// The maximum price local mode and the tests give SNS when
+/// `SMS_MAX_PRICE` is unset (the template's default is the same).
+pub const DEFAULT_SMS_MAX_PRICE: &str = "0.25";
 
 impl SnsSmsSender {
     /// What `template.yaml` must grant a function that sends SMS (checked by tests/consistency.rs).
     pub const IAM_ACTIONS: &[&str] = &["sns:Publish"];
 
-    pub fn new(client: Client, sender_id: Option<String>) -> Self {
-        Self { client, sender_id }
+    pub fn new(client: Client, sender_id: Option<String>, max_price: String) -> Self {
+        Self {
+            client,
+            sender_id,
+            max_price,
+        }
     }
 }
 
@@ -32,12 +44,23 @@ fn string_attribute(value: &str) -> Option<MessageAttributeValue> {
         .ok()
 }
 
+fn number_attribute(value: &str) -> Option<MessageAttributeValue> {
+    MessageAttributeValue::builder()
+        .data_type("Number")
+        .string_value(value)
+        .build()
+        .ok()
+}
+
 #[async_trait]
 impl SmsSender for SnsSmsSender {
     async fn send_sms(&self, sms: &OutgoingSms) -> Result<ProviderMessageId, SendError> {
         // Transactional: delivered first and to numbers on do-not-disturb lists,
         // as appointment reminders are.
-        let mut attributes = vec![("AWS.SNS.SMS.SMSType", string_attribute("Transactional"))];
+        let mut attributes = vec![
+            ("AWS.SNS.SMS.SMSType", string_attribute("Transactional")),
+            ("AWS.SNS.SMS.MaxPrice", number_attribute(&self.max_price)),
+        ];
         if let Some(id) = &self.sender_id {
             attributes.push(("AWS.SNS.SMS.SenderID", string_attribute(id)));
         }

@@ -67,7 +67,7 @@ impl Adapter {
         match self {
             Self::Table => &[TABLE_NAME, DATA_RETENTION_DAYS],
             Self::Ses => &[SENDER_EMAIL, SES_CONFIGURATION_SET],
-            Self::Sns => &[SMS_SENDER_ID],
+            Self::Sns => &[SMS_SENDER_ID, SMS_MAX_PRICE],
             Self::EventBridge => &[EVENT_BUS_NAME],
         }
     }
@@ -99,7 +99,7 @@ pub struct Needs {
     /// this function calls: its role gets these only. Local mode on moto
     /// refuses the others (`iam_guard`), so the moto scenarios check the list.
     pub table_actions: &'static [&'static str],
-    /// Of the table's secondary indexes ([`DynamoStore::INDEXES`]), those
+    /// Of the table's secondary indexes ([`crate::table::schema::INDEXES`]), those
     /// this function queries: its role may query these only, beside the
     /// table. Local mode on moto refuses a query of any other (`iam_guard`).
     pub indexes: &'static [&'static str],
@@ -324,6 +324,7 @@ impl Adapters {
             true => Some(Arc::new(SnsSmsSender::new(
                 aws_sdk_sns::Client::new(&sdk),
                 config.sms_sender_id.clone(),
+                config.required(SMS_MAX_PRICE)?,
             ))),
             false => None,
         };
@@ -450,6 +451,35 @@ impl Given<'_> {
             events: self.given(Adapter::EventBridge, &self.adapters.events)?,
             clock: self.clock(),
         })
+    }
+
+    /// The key of the keyed hashes and the limits of SPEC §6 (the function
+    /// declares the key and the three limits).
+    pub fn quotas(&self) -> Result<domain::quota::Quotas, ConfigError> {
+        use crate::config::*;
+        let key = self.required(CONTACT_HASH_KEY)?;
+        for limit in [
+            LIMIT_CODES_PER_SOURCE,
+            LIMIT_CODES_PER_EMAIL,
+            LIMIT_POSTS_PER_SOURCE,
+        ] {
+            self.variable(limit)?;
+        }
+        let key = domain::keyed::HashKey::new(key.as_bytes()).ok_or(ConfigError::Invalid {
+            name: CONTACT_HASH_KEY.name,
+            why: "too short".into(),
+        })?;
+        Ok(domain::quota::Quotas::new(key, self.adapters.config.limits))
+    }
+
+    /// The origin check of an API function (SPEC §6, a CDN in front).
+    pub fn origin_secret(&self) -> Result<Option<String>, ConfigError> {
+        self.variable(crate::config::ORIGIN_VERIFY_SECRET)
+    }
+
+    /// The mailer alone (the booking function sends verification codes).
+    pub fn mailer(&self) -> Result<Arc<dyn Mailer>, ConfigError> {
+        self.given(Adapter::Ses, &self.adapters.mailer)
     }
 
     /// The SMS rate the function paces its sends to (`None`: the default).

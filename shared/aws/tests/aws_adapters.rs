@@ -238,7 +238,7 @@ fn email() -> OutgoingEmail {
         html: "<p>Bonjour</p>".into(),
         attachments: vec![],
         kind: MessageKind::Confirmation,
-        appointment_id: AppointmentId::new(),
+        appointment_id: Some(AppointmentId::new()),
         links: vec![],
     }
 }

@@ -40,7 +40,7 @@ async fn an_sms_is_published_to_the_e164_number_as_transactional_with_the_sender
         })
         .then_output(|| PublishOutput::builder().message_id("m-1").build());
     let client = mock_client!(aws_sdk_sns, [&publish]);
-    SnsSmsSender::new(client, Some("DrMartin".into()))
+    SnsSmsSender::new(client, Some("DrMartin".into()), "0.25".into())
         .send_sms(&sms())
         .await
         .unwrap();
@@ -56,7 +56,7 @@ async fn without_a_sender_id_none_is_sent() {
         })
         .then_output(|| PublishOutput::builder().message_id("m-2").build());
     let client = mock_client!(aws_sdk_sns, [&publish]);
-    SnsSmsSender::new(client, None)
+    SnsSmsSender::new(client, None, "0.25".into())
         .send_sms(&sms())
         .await
         .unwrap();
@@ -80,7 +80,7 @@ async fn sns_refusals_are_final_throttling_is_worth_a_retry_and_numbers_never_sh
         )
     });
     let client = mock_client!(aws_sdk_sns, RuleMode::Sequential, [&refused, &outage]);
-    let sender = SnsSmsSender::new(client, None);
+    let sender = SnsSmsSender::new(client, None, "0.25".into());
     match sender.send_sms(&sms()).await {
         Err(SendError::Rejected(detail)) => {
             assert!(!detail.contains("612345678"), "{detail}");
@@ -91,5 +91,92 @@ async fn sns_refusals_are_final_throttling_is_worth_a_retry_and_numbers_never_sh
     match sender.send_sms(&sms()).await {
         Err(SendError::Unavailable(detail)) => assert!(!detail.contains("612345678"), "{detail}"),
         other => panic!("expected a passing failure, got {other:?}"),
+    }
+}
+
+/// An HTTP client that records the body of every request the SDK sends and
+/// answers SNS's `Publish` success: what leaves the process, serialised.
+#[derive(Debug, Clone, Default)]
+struct RecordingHttp(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for RecordingHttp {
+    fn call(
+        &self,
+        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        let body = request
+            .body()
+            .bytes()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        self.0.lock().unwrap().push(body);
+        let mut response = aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+            200.try_into().unwrap(),
+            aws_smithy_types::body::SdkBody::from(
+                "<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\">\
+                 <PublishResult><MessageId>m-3</MessageId></PublishResult>\
+                 <ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></PublishResponse>",
+            ),
+        );
+        response.headers_mut().insert("content-type", "text/xml");
+        aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(response))
+    }
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for RecordingHttp {
+    fn http_connector(
+        &self,
+        _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
+    }
+}
+
+#[tokio::test]
+async fn every_sms_request_as_sent_carries_the_maximum_price() {
+    // Given the adapter over an SDK client whose HTTP requests are recorded
+    let http = RecordingHttp::default();
+    let config = aws_sdk_sns::Config::builder()
+        .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
+        .region(aws_sdk_sns::config::Region::new("eu-west-3"))
+        .credentials_provider(aws_sdk_sns::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .http_client(http.clone())
+        .build();
+    let sender = SnsSmsSender::new(aws_sdk_sns::Client::from_conf(config), None, "0.25".into());
+    // When two SMS are sent
+    for _ in 0..2 {
+        sender.send_sms(&sms()).await.unwrap();
+    }
+    // Then each request, as serialised for SNS, names the maximum price as a
+    // Number attribute of 0.25 (USD)
+    let sent = http.0.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2);
+    for body in sent {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap();
+        let value = |key: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(value("Action"), Some("Publish"), "{body}");
+        let entry = (1..=pairs.len())
+            .find(|i| {
+                value(&format!("MessageAttributes.entry.{i}.Name")) == Some("AWS.SNS.SMS.MaxPrice")
+            })
+            .unwrap_or_else(|| panic!("no MaxPrice attribute in {body}"));
+        assert_eq!(
+            value(&format!("MessageAttributes.entry.{entry}.Value.DataType")),
+            Some("Number")
+        );
+        assert_eq!(
+            value(&format!(
+                "MessageAttributes.entry.{entry}.Value.StringValue"
+            )),
+            Some("0.25")
+        );
     }
 }

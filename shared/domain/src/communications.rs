@@ -13,6 +13,9 @@ pub enum MessageKind {
     CancellationAck,
     Reminder,
     PractitionerCancellation,
+    /// The code that proves an online booker's e-mail address (SPEC §6.3):
+    /// on no appointment's log.
+    VerificationCode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -143,6 +146,7 @@ impl MessageKind {
             Self::CancellationAck => "cancellation_ack",
             Self::Reminder => "reminder",
             Self::PractitionerCancellation => "practitioner_cancellation",
+            Self::VerificationCode => "verification_code",
         }
     }
 }

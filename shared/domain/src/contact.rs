@@ -189,6 +189,18 @@ impl Mobile {
     pub fn e164(&self) -> &str {
         &self.0
     }
+
+    /// The ISO 3166 code of the number's country or territory (`FR`, `RE`,
+    /// `GB`), by the phone metadata's own ranges: the overseas departments
+    /// have codes of their own (`+262` is Réunion or Mayotte by its digits).
+    /// A French number is read with the French metadata alone.
+    pub fn country(&self) -> Option<String> {
+        let phone = parse_phone(&self.0)?;
+        phone
+            .number
+            .metadata(phone.metadata)
+            .map(|m| m.id().to_string())
+    }
 }
 
 impl fmt::Debug for Mobile {
@@ -244,30 +256,92 @@ impl From<Phone> for String {
     }
 }
 
-/// A first or last name: clean text of 1 to 100 characters (SPEC §5).
+/// A first or last name: clean text of 1 to 100 characters (SPEC §5) that
+/// reads as a name, so it cannot carry a link into a message sent from the
+/// practice.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
 
-pub type InvalidName = crate::text::UncleanText;
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InvalidName {
+    #[error(transparent)]
+    Unclean(#[from] crate::text::UncleanText),
+    #[error("may hold only letters, spaces, apostrophes, hyphens and a full stop ending a word")]
+    NotAName,
+}
 
 impl PersonName {
+    /// A name typed in a request, on every route (SPEC §5): clean text, in
+    /// Unicode NFC, then [`reads_as_a_name`]. Stored as normalised.
     pub fn parse(s: &str) -> Result<Self, InvalidName> {
+        let clean = crate::text::clean(s, crate::text::PERSON_NAME_CHARS)?;
+        let composed = icu_normalizer::ComposingNormalizerBorrowed::new_nfc()
+            .normalize(&clean)
+            .into_owned();
+        if !reads_as_a_name(&composed) {
+            return Err(InvalidName::NotAName);
+        }
+        Ok(Self(composed))
+    }
+
+    /// A name as stored: clean text only. Names stored before the rule of
+    /// [`reads_as_a_name`] are kept as they are, and reading never re-checks
+    /// them (SPEC §5).
+    pub fn stored(s: &str) -> Result<Self, crate::text::UncleanText> {
         crate::text::clean(s, crate::text::PERSON_NAME_CHARS).map(Self)
     }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
+
+/// SPEC §5: letters of any script (with the marks that follow them),
+/// spaces, apostrophes (`'`, `’`), hyphens, and a full stop that ends a word
+/// (« Jr. »). No digit, `/`, `:`, `@`, and no full stop inside a word, so
+/// neither `https://…` nor `evil.com` fits in a name.
+pub fn reads_as_a_name(name: &str) -> bool {
+    use icu_properties::props::{GeneralCategory, GeneralCategoryGroup};
+    let categories = icu_properties::CodePointMapData::<GeneralCategory>::new();
+    let mut after_letter = false;
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        let category = categories.get(c);
+        after_letter = if GeneralCategoryGroup::Letter.contains(category) {
+            true
+        } else if GeneralCategoryGroup::Mark.contains(category) {
+            if !after_letter {
+                return false;
+            }
+            true
+        } else if c == '.' {
+            // A full stop ends a word: after a letter, before a space or the end.
+            if !after_letter || chars.peek().is_some_and(|next| !next.is_whitespace()) {
+                return false;
+            }
+            false
+        } else if c.is_whitespace() || matches!(c, '\'' | '’' | '-' | '\u{2010}' | '\u{2011}') {
+            false
+        } else {
+            return false;
+        };
+    }
+    true
+}
+
 impl fmt::Debug for PersonName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PersonName(<redacted>)")
     }
 }
+/// Reading a stored name (and any deserialisation) checks clean text only:
+/// names stored before the name rule stay readable. Requests go through
+/// [`PersonName::parse`].
 impl TryFrom<String> for PersonName {
-    type Error = InvalidName;
+    type Error = crate::text::UncleanText;
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
+        Self::stored(&s)
     }
 }
 impl From<PersonName> for String {
@@ -318,6 +392,78 @@ pub struct Patient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_hold_letters_of_any_script_and_nothing_that_makes_a_link() {
+        // Given names as people write them, when parsed, then accepted
+        for name in [
+            "Jeanne",
+            "Marie-Hélène",
+            "O'Brien",
+            "D’Artagnan",
+            "Jr.",
+            "John Smith Jr.",
+            "Жанна",
+            "王秀英",
+            "प्रिया",
+            "Nguyễn",
+            "Ærøskøbing",
+            "St. John",
+        ] {
+            assert!(PersonName::parse(name).is_ok(), "{name}");
+        }
+        // And names that carry links, addresses or digits are refused
+        for name in [
+            "https://evil.com",
+            "evil.com",
+            "Jeanne2",
+            "jeanne@example.org",
+            "a/b",
+            "a:b",
+            ".Jeanne",
+            "Jeanne.Dupont",
+            "Call 0612345678",
+            "www.evil.com",
+            "😀",
+        ] {
+            assert_eq!(
+                PersonName::parse(name),
+                Err(InvalidName::NotAName),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_are_read_in_nfc_and_stored_names_are_kept_as_they_are() {
+        // Given « é » written as e + combining acute, when parsed
+        let decomposed = "Ele\u{301}onore";
+        let name = PersonName::parse(decomposed).unwrap();
+        // Then it is the composed name
+        assert_eq!(name.as_str(), "Eléonore");
+        // And a name stored before the rule still reads back
+        let stored: PersonName = serde_json::from_value(serde_json::json!("Dr Who 2")).unwrap();
+        assert_eq!(stored.as_str(), "Dr Who 2");
+    }
+
+    #[test]
+    fn a_mobile_knows_its_country_overseas_departments_included() {
+        for (number, country) in [
+            ("+33612345678", "FR"),
+            ("+447400123456", "GB"),
+            ("+262692123456", "RE"),
+            ("+262639012345", "YT"),
+            ("+590690123456", "GP"),
+            ("+596696123456", "MQ"),
+            ("+594694123456", "GF"),
+        ] {
+            assert_eq!(
+                Mobile::parse(number).unwrap().country().as_deref(),
+                Some(country),
+                "{number}"
+            );
+        }
+    }
 
     #[test]
     fn mobiles_are_normalised_to_e164() {

@@ -16,9 +16,11 @@ pub mod contact;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod ids;
+pub mod keyed;
 pub mod links;
 pub mod messages;
 pub mod ports;
+pub mod quota;
 pub mod reminder;
 pub mod rules;
 pub mod service;
@@ -27,3 +29,4 @@ pub mod slots;
 pub mod text;
 pub mod time;
 pub mod validation;
+pub mod verification;

@@ -7,11 +7,14 @@ use crate::communications::{
     Channel, CommunicationEntry, CommunicationEvent, DeliveryState, MessageKey,
 };
 use crate::ids::{AppointmentId, PractitionerId};
+use crate::keyed::ContactHash;
 use crate::links::{LinkGrant, TokenHash};
 use crate::messages::{OutgoingEmail, OutgoingSms};
+use crate::quota::Charge;
 use crate::reminder::ScheduledReminder;
 use crate::settings::PractitionerSettings;
 use crate::time::TimeRange;
+use crate::verification::{ContactAppointments, Verification, VerificationId};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
@@ -217,11 +220,85 @@ pub trait DueIndex: Send + Sync {
     async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError>;
 }
 
+/// What a public write is kept within (SPEC §6.3, §6): the verifications
+/// of online bookers, the per-patient limit, and the quota counters.
+#[async_trait]
+pub trait PublicWrites: Send + Sync {
+    /// Stores a new verification and counts it against `charges`, in one
+    /// write: over a limit, nothing is stored and nothing counted.
+    async fn put_verification(
+        &self,
+        verification: &Verification,
+        charges: &[Charge],
+    ) -> Result<(), CountedWriteError>;
+    async fn verification(&self, id: &VerificationId) -> Result<Option<Verification>, StoreError>;
+    /// Counts one more wrong code on `verification`, if it is still as read
+    /// (a concurrent wrong code or use leaves it to the next read).
+    async fn wrong_code(&self, verification: &Verification) -> Result<(), StoreError>;
+    /// The contact's listed future online appointments with `practitioner`.
+    async fn contact_appointments(
+        &self,
+        practitioner: &PractitionerId,
+        contact: &ContactHash,
+    ) -> Result<ContactAppointments, StoreError>;
+    /// Books `appointment` (as [`AgendaStore::insert_appointment`]) together
+    /// with what guards it, all or nothing: the verification used once (if
+    /// still as read), the contact's new list (if still at its revision),
+    /// and one unit of each charge (if under its limit).
+    async fn book_online(
+        &self,
+        appointment: &Appointment,
+        guards: &OnlineGuards<'_>,
+    ) -> Result<(), OnlineWriteError>;
+    /// How many units of `charge`'s counter its hour holds.
+    async fn counted(&self, charge: &Charge) -> Result<u32, StoreError>;
+    /// One more unit of `charge`, unless its counter is at the limit.
+    async fn count(&self, charge: &Charge) -> Result<(), StoreError>;
+}
+
+/// What an online booking is written with (see [`PublicWrites::book_online`]).
+#[derive(Debug, Clone, Copy)]
+pub struct OnlineGuards<'a> {
+    /// The verification as read and checked; the write marks it used.
+    pub verification: Option<&'a Verification>,
+    /// The contact's list with the new appointment, at the revision read.
+    pub contact: Option<&'a ContactAppointments>,
+    pub charges: &'a [Charge],
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OnlineWriteError {
+    #[error(transparent)]
+    Insert(#[from] InsertError),
+    /// Used, or given a wrong code, since it was read.
+    #[error("the verification changed meanwhile")]
+    VerificationChanged,
+    /// Another booking of the same contact went first: read again.
+    #[error("the contact's appointments changed meanwhile")]
+    ContactChanged,
+    #[error("over the limit of {}", .0.quota.as_str())]
+    OverLimit(Charge),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CountedWriteError {
+    #[error("over the limit of {}", .0.quota.as_str())]
+    OverLimit(Charge),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// The whole table, as an adapter provides it. Services never ask for all of
 /// it: each states the capabilities it uses as bounds on its store type.
-pub trait Store: SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex {}
+pub trait Store:
+    SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites
+{
+}
 
-impl<T: SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + ?Sized> Store for T {}
+impl<T: SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites + ?Sized>
+    Store for T
+{
+}
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum SendError {
@@ -261,5 +338,7 @@ pub trait SmsSender: Send + Sync {
 /// Every capability of the store at once, for code that holds a whole store
 /// (local mode, adapters' tests): `use domain::ports::capabilities::*;`.
 pub mod capabilities {
-    pub use super::{AgendaStore, DueIndex, LinkStore, MessageLog, SettingsStore, Store};
+    pub use super::{
+        AgendaStore, DueIndex, LinkStore, MessageLog, PublicWrites, SettingsStore, Store,
+    };
 }

@@ -70,7 +70,7 @@ pub struct EmailService {
     pub reminder_hours_before: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SmsService {
     #[serde(default)]
@@ -80,6 +80,32 @@ pub struct SmsService {
     pub reminder_hours_before: Option<u32>,
     #[serde(default)]
     pub cancellation_sms: bool,
+    /// ISO codes of the countries whose mobiles may be texted (SPEC §2,
+    /// §4.3); settings stored without the field get the default.
+    #[serde(default = "default_sms_countries")]
+    pub countries: Vec<String>,
+}
+
+/// France and its overseas departments (SPEC §2): where a French practice's
+/// patients' mobiles are, and nowhere a pumped premium number would be.
+pub const DEFAULT_SMS_COUNTRIES: [&str; 6] = ["FR", "GP", "MQ", "GF", "RE", "YT"];
+
+fn default_sms_countries() -> Vec<String> {
+    DEFAULT_SMS_COUNTRIES
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
+
+impl Default for SmsService {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            reminder_hours_before: None,
+            cancellation_sms: false,
+            countries: default_sms_countries(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +120,14 @@ pub struct OnlineBooking {
     /// How soon at the earliest a slot may be taken online (SPEC §2, §6.3).
     #[serde(default = "default_min_notice_hours")]
     pub min_notice_hours: u32,
+    /// An online booker proves their e-mail address with a code first
+    /// (SPEC §2, §6.3); on by default, for settings stored before too.
+    #[serde(default = "default_verify_email")]
+    pub verify_email: bool,
+    /// Future online appointments one verified address may hold with this
+    /// practitioner; applied only while `verify_email` is on.
+    #[serde(default = "default_max_future_per_patient")]
+    pub max_future_per_patient: u32,
 }
 
 fn default_deadline_hours() -> u32 {
@@ -105,6 +139,12 @@ fn default_horizon_days() -> u32 {
 fn default_min_notice_hours() -> u32 {
     2
 }
+fn default_verify_email() -> bool {
+    true
+}
+fn default_max_future_per_patient() -> u32 {
+    2
+}
 
 impl Default for OnlineBooking {
     fn default() -> Self {
@@ -113,6 +153,8 @@ impl Default for OnlineBooking {
             modify_cancel_deadline_hours: default_deadline_hours(),
             booking_horizon_days: default_horizon_days(),
             min_notice_hours: default_min_notice_hours(),
+            verify_email: default_verify_email(),
+            max_future_per_patient: default_max_future_per_patient(),
         }
     }
 }
@@ -197,6 +239,8 @@ impl Default for QuietHours {
 pub const MAX_DURATION_MINUTES: u32 = 12 * 60;
 const MAX_REMINDER_HOURS: u32 = 30 * 24;
 const MAX_HORIZON_DAYS: u32 = 366;
+/// Well above a family's needs; a typo of 1000 would switch the limit off.
+const MAX_FUTURE_PER_PATIENT: u32 = 50;
 
 impl PractitionerSettings {
     /// Checks what the types alone cannot: ranges, unique reason ids, ordered periods.
@@ -263,6 +307,20 @@ impl PractitionerSettings {
                 "online_booking.min_notice_hours",
                 format!("must be between 0 and {MAX_REMINDER_HOURS}"),
             );
+        }
+        if !(1..=MAX_FUTURE_PER_PATIENT).contains(&self.online_booking.max_future_per_patient) {
+            errors.add(
+                "online_booking.max_future_per_patient",
+                format!("must be between 1 and {MAX_FUTURE_PER_PATIENT}"),
+            );
+        }
+        for (i, country) in self.sms_service.countries.iter().enumerate() {
+            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+                errors.add(
+                    format!("sms_service.countries[{i}]"),
+                    "must be an ISO 3166 country code of two capital letters (FR, RE, ...)",
+                );
+            }
         }
         if !(1..=MAX_HORIZON_DAYS).contains(&self.online_booking.booking_horizon_days) {
             errors.add(
@@ -332,6 +390,41 @@ mod tests {
             .validated(PractitionerId::parse("dr-martin").unwrap())
             .unwrap_err();
         assert_eq!(errors[0].field, "online_booking.min_notice_hours");
+    }
+
+    #[test]
+    fn settings_stored_before_the_abuse_rules_get_their_defaults() {
+        // Given a document without countries, verify_email or max_future_per_patient
+        let mut doc = sample_json();
+        doc["sms_service"]
+            .as_object_mut()
+            .unwrap()
+            .remove("countries");
+        doc["online_booking"]
+            .as_object_mut()
+            .unwrap()
+            .remove("verify_email");
+        let settings: PractitionerSettings = serde_json::from_value(doc).unwrap();
+        // Then France and its overseas departments are texted, and online
+        // bookers verify their address, two future appointments each
+        assert_eq!(settings.sms_service.countries, DEFAULT_SMS_COUNTRIES);
+        assert!(settings.online_booking.verify_email);
+        assert_eq!(settings.online_booking.max_future_per_patient, 2);
+    }
+
+    #[test]
+    fn countries_are_two_capital_letters() {
+        let mut doc = sample_json();
+        doc["sms_service"]["countries"] = serde_json::json!(["FR", "gb", "FRA"]);
+        let settings: PractitionerSettings = serde_json::from_value(doc).unwrap();
+        let errors = settings
+            .validated(PractitionerId::parse("dr-martin").unwrap())
+            .unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["sms_service.countries[1]", "sms_service.countries[2]"]
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! corpus over HTTP (tests/hostile_input.rs) holds the chosen cases.
 
 use chrono::{DateTime, Datelike, Utc};
-use domain::contact::{Email, Mobile, PersonName};
+use domain::contact::{Email, InvalidName, Mobile, PersonName};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::LinkToken;
 use domain::settings::PractitionerSettings;
@@ -123,8 +123,9 @@ proptest! {
         }
     }
 
-    /// Names: accepted exactly when clean (SPEC §5), and then free of control
-    /// characters, visible, at most 100 characters.
+    /// Names: accepted exactly when clean and name-like (SPEC §5), and then
+    /// free of control characters, visible, at most 100 characters, and with
+    /// nothing that writes a link.
     #[test]
     fn names_are_accepted_only_when_clean(text in hostile_text()) {
         match PersonName::parse(&text) {
@@ -133,11 +134,13 @@ proptest! {
                 prop_assert!(!text::has_control_characters(name));
                 prop_assert!(!text::is_invisible_only(name));
                 prop_assert!(name.chars().count() <= text::PERSON_NAME_CHARS);
+                prop_assert!(!name.chars().any(|c| c.is_ascii_digit() || "/:@<\"[".contains(c)));
             }
-            Err(UncleanText::Empty) => prop_assert!(text.trim().is_empty()),
-            Err(UncleanText::ControlCharacters) => prop_assert!(text::has_control_characters(&text)),
-            Err(UncleanText::InvisibleOnly) => prop_assert!(text::is_invisible_only(text.trim())),
-            Err(UncleanText::TooLong(limit)) => prop_assert!(text.trim().chars().count() > limit),
+            Err(InvalidName::Unclean(UncleanText::Empty)) => prop_assert!(text.trim().is_empty()),
+            Err(InvalidName::Unclean(UncleanText::ControlCharacters)) => prop_assert!(text::has_control_characters(&text)),
+            Err(InvalidName::Unclean(UncleanText::InvisibleOnly)) => prop_assert!(text::is_invisible_only(text.trim())),
+            Err(InvalidName::Unclean(UncleanText::TooLong(limit))) => prop_assert!(text.trim().chars().count() > limit),
+            Err(InvalidName::NotAName) => prop_assert!(!domain::contact::reads_as_a_name(text.trim())),
         }
     }
 

@@ -39,6 +39,10 @@ pub struct Problem {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
+    /// Seconds for the `Retry-After` header of a 429 (SPEC §6).
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -51,6 +55,21 @@ impl Problem {
             errors: None,
             secretariat_phone: None,
             extensions: None,
+            retry_after: None,
+        }
+    }
+    /// 429 over a limit of SPEC §6: nothing changed; `Retry-After` says when
+    /// the limit's hour ends.
+    pub fn too_many_requests(over: &domain::quota::OverLimit) -> Self {
+        Self {
+            retry_after: Some(over.retry_after_seconds),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many requests from this address or for this e-mail address; try again in {} seconds.",
+                    over.retry_after_seconds
+                ),
+            )
         }
     }
     /// 422 with every invalid field.
@@ -107,7 +126,13 @@ impl Problem {
     pub fn into_response(self) -> HttpResponse {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_string(&self).expect("problems serialize");
-        respond(status, "application/problem+json", body)
+        let mut response = respond(status, "application/problem+json", body);
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

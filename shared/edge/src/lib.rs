@@ -3,6 +3,7 @@
 //! the JSON shapes of SPEC §6.5 ([`views`]), and each function's routes
 //! declared once ([`routes`]).
 
+pub mod client;
 pub mod http;
 pub mod pages;
 pub mod problems;

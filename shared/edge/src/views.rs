@@ -320,3 +320,23 @@ pub struct ReplacementView {
     pub end: String,
     pub status: Status,
 }
+
+/// `POST /public/practitioners/{pid}/verifications` → 202 (SPEC §6.3): the
+/// id to book with, and when the code stops working.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VerificationView {
+    pub id: String,
+    pub expires_at: String,
+}
+
+impl VerificationView {
+    pub fn new(sent: &domain::service::online_booking::CodeSent) -> Self {
+        Self {
+            id: sent.id.as_str().to_string(),
+            expires_at: sent
+                .expires_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+}

@@ -20,7 +20,8 @@ pub struct OutboxMessage {
     pub channel: Channel,
     pub to: String,
     pub kind: MessageKind,
-    pub appointment_id: AppointmentId,
+    /// `null` for a message about no appointment (a verification code).
+    pub appointment_id: Option<AppointmentId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     pub text: String,
@@ -128,7 +129,7 @@ impl SmsSender for Outbox {
             channel: Channel::Sms,
             to: sms.to.e164().to_string(),
             kind: sms.kind,
-            appointment_id: sms.appointment_id,
+            appointment_id: Some(sms.appointment_id),
             subject: None,
             text: sms.text.clone(),
             html: None,

@@ -180,6 +180,16 @@ impl State {
                     }
                     item.insert(name.clone(), value.clone());
                 }
+                for (name, n) in &update.add {
+                    let before = match item.get(name) {
+                        None => 0,
+                        Some(AttributeValue::N(number)) => number
+                            .parse::<i64>()
+                            .map_err(|_| invalid("ADD to a number that is not whole"))?,
+                        Some(_) => return Err(invalid("ADD to an attribute that is not a number")),
+                    };
+                    item.insert(name.clone(), AttributeValue::N((before + n).to_string()));
+                }
                 (update.key.clone(), Some(item))
             }
             Write::Delete(delete) => (delete.key.clone(), None),

@@ -76,3 +76,32 @@ pub fn still_due(reminder: &ScheduledReminder) -> Condition {
         AttributeValue::S(crate::due_index::due_sort_key(reminder)),
     )
 }
+
+/// A verification not yet used, with as many wrong codes as were read: a
+/// use or a wrong code is counted once, and a used one books no more
+/// (SPEC §6.3).
+pub fn still_unused(wrong_codes: u32) -> Condition {
+    Condition::equals("wrong_codes", AttributeValue::N(wrong_codes.to_string()))
+        .and(Condition::not_exists("used_by"))
+}
+
+/// A quota counter below `limit` (or not counting yet): the increment is
+/// refused at the limit, so a refused request is not counted (SPEC §6).
+pub fn below_limit(limit: u32) -> Condition {
+    let under = Condition::at_most(
+        "count",
+        AttributeValue::N((i64::from(limit) - 1).to_string()),
+    );
+    if limit == 0 {
+        under
+    } else {
+        Condition::not_exists("count").or(under)
+    }
+}
+
+/// A contact's list of future online appointments as it was read (absent,
+/// or at the revision read): two bookings of one address cannot both take
+/// its last place (SPEC §2, `max_future_per_patient`).
+pub fn contact_unchanged(read_revision: Option<u64>) -> Condition {
+    day_unchanged(read_revision)
+}

@@ -4,6 +4,7 @@
 //! the tests it is the memory table: the same rules run on both.
 
 pub mod conditions;
+mod public_writes;
 
 use crate::due_index::{self as due, ReminderItem};
 use crate::item::*;
@@ -116,6 +117,18 @@ impl HasRange for Absence {
     }
 }
 
+/// What a transaction's cancellation reason says of a part whose condition failed.
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+
+/// The outcome of one attempt at a guarded write of the agenda.
+enum Attempt {
+    Written,
+    /// A concurrent write won a race on the agenda: read again and retry.
+    Lost,
+    /// The condition of this extra part failed.
+    Refused(usize),
+}
+
 /// Decodes `items` and keeps what overlaps `range` (sort keys bound only starts).
 fn overlapping<I, V>(
     items: Vec<Item>,
@@ -207,8 +220,22 @@ impl<T: Table + ?Sized> TableStore<T> {
         &self,
         writes: &[(Option<u32>, &Appointment)],
     ) -> Result<Option<()>, InsertError> {
+        Ok(match self.try_write_with(writes, Vec::new()).await? {
+            Attempt::Written => Some(()),
+            Attempt::Lost | Attempt::Refused(_) => None,
+        })
+    }
+
+    /// [`Self::try_write`] with `extra` parts in the same transaction (what
+    /// guards an online booking): `Refused(i)` when the condition of
+    /// `extra[i]` failed, `Lost` when a race on the agenda did.
+    async fn try_write_with(
+        &self,
+        writes: &[(Option<u32>, &Appointment)],
+        extra: Vec<Write>,
+    ) -> Result<Attempt, InsertError> {
         let Some((_, first)) = writes.first() else {
-            return Ok(Some(()));
+            return Ok(Attempt::Written);
         };
         let practitioner = &first.practitioner_id;
         let mut transaction = Vec::new();
@@ -267,7 +294,18 @@ impl<T: Table + ?Sized> TableStore<T> {
         if absent {
             return Err(InsertError::Absent);
         }
-        Ok(self.transact(transaction).await?)
+        let agenda_parts = transaction.len();
+        transaction.extend(extra);
+        match self.table.transact(transaction).await {
+            Ok(()) => Ok(Attempt::Written),
+            Err(TableError::TransactionCanceled { reasons }) => Ok(reasons
+                .iter()
+                .enumerate()
+                .skip(agenda_parts)
+                .find(|(_, reason)| reason.as_deref() == Some(CONDITION_FAILED))
+                .map_or(Attempt::Lost, |(i, _)| Attempt::Refused(i - agenda_parts))),
+            Err(e) => Err(unavailable(e).into()),
+        }
     }
 
     async fn write(&self, writes: &[(Option<u32>, &Appointment)]) -> Result<(), InsertError> {

@@ -96,11 +96,13 @@ impl Put {
 }
 
 /// Sets top-level attributes of the item under `key` (creating it when
-/// absent, as DynamoDB does), when `condition` holds.
+/// absent, as DynamoDB does), and adds to number attributes (a missing one
+/// counts from 0: DynamoDB's `ADD`, an atomic counter), when `condition` holds.
 #[derive(Debug, Clone)]
 pub struct Update {
     pub key: Key,
     pub set: Vec<(String, AttributeValue)>,
+    pub add: Vec<(String, i64)>,
     pub condition: Option<Condition>,
 }
 
@@ -109,12 +111,19 @@ impl Update {
         Self {
             key,
             set: Vec::new(),
+            add: Vec::new(),
             condition: None,
         }
     }
 
     pub fn set(mut self, attribute: impl Into<String>, value: AttributeValue) -> Self {
         self.set.push((attribute.into(), value));
+        self
+    }
+
+    /// `attribute` increased by `n` in the same write.
+    pub fn add(mut self, attribute: impl Into<String>, n: i64) -> Self {
+        self.add.push((attribute.into(), n));
         self
     }
 

@@ -36,9 +36,10 @@ pub struct OutgoingEmail {
     pub text: String,
     pub html: String,
     pub attachments: Vec<Attachment>,
-    /// What and for which appointment: the outbox shows it, SES gets it as tags.
+    /// What and for which appointment (none for a verification code): the
+    /// outbox shows it, SES gets it as tags.
     pub kind: MessageKind,
-    pub appointment_id: AppointmentId,
+    pub appointment_id: Option<AppointmentId>,
     /// Every URL the message carries.
     pub links: Vec<String>,
 }
@@ -124,13 +125,47 @@ fn render_appointment_email(
         html: rendered.html,
         attachments: Vec::new(),
         kind,
-        appointment_id: appointment.id,
+        appointment_id: Some(appointment.id),
         links: links
             .map(|l| vec![l.modify.clone(), l.cancel.clone()])
             .unwrap_or_default()
             .into_iter()
             .chain(rebook_link.map(str::to_string))
             .collect(),
+    }
+}
+
+/// The e-mail that carries an online booker's verification code (SPEC §6.3),
+/// in the practitioner's language: about no appointment, and with no link
+/// (the code is typed where the booking is made).
+pub fn verification_code_email(
+    settings: &PractitionerSettings,
+    to: Email,
+    code: &crate::verification::Code,
+) -> OutgoingEmail {
+    #[derive(Serialize)]
+    struct Context<'a> {
+        code: &'a str,
+        practitioner: PractitionerCard,
+    }
+    let rendered = templates::render_email(
+        "verification_code",
+        settings.language,
+        &Context {
+            code: code.digits(),
+            practitioner: PractitionerCard::of(settings),
+        },
+    );
+    OutgoingEmail {
+        to,
+        sender_name: settings.name.clone(),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        attachments: Vec::new(),
+        kind: MessageKind::VerificationCode,
+        appointment_id: None,
+        links: Vec::new(),
     }
 }
 
@@ -306,7 +341,7 @@ mod tests {
     #[test]
     fn html_escapes_what_people_typed() {
         let mut a = appointment(None);
-        a.patient.first_name = PersonName::parse("<b>Jeanne</b>").unwrap();
+        a.patient.first_name = PersonName::stored("<b>Jeanne</b>").unwrap();
         let email = confirmation_email(
             &a,
             &sample(),

@@ -44,6 +44,13 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = templates![
     "email/reminder.en.subject.txt",
     "email/reminder.en.txt",
     "email/reminder.en.html",
+    // Verification codes (SPEC §6.3)
+    "email/verification_code.fr.subject.txt",
+    "email/verification_code.fr.txt",
+    "email/verification_code.fr.html",
+    "email/verification_code.en.subject.txt",
+    "email/verification_code.en.txt",
+    "email/verification_code.en.html",
     "sms/reminder.fr.txt",
     "sms/reminder.en.txt",
     "sms/practitioner_cancellation.fr.txt",

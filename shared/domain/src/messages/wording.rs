@@ -74,6 +74,8 @@ pub fn skip_reason(reason: SkipReason, language: Language) -> &'static str {
         }
         (CancelledAfterStart, Fr) => "le rendez-vous avait déjà commencé",
         (CancelledAfterStart, En) => "the appointment had already started",
+        (CountryNotTexted, Fr) => "numéro de portable d'un pays où le cabinet n'envoie pas de SMS",
+        (CountryNotTexted, En) => "mobile number of a country the practice does not text",
     }
 }
 
@@ -562,7 +564,8 @@ mod tests {
             Some(PractitionerUnknown) => Some(AppointmentAlreadyStarted),
             Some(AppointmentAlreadyStarted) => Some(QuietHoursUntilAppointment),
             Some(QuietHoursUntilAppointment) => Some(CancelledAfterStart),
-            Some(CancelledAfterStart) => None,
+            Some(CancelledAfterStart) => Some(CountryNotTexted),
+            Some(CountryNotTexted) => None,
         };
         std::iter::successors(after(None), |r| after(Some(*r))).collect()
     }

@@ -97,6 +97,7 @@ pub fn decide_sms(
     let Some(to) = appointment.patient.mobile.clone() else {
         return Err(SkipReason::NoMobile);
     };
+    super::may_text(settings, &to)?;
     Ok(Notice {
         to,
         offer: offer(settings, appointment),

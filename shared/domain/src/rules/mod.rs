@@ -33,6 +33,8 @@ pub enum SkipReason {
     QuietHoursUntilAppointment,
     /// The practice cancelled after the appointment had begun (SPEC §4.4).
     CancelledAfterStart,
+    /// The mobile is of a country not in `sms_service.countries` (SPEC §4.3).
+    CountryNotTexted,
 }
 
 impl SkipReason {
@@ -55,6 +57,48 @@ impl SkipReason {
             Self::AppointmentAlreadyStarted => "appointment_already_started",
             Self::QuietHoursUntilAppointment => "quiet_hours_until_appointment",
             Self::CancelledAfterStart => "appointment_had_started",
+            Self::CountryNotTexted => "country_not_texted",
         }
+    }
+}
+
+/// SPEC §2, §4.3: an SMS goes only to a mobile of one of the practice's
+/// `sms_service.countries`, decided when it is sent (settings changed since
+/// the booking apply), so high-cost numbers of other countries cannot be
+/// pumped through the practice's reminders. A number whose country the
+/// metadata cannot tell is not texted either.
+pub fn may_text(
+    settings: &crate::settings::PractitionerSettings,
+    mobile: &crate::contact::Mobile,
+) -> Result<(), SkipReason> {
+    let country = mobile.country();
+    if country.is_some_and(|c| settings.sms_service.countries.contains(&c)) {
+        Ok(())
+    } else {
+        Err(SkipReason::CountryNotTexted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contact::Mobile;
+
+    #[test]
+    fn only_mobiles_of_the_practices_countries_are_texted() {
+        // Given a practice with the default countries
+        let mut settings = crate::fixtures::dr_martin();
+        let uk = Mobile::parse("+447400123456").unwrap();
+        let reunion = Mobile::parse("+262692123456").unwrap();
+        // Then a French or Réunion mobile is texted, a UK one is not
+        assert_eq!(
+            may_text(&settings, &Mobile::parse("0612345678").unwrap()),
+            Ok(())
+        );
+        assert_eq!(may_text(&settings, &reunion), Ok(()));
+        assert_eq!(may_text(&settings, &uk), Err(SkipReason::CountryNotTexted));
+        // And once the practice adds GB, the UK mobile is
+        settings.sms_service.countries.push("GB".into());
+        assert_eq!(may_text(&settings, &uk), Ok(()));
     }
 }

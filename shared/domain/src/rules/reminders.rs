@@ -49,7 +49,8 @@ pub fn delay(settings: &PractitionerSettings, channel: Channel) -> Result<Durati
 
 /// Whether a reminder of `channel` applies to this appointment, whatever the
 /// time: the service is on with a delay, the reason is ticked (SMS), the
-/// contact has the address or number. Answers the delay.
+/// contact has the address, or a mobile of a country the practice texts
+/// ([`super::may_text`]). Answers the delay.
 pub fn applies(
     settings: &PractitionerSettings,
     appointment: &Appointment,
@@ -62,7 +63,10 @@ pub fn applies(
     match channel {
         Channel::Email if appointment.patient.email.is_none() => Err(SkipReason::NoEmail),
         Channel::Sms if !reason.sms_reminder => Err(SkipReason::ReasonNotTickedForSmsReminder),
-        Channel::Sms if appointment.patient.mobile.is_none() => Err(SkipReason::NoMobile),
+        Channel::Sms => match &appointment.patient.mobile {
+            None => Err(SkipReason::NoMobile),
+            Some(mobile) => super::may_text(settings, mobile).map(|()| delay),
+        },
         _ => Ok(delay),
     }
 }

@@ -11,6 +11,7 @@ pub mod online_booking;
 pub mod pacing;
 pub mod patient_links;
 pub mod practice;
+pub mod public_posts;
 pub mod reminders;
 
 /// A sender fed appointment changes in stream order (the confirmation and

@@ -990,14 +990,24 @@ async fn exercise_the_table(store: &TableStore) {
         due_at: at("2026-12-03T09:00:00Z"),
         version: None,
     };
-    store.put_reminder(&reminder).await.unwrap();
+    store
+        .put_reminder(&reminder, at("2026-11-30T00:00:00Z"))
+        .await
+        .unwrap();
     let due = store
         .reminders_due(reminder.due_at, None, 10)
         .await
         .unwrap();
     assert_eq!(due, vec![reminder.clone()]);
     store.reminder_done(&reminder).await.unwrap();
-    store.put_reminder(&reminder).await.unwrap();
+    store
+        .sweep_begins(at("2026-12-05T00:00:00Z"))
+        .await
+        .unwrap();
+    store
+        .put_reminder(&reminder, at("2026-11-30T00:00:00Z"))
+        .await
+        .unwrap();
     store
         .remove_reminder(&reminder.appointment_id, reminder.channel)
         .await

@@ -806,6 +806,8 @@ async fn appointment_data_carries_its_expiry(table: TableUnderTest) {
 
 on_each_table!(
     the_due_query_returns_what_is_due_in_due_order_by_pages,
+    due_entries_spread_over_days_and_shards_and_come_back_in_due_order,
+    an_entry_written_after_its_due_time_is_found_after_sweeps_passed_its_day,
     a_decided_entry_leaves_the_index_unless_it_was_replaced_meanwhile,
     a_reminder_is_claimed_once_per_appointment_time,
 );
@@ -830,7 +832,10 @@ async fn the_due_query_returns_what_is_due_in_due_order_by_pages(table: TableUnd
     );
     let third = reminder(Channel::Sms, "2026-12-02T10:00:00Z", "2026-12-01T10:00:00Z");
     for r in [&later, &first, &second, &third] {
-        store.put_reminder(r).await.unwrap();
+        store
+            .put_reminder(r, at("2026-11-30T00:00:00Z"))
+            .await
+            .unwrap();
     }
     let mut expected = vec![first.clone(), second.clone()];
     expected.sort_by_key(|r| (r.due_at, r.appointment_id));
@@ -853,11 +858,134 @@ async fn the_due_query_returns_what_is_due_in_due_order_by_pages(table: TableUnd
     );
 }
 
+/// No partition holds everyone's due entries: a day's entries spread over
+/// the shards, and the pages still come in due order across them.
+async fn due_entries_spread_over_days_and_shards_and_come_back_in_due_order(table: TableUnderTest) {
+    // Given 60 reminders due over three days, at a few shared times (as
+    // appointments on :00/:20/:40 make them)
+    let store = table.store();
+    let mut all = Vec::new();
+    for i in 0..60 {
+        let due = at("2026-12-01T08:00:00Z")
+            + Duration::hours(24 * (i % 3))
+            + Duration::minutes(20 * (i % 4));
+        let mut r = reminder(Channel::Sms, "2026-12-05T09:00:00Z", "2026-12-01T08:00:00Z");
+        r.due_at = due;
+        store
+            .put_reminder(&r, at("2026-11-30T00:00:00Z"))
+            .await
+            .unwrap();
+        all.push(r);
+    }
+    all.sort_by_key(|r| aws_adapters::due_index::due_sort_key(r));
+
+    // Then they sit under many partition keys, none under the old one
+    let partitions: std::collections::BTreeSet<String> = table
+        .items()
+        .await
+        .iter()
+        .filter_map(|i| i["gsi2pk"].as_str().map(str::to_string))
+        .collect();
+    assert!(partitions.len() >= 3 * 8, "{partitions:?}");
+    assert!(partitions.iter().all(|p| p.starts_with("DUE#2026-12-0")));
+
+    // and the sweep's pages of 7 read them all, in due order, once each
+    let until = at("2026-12-04T00:00:00Z");
+    let mut read: Vec<ScheduledReminder> = Vec::new();
+    loop {
+        let page = store.reminders_due(until, read.last(), 7).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 7);
+        read.extend(page);
+    }
+    assert_eq!(read, all);
+    // and what is not due yet is not read
+    let first_day = store
+        .reminders_due(at("2026-12-01T08:20:00Z"), None, 100)
+        .await
+        .unwrap();
+    assert_eq!(first_day.len(), 10);
+}
+
+/// A reminder indexed after its due time (a longer delay saved, a late
+/// stream record) is filed as due when written, so a sweep that has left
+/// its day behind still finds it; a day is left only once empty and no
+/// write can land in it any more.
+async fn an_entry_written_after_its_due_time_is_found_after_sweeps_passed_its_day(
+    table: TableUnderTest,
+) {
+    let store = table.store();
+    let early = reminder(Channel::Sms, "2026-12-10T09:00:00Z", "2026-12-01T09:00:00Z");
+    store
+        .put_reminder(&early, at("2026-11-30T10:00:00Z"))
+        .await
+        .unwrap();
+    // A pending entry holds the sweeps at its day.
+    store
+        .sweep_begins(at("2026-12-04T00:00:00Z"))
+        .await
+        .unwrap();
+    let due = store
+        .reminders_due(at("2026-12-04T00:00:00Z"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(due, vec![early.clone()]);
+    store.reminder_done(&early).await.unwrap();
+    // Decided: the sweeps leave the days behind.
+    store
+        .sweep_begins(at("2026-12-04T00:00:00Z"))
+        .await
+        .unwrap();
+    let queries = table.queries();
+    assert!(
+        store
+            .reminders_due(at("2026-12-04T00:10:00Z"), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Only the day just ended (writes may still land in it) and today.
+    assert_eq!(table.queries() - queries, 2 * 16);
+
+    // When a reminder due on the 2nd is indexed on the 4th
+    let late = reminder(
+        Channel::Email,
+        "2026-12-10T09:00:00Z",
+        "2026-12-02T09:00:00Z",
+    );
+    store
+        .put_reminder(&late, at("2026-12-04T00:20:00Z"))
+        .await
+        .unwrap();
+
+    // Then the next sweep finds it, due when it was written
+    store
+        .sweep_begins(at("2026-12-04T00:25:00Z"))
+        .await
+        .unwrap();
+    let due = store
+        .reminders_due(at("2026-12-04T00:25:00Z"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        due,
+        vec![ScheduledReminder {
+            due_at: at("2026-12-04T00:20:00Z"),
+            ..late
+        }]
+    );
+}
+
 /// `reminder_done` keeps an entry replaced since it was read.
 async fn a_decided_entry_leaves_the_index_unless_it_was_replaced_meanwhile(table: TableUnderTest) {
     let store = table.store();
     let read = reminder(Channel::Sms, "2026-12-02T09:00:00Z", "2026-12-01T09:00:00Z");
-    store.put_reminder(&read).await.unwrap();
+    store
+        .put_reminder(&read, at("2026-11-30T00:00:00Z"))
+        .await
+        .unwrap();
     // The appointment moved after the sweep read the entry: the scheduler
     // replaced it with the new time's.
     let moved = ScheduledReminder {
@@ -865,7 +993,10 @@ async fn a_decided_entry_leaves_the_index_unless_it_was_replaced_meanwhile(table
         due_at: at("2026-12-03T09:00:00Z"),
         ..read.clone()
     };
-    store.put_reminder(&moved).await.unwrap();
+    store
+        .put_reminder(&moved, at("2026-11-30T00:00:00Z"))
+        .await
+        .unwrap();
     store.reminder_done(&read).await.unwrap();
     let all = store
         .reminders_due(at("2026-12-31T00:00:00Z"), None, 10)
@@ -882,7 +1013,10 @@ async fn a_decided_entry_leaves_the_index_unless_it_was_replaced_meanwhile(table
             .is_empty()
     );
     // A cancelled appointment's entries are removed, present or not.
-    store.put_reminder(&read).await.unwrap();
+    store
+        .put_reminder(&read, at("2026-11-30T00:00:00Z"))
+        .await
+        .unwrap();
     store
         .remove_reminder(&read.appointment_id, Channel::Sms)
         .await

@@ -35,7 +35,10 @@ async fn the_sample_move_replaces_the_reminders_of_the_old_time_with_the_new_one
     let (old, new) = (change.old.unwrap(), change.new.unwrap());
     for channel in [Channel::Email, Channel::Sms] {
         store
-            .put_reminder(&ScheduledReminder::of(&dr_martin(), &old, channel).unwrap())
+            .put_reminder(
+                &ScheduledReminder::of(&dr_martin(), &old, channel).unwrap(),
+                at("2026-11-26T08:00:00Z"),
+            )
             .await
             .unwrap();
     }

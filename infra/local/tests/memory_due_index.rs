@@ -39,14 +39,20 @@ async fn the_due_query_walks_the_index_not_the_table() {
     let b = reminder(Channel::Sms, "2026-12-01T09:30:00Z");
     let later = reminder(Channel::Sms, "2026-12-03T09:00:00Z");
     for r in [&later, &b, &a] {
-        store.put_reminder(r).await.unwrap();
+        store
+            .put_reminder(r, at("2026-11-30T00:00:00Z"))
+            .await
+            .unwrap();
     }
     // A re-put with another due time replaces the entry, in the index too.
     let moved = ScheduledReminder {
         due_at: at("2026-12-04T09:00:00Z"),
         ..later.clone()
     };
-    store.put_reminder(&moved).await.unwrap();
+    store
+        .put_reminder(&moved, at("2026-11-30T00:00:00Z"))
+        .await
+        .unwrap();
 
     // When the sweep reads what is due, one by one
     let before = store.table().items_read();
@@ -55,10 +61,13 @@ async fn the_due_query_walks_the_index_not_the_table() {
     let second = store.reminders_due(until, first.last(), 1).await.unwrap();
     let none = store.reminders_due(until, second.last(), 1).await.unwrap();
 
-    // Then it gets the due ones in order, having read just those
+    // Then it gets the due ones in order, having read just those (a page
+    // reads at most the first due entries of each shard of the day, and
+    // a first page the sweep cursor)
     assert_eq!([first, second].concat(), vec![a.clone(), b.clone()]);
     assert!(none.is_empty());
-    assert_eq!(store.table().items_read() - before, 2);
+    let read = store.table().items_read() - before;
+    assert!(read <= 4, "{read}");
 
     // and a decided entry leaves, unless it was replaced meanwhile
     store.reminder_done(&later).await.unwrap();

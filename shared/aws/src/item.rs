@@ -8,7 +8,8 @@
 //! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry; once settled, GSI1: `gsi1pk = LOG#{pid}`, `gsi1sk = {id}#MSG#…` (the agenda reads a window's logs in one query); GSI3 (sparse, keys only): `gsi3pk = SENT#{provider message id}`, `gsi3sk` = its `sk`, once the provider accepted it (delivery feedback finds it by that id) |
 //! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
 //! | absence | `PRAC#{pid}` | `ABS#{start}#{id}` | also listed in the `absent` map of each agenda day it touches |
-//! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = REMINDER`, `gsi2sk = {due}#{id}#{channel}` (see [`crate::due_index`]) |
+//! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = DUE#{yyyy-mm-dd}#{shard}`, `gsi2sk = {due}#{id}#{channel}` (see [`crate::due_index`]) |
+//! | sweep cursor | `DUE_SWEEP` | `CURSOR` | the oldest day of the due index that may hold entries |
 //! | verification | `VERIF#{id}` | `VERIF` | an online booker's verification: keyed hashes of the code and the address, wrong codes, the booking it was used for; `ttl` a day after it expires |
 //! | contact | `PRAC#{pid}` | `CONTACT#{contact hash}` | the future online appointments of one verified contact (`max_future_per_patient`), with a `revision` |
 //! | quota counter | `QUOTA#{quota}#{subject hash}` | `{hour}` | `count` of one hour; `ttl` at the hour's end |

@@ -195,12 +195,19 @@ pub trait LinkStore: Send + Sync {
 }
 
 /// Reminders (SPEC §4.3): the due index. One entry per appointment and
-/// channel; the sweep reads entries by due time through a sparse index.
+/// channel; the sweep reads entries by due time through a sparse index,
+/// spread over many partitions (docs/scale.md).
 #[async_trait]
 pub trait DueIndex: Send + Sync {
     /// Creates or replaces the due entry of `reminder.appointment_id` and
-    /// `reminder.channel`.
-    async fn put_reminder(&self, reminder: &ScheduledReminder) -> Result<(), StoreError>;
+    /// `reminder.channel`, written at `now`: an entry due before `now` is
+    /// filed as due `now` (the next sweep finds it just the same), so that
+    /// the index never gets an entry behind what sweeps have passed.
+    async fn put_reminder(
+        &self,
+        reminder: &ScheduledReminder,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Removes the due entry of that appointment and channel, if any.
     async fn remove_reminder(
         &self,
@@ -218,6 +225,9 @@ pub trait DueIndex: Send + Sync {
     /// Removes the entry once its reminder is decided, unless it was replaced
     /// meanwhile (the appointment moved, the settings changed).
     async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError>;
+    /// A sweep begins at `now`: the index stops reading the time before
+    /// its oldest pending entry that no write can reach any more.
+    async fn sweep_begins(&self, now: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 /// What a public write is kept within (SPEC §6.3, §6): the verifications

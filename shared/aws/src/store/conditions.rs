@@ -77,6 +77,14 @@ pub fn still_due(reminder: &ScheduledReminder) -> Condition {
     )
 }
 
+/// The sweep cursor at or before `day`: it only moves forward.
+pub fn cursor_behind(day: &str) -> Condition {
+    Condition::not_exists(PK).or(Condition::at_most(
+        crate::due_index::SWEEP_CURSOR_BUCKET,
+        AttributeValue::S(day.to_string()),
+    ))
+}
+
 /// A verification not yet used, with as many wrong codes as were read: a
 /// use or a wrong code is counted once, and a used one books no more
 /// (SPEC §6.3).

@@ -42,6 +42,8 @@ pub struct TableStore<T: Table + ?Sized = dyn Table> {
     /// How long appointment data outlives its appointment (SPEC §5: health
     /// data kept no longer than needed): DynamoDB's TTL deletes it then.
     retention: Duration,
+    /// The due index's sweep cursor is known to exist (it never goes away).
+    sweep_cursor_known: std::sync::atomic::AtomicBool,
 }
 
 impl<T: Table + ?Sized> TableStore<T> {
@@ -49,6 +51,7 @@ impl<T: Table + ?Sized> TableStore<T> {
         Self {
             table,
             retention: Duration::days(i64::from(DEFAULT_RETENTION_DAYS)),
+            sweep_cursor_known: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -623,8 +626,14 @@ impl<T: Table + ?Sized> LinkStore for TableStore<T> {
 
 #[async_trait]
 impl<T: Table + ?Sized> DueIndex for TableStore<T> {
-    async fn put_reminder(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {
-        self.put(encode(&ReminderItem::new(reminder))?).await
+    async fn put_reminder(
+        &self,
+        reminder: &ScheduledReminder,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.ensure_sweep_cursor(now).await?;
+        self.put(encode(&ReminderItem::new(&due::filed(reminder, now)))?)
+            .await
     }
 
     async fn remove_reminder(
@@ -645,27 +654,35 @@ impl<T: Table + ?Sized> DueIndex for TableStore<T> {
         after: Option<&ScheduledReminder>,
         limit: usize,
     ) -> Result<Vec<ScheduledReminder>, StoreError> {
-        // The sparse GSI2 holds pending reminders only, in due order: the
-        // query reads what is due, never the table.
-        let until = format!("{}#~", sortable(until));
-        let start_key = after.map(|r| -> Result<Item, StoreError> {
-            let mut key = encode(&ReminderItem::new(r))?;
-            key.retain(|name, _| [PK, SK, due::GSI2_PK, due::GSI2_SK].contains(&name.as_str()));
-            Ok(key)
-        });
-        if after.is_some_and(|r| due::due_sort_key(r) >= until) {
+        // The days of the sparse GSI2 from the cursor (or the previous
+        // page's last entry) to `until`, every shard: the queries read what
+        // is due, never the table, and no partition holds everyone's.
+        let limit = limit.max(1);
+        let until_sk = format!("{}#~", sortable(until));
+        if after.is_some_and(|r| due::due_sort_key(r) >= until_sk) {
             // A cursor at or past the end: nothing more.
             return Ok(Vec::new());
         }
-        let query = Query::index(&crate::table::schema::GSI2, due::DUE_PARTITION)
-            .sort(SortKey::AtMost(until))
-            .start_after(start_key.transpose()?)
-            .limit(limit.max(1));
-        let page = self.table.query(&query).await.map_err(unavailable)?;
-        page.items
-            .into_iter()
-            .map(|i| decode::<ReminderItem>(i).map(|r| r.reminder))
-            .collect()
+        let first_day = match after {
+            // Entries are filed by due day, so what follows an entry is in
+            // its day or later.
+            Some(r) => due::bucket_of(r.due_at),
+            None => match self.sweep_cursor().await? {
+                Some(day) => day,
+                // Nothing was ever filed.
+                None => return Ok(Vec::new()),
+            },
+        };
+        let mut found = Vec::new();
+        let mut day = first_day;
+        while day <= due::bucket_of(until) && found.len() < limit {
+            found.extend(
+                self.due_in_day(day, after, &until_sk, limit - found.len())
+                    .await?,
+            );
+            day += due::BUCKET;
+        }
+        Ok(found)
     }
 
     async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError> {
@@ -679,4 +696,141 @@ impl<T: Table + ?Sized> DueIndex for TableStore<T> {
                 .await,
         )
     }
+
+    async fn sweep_begins(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let Some(cursor) = self.sweep_cursor().await? else {
+            return Ok(());
+        };
+        // A day is passed once it is empty and no write can still land in
+        // it (every writer files at or after its own clock).
+        let mut day = cursor;
+        while day + due::BUCKET + due::SETTLE <= now && self.day_is_empty(day).await? {
+            day += due::BUCKET;
+        }
+        if day > cursor {
+            let text = due::bucket_text(day);
+            // Only forward: an overlapping sweep may have gone further.
+            unless_condition_failed(
+                self.table
+                    .put(Put::new(sweep_cursor_item(&text)).when(cursor_behind(&text)))
+                    .await,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The due index's own reads and writes.
+impl<T: Table + ?Sized> TableStore<T> {
+    /// The oldest day that may hold due entries; `None`: nothing was ever
+    /// filed.
+    async fn sweep_cursor(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let key = Key::new(due::SWEEP_CURSOR_PK, due::SWEEP_CURSOR_SK);
+        let item = self
+            .table
+            .get(&key, Read::Consistent)
+            .await
+            .map_err(unavailable)?;
+        Ok(
+            match item.as_ref().and_then(|i| i.get(due::SWEEP_CURSOR_BUCKET)) {
+                Some(AttributeValue::S(text)) => due::bucket_from_text(text),
+                _ => None,
+            },
+        )
+    }
+
+    /// The cursor exists before the first entry is filed, at the day of the
+    /// first writer's clock; once per process, since it never goes away.
+    async fn ensure_sweep_cursor(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
+        if self.sweep_cursor_known.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let text = due::bucket_text(due::bucket_of(now));
+        unless_condition_failed(
+            self.table
+                .put(Put::new(sweep_cursor_item(&text)).when(item_is_new()))
+                .await,
+        )?;
+        self.sweep_cursor_known.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether every shard of `day` is empty.
+    async fn day_is_empty(&self, day: DateTime<Utc>) -> Result<bool, StoreError> {
+        let pages = futures::future::try_join_all((0..due::SHARDS).map(|shard| {
+            let query =
+                Query::index(&crate::table::schema::GSI2, due::partition(day, shard)).limit(1);
+            async move { self.table.query(&query).await }
+        }))
+        .await
+        .map_err(unavailable)?;
+        Ok(pages.iter().all(|p| p.items.is_empty()))
+    }
+
+    /// The first `limit` entries of `day` due by `until_sk` and after
+    /// `after`, in due order across its shards.
+    async fn due_in_day(
+        &self,
+        day: DateTime<Utc>,
+        after: Option<&ScheduledReminder>,
+        until_sk: &str,
+        limit: usize,
+    ) -> Result<Vec<ScheduledReminder>, StoreError> {
+        let after_key = after
+            .map(|r| -> Result<(String, Item), StoreError> {
+                let mut key = encode(&ReminderItem::new(r))?;
+                key.retain(|name, _| [PK, SK, due::GSI2_PK, due::GSI2_SK].contains(&name.as_str()));
+                Ok((due::due_partition(r), key))
+            })
+            .transpose()?;
+        let pages = futures::future::try_join_all((0..due::SHARDS).map(|shard| {
+            let partition = due::partition(day, shard);
+            let query = match (&after_key, after) {
+                // The previous page ended in this partition: go on from it.
+                (Some((p, key)), _) if *p == partition => {
+                    Query::index(&crate::table::schema::GSI2, partition)
+                        .sort(SortKey::AtMost(until_sk.to_string()))
+                        .start_after(Some(key.clone()))
+                }
+                // Elsewhere, what sorts after it (no other entry has its
+                // sort key: it names the appointment and the channel).
+                (_, Some(r)) => Query::index(&crate::table::schema::GSI2, partition)
+                    .sort(SortKey::Between(due::due_sort_key(r), until_sk.to_string())),
+                _ => Query::index(&crate::table::schema::GSI2, partition)
+                    .sort(SortKey::AtMost(until_sk.to_string())),
+            }
+            .limit(limit);
+            async move { self.table.query(&query).await }
+        }))
+        .await
+        .map_err(unavailable)?;
+        let mut entries = pages
+            .into_iter()
+            .flat_map(|p| p.items)
+            .map(|i| decode::<ReminderItem>(i).map(|r| (r.gsi2sk, r.reminder)))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Each shard gave its first `limit`: the first `limit` of them all
+        // are the day's.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.truncate(limit);
+        Ok(entries.into_iter().map(|(_, r)| r).collect())
+    }
+}
+
+fn sweep_cursor_item(day: &str) -> Item {
+    Item::from(std::collections::HashMap::from([
+        (
+            PK.to_string(),
+            AttributeValue::S(due::SWEEP_CURSOR_PK.into()),
+        ),
+        (
+            SK.to_string(),
+            AttributeValue::S(due::SWEEP_CURSOR_SK.into()),
+        ),
+        (
+            due::SWEEP_CURSOR_BUCKET.to_string(),
+            AttributeValue::S(day.into()),
+        ),
+    ]))
 }

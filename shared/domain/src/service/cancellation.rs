@@ -100,7 +100,10 @@ impl CancellationSender {
         if let Delivered::Held(until) = delivered {
             self.delivery
                 .store
-                .put_reminder(&ScheduledReminder::held_notice(appointment, channel, until))
+                .put_reminder(
+                    &ScheduledReminder::held_notice(appointment, channel, until),
+                    self.delivery.clock.now(),
+                )
                 .await?;
         }
         Ok(())

@@ -110,7 +110,7 @@ impl<S: SettingsStore + AgendaStore + DueIndex + ?Sized> ReminderScheduler<S> {
     ) -> Result<(), StoreError> {
         for channel in CHANNELS {
             match settings.and_then(|s| ScheduledReminder::of(s, appointment, channel)) {
-                Some(reminder) => self.store.put_reminder(&reminder).await?,
+                Some(reminder) => self.store.put_reminder(&reminder, self.clock.now()).await?,
                 None => self.store.remove_reminder(&appointment.id, channel).await?,
             }
         }
@@ -198,6 +198,7 @@ impl ReminderSweeper {
     /// after `deadline` minus the safety margin and leaves those to the next sweep.
     pub async fn sweep(&self, deadline: Option<Instant>) -> Result<SweepReport, StoreError> {
         let now = self.delivery.clock.now();
+        self.store().sweep_begins(now).await?;
         let pacer = Pacer::new(self.options.per_second);
         let out_of_time =
             || deadline.is_some_and(|d| Instant::now() + self.options.safety_margin >= d);
@@ -349,7 +350,7 @@ impl ReminderSweeper {
                 store.reminder_done(&reminder).await
             }
             Ok(Delivered::Deferred | Delivered::Held(_)) => match &next {
-                Some(next) => store.put_reminder(next).await,
+                Some(next) => store.put_reminder(next, self.delivery.clock.now()).await,
                 None => store.reminder_done(&reminder).await,
             },
             Err(_) => Ok(()),

@@ -808,6 +808,7 @@ on_each_table!(
     the_due_query_returns_what_is_due_in_due_order_by_pages,
     due_entries_spread_over_days_and_shards_and_come_back_in_due_order,
     an_entry_written_after_its_due_time_is_found_after_sweeps_passed_its_day,
+    the_migration_moves_entries_from_the_old_key_once_and_none_is_lost,
     a_decided_entry_leaves_the_index_unless_it_was_replaced_meanwhile,
     a_reminder_is_claimed_once_per_appointment_time,
 );
@@ -976,6 +977,59 @@ async fn an_entry_written_after_its_due_time_is_found_after_sweeps_passed_its_da
             ..late
         }]
     );
+}
+
+/// A table deployed before the due index was spread holds its entries under
+/// `gsi2pk = REMINDER`: the migration moves each to its day and shard, once;
+/// run again it finds nothing, and the sweep then reads them all.
+async fn the_migration_moves_entries_from_the_old_key_once_and_none_is_lost(table: TableUnderTest) {
+    // Given three entries under the old key: one overdue, two to come
+    let store = table.store();
+    let overdue = reminder(Channel::Sms, "2026-12-03T09:00:00Z", "2026-12-01T09:00:00Z");
+    let coming = reminder(
+        Channel::Email,
+        "2026-12-05T09:00:00Z",
+        "2026-12-03T09:00:00Z",
+    );
+    let later = reminder(Channel::Sms, "2026-12-09T09:00:00Z", "2026-12-08T09:00:00Z");
+    for r in [&overdue, &coming, &later] {
+        let mut item = encode(&aws_adapters::due_index::ReminderItem::new(r)).unwrap();
+        item.insert("gsi2pk".into(), AttributeValue::S("REMINDER".into()));
+        table.put_raw(item).await;
+    }
+
+    // When the operator migrates on the 2nd at 10:00, twice (a rerun, or a
+    // run resumed after an interruption)
+    let now = at("2026-12-02T10:00:00Z");
+    let first = store.migrate_legacy_due_entries(now).await.unwrap();
+    let again = table.store().migrate_legacy_due_entries(now).await.unwrap();
+
+    // Then each entry moved once, and nothing is left under the old key
+    assert_eq!((first.read, first.moved, first.already_gone), (3, 3, 0));
+    assert_eq!((again.read, again.moved), (0, 0));
+    let items = table.items().await;
+    assert!(
+        items
+            .iter()
+            .all(|i| i["gsi2pk"].as_str().is_none_or(|p| p.starts_with("DUE#"))),
+        "{items:?}"
+    );
+    // and the sweeps find them: the overdue one at once, the others when due
+    store.sweep_begins(now).await.unwrap();
+    let due_now = store.reminders_due(now, None, 10).await.unwrap();
+    assert_eq!(
+        due_now,
+        vec![ScheduledReminder {
+            due_at: now,
+            ..overdue
+        }]
+    );
+    let all = store
+        .reminders_due(at("2026-12-08T09:00:00Z"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[1..], [coming, later]);
 }
 
 /// `reminder_done` keeps an entry replaced since it was read.

@@ -77,6 +77,19 @@ pub fn still_due(reminder: &ScheduledReminder) -> Condition {
     )
 }
 
+/// A due entry still under the old single partition, as read (`gsi2sk`):
+/// neither replaced by a writer of the new keys nor decided meanwhile.
+pub fn still_under_legacy_key(gsi2sk: &str) -> Condition {
+    Condition::equals(
+        crate::due_index::GSI2_PK,
+        AttributeValue::S(crate::due_index::LEGACY_DUE_PARTITION.into()),
+    )
+    .and(Condition::equals(
+        crate::due_index::GSI2_SK,
+        AttributeValue::S(gsi2sk.to_string()),
+    ))
+}
+
 /// The sweep cursor at or before `day`: it only moves forward.
 pub fn cursor_behind(day: &str) -> Condition {
     Condition::not_exists(PK).or(Condition::at_most(

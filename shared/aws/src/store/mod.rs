@@ -29,6 +29,9 @@ use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
 use domain::time::TimeRange;
 use std::sync::Arc;
 
+/// Entries the migration of the due index reads at once.
+const MIGRATION_PAGE: usize = 100;
+
 /// Optimistic locking of agenda days: how many times a booking re-reads and
 /// retries when a concurrent booking changed the same day.
 const BOOKING_ATTEMPTS: usize = 5;
@@ -720,8 +723,58 @@ impl<T: Table + ?Sized> DueIndex for TableStore<T> {
     }
 }
 
+/// What one run of the due index's migration did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DueMigration {
+    /// Entries found under the old key.
+    pub read: usize,
+    /// Moved to their day and shard.
+    pub moved: usize,
+    /// Replaced or decided meanwhile (by the new code, or an earlier run):
+    /// left as they are.
+    pub already_gone: usize,
+}
+
 /// The due index's own reads and writes.
 impl<T: Table + ?Sized> TableStore<T> {
+    /// Moves the entries a table still holds under the due index's one old
+    /// partition (`REMINDER`) to their day and shard, as written `now`.
+    /// Each entry is moved by a put conditioned on it being as read, so an
+    /// entry replaced or decided meanwhile is left alone (never brought
+    /// back); a run stopped halfway is resumed by running it again, which
+    /// finds only what is left. The claim of each message is untouched, so
+    /// no reminder can go twice, whichever sweeper sees it.
+    pub async fn migrate_legacy_due_entries(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<DueMigration, StoreError> {
+        self.ensure_sweep_cursor(now).await?;
+        let mut report = DueMigration::default();
+        let mut query = Query::index(&crate::table::schema::GSI2, due::LEGACY_DUE_PARTITION)
+            .limit(MIGRATION_PAGE);
+        loop {
+            let page = self.table.query(&query).await.map_err(unavailable)?;
+            for item in page.items {
+                report.read += 1;
+                let old = decode::<ReminderItem>(item)?;
+                let moved = ReminderItem::new(&due::filed(&old.reminder, now));
+                let result = self
+                    .table
+                    .put(Put::new(encode(&moved)?).when(still_under_legacy_key(&old.gsi2sk)))
+                    .await;
+                match result {
+                    Ok(()) => report.moved += 1,
+                    Err(TableError::ConditionFailed { .. }) => report.already_gone += 1,
+                    Err(e) => return Err(unavailable(e)),
+                }
+            }
+            match page.last_key {
+                Some(last) => query.start_after = Some(last),
+                None => return Ok(report),
+            }
+        }
+    }
+
     /// The oldest day that may hold due entries; `None`: nothing was ever
     /// filed.
     async fn sweep_cursor(&self) -> Result<Option<DateTime<Utc>>, StoreError> {

@@ -235,7 +235,7 @@ deploy: package
 # build runs at a low priority (shared machine); BENCH_FUNCTIONS=booking
 # narrows both, BENCH_RUNS sets the runs (>= 11).
 BENCH_RUNS      ?= 21
-BENCH_FUNCTIONS ?= booking confirmation-sender patient-links cancellation-sender status-change reminder-scheduler reminder-sweeper delivery-feedback
+BENCH_FUNCTIONS ?= booking notice-sender patient-links status-change reminder-scheduler reminder-sweeper delivery-feedback
 BENCH_NICE      ?= nice -n 15
 BENCH_TARGET    := x86_64-unknown-linux-gnu
 BENCH_RUSTFLAGS := -C relocation-model=static -C force-unwind-tables=no

@@ -131,12 +131,11 @@ fn the_forbidden_list_catches_what_the_adapters_link() {
 }
 
 /// The function crates: one Lambda each.
-const LAMBDAS: [&str; 7] = [
+const LAMBDAS: [&str; 6] = [
     "booking",
     "patient-links",
     "status-change",
-    "confirmation-sender",
-    "cancellation-sender",
+    "notice-sender",
     "reminder-scheduler",
     "reminder-sweeper",
 ];

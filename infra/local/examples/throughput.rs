@@ -109,9 +109,12 @@ async fn main() {
     }
     let records = received(stream);
 
-    // When the confirmation sender handles their stream records
-    let sender =
-        confirmation_sender::new(delivery.clone(), PublicUrls::new("https://rdv.example.org"));
+    // When the notice sender handles their stream records (confirmations)
+    let sender = notice_sender::new(
+        delivery.clone(),
+        PublicUrls::new("https://rdv.example.org"),
+        None,
+    );
     let confirmations = handle_all(&sender, records.clone()).await;
     let emails = out.emails.load(Ordering::Relaxed);
     report("confirmation sender", emails, confirmations);

@@ -72,7 +72,7 @@ invoked_over_http!(
     patient_links::PatientLinksApi,
 );
 
-/// The confirmation and cancellation senders.
+/// The notice sender (confirmations and cancellation notices).
 impl<S> Invoke for ChangeFunction<S>
 where
     S: domain::service::OnAppointmentChange + Send + Sync + 'static,
@@ -173,8 +173,7 @@ pub fn all() -> Vec<Function> {
         Function::of(&booking::NEEDS, booking::compose),
         Function::of(&status_change::NEEDS, status_change::compose),
         Function::of(&patient_links::NEEDS, patient_links::compose),
-        Function::of(&confirmation_sender::NEEDS, confirmation_sender::compose),
-        Function::of(&cancellation_sender::NEEDS, cancellation_sender::compose),
+        Function::of(&notice_sender::NEEDS, notice_sender::compose),
         Function::of(&reminder_scheduler::NEEDS, reminder_scheduler::compose),
         Function::of(&reminder_sweeper::NEEDS, reminder_sweeper::compose),
         Function::of(&delivery_feedback::NEEDS, delivery_feedback::compose),

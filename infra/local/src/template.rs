@@ -259,6 +259,19 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// AWS advises at most two readers per stream shard: more are throttled
+    /// on GetRecords (docs/scale.md).
+    #[test]
+    fn the_table_stream_has_at_most_two_readers() {
+        let template = Template::parse(TEMPLATE).unwrap();
+        let readers: Vec<&str> = template
+            .streams
+            .iter()
+            .map(|s| s.function.as_str())
+            .collect();
+        assert!(readers.len() <= 2, "{readers:?}");
+    }
+
     #[test]
     fn the_projects_template_declares_routes_and_filtered_streams() {
         let template = Template::parse(TEMPLATE).unwrap();
@@ -271,13 +284,13 @@ mod tests {
         let confirmation = template
             .streams
             .iter()
-            .find(|s| s.function == "ConfirmationSenderFunction")
+            .find(|s| s.function == "NoticeSenderFunction")
             .unwrap();
         assert!(!confirmation.filters.is_empty());
         // The senders' records are retried past the claim lease and the
         // give-up, so the attempt that logs a message `failed` always comes.
         use domain::service::delivery::{CLAIM_LEASE, GIVE_UP_AFTER};
-        for sender in ["ConfirmationSenderFunction", "CancellationSenderFunction"] {
+        for sender in ["NoticeSenderFunction"] {
             let source = template
                 .streams
                 .iter()

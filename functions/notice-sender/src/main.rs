@@ -6,7 +6,7 @@ use aws_adapters::telemetry::{LogFormat, init};
 async fn main() -> Result<(), lambda_runtime::Error> {
     init(LogFormat::Json);
     aws_adapters::metrics::install();
-    let function = cancellation_sender::from_env().await?;
+    let function = notice_sender::from_env().await?;
     lambda_runtime::run(lambda_runtime::service_fn(|event| {
         let function = function.clone();
         async move { aws_adapters::metrics::flushed(function.handle(event)).await }

@@ -7,8 +7,8 @@ fn from_env_builds_the_function_from_its_declared_needs_alone() {
     // reads or writes the environment while the variables are set.
     unsafe {
         aws_adapters::fixtures::assert_builds_from_its_needs(
-            &cancellation_sender::NEEDS,
-            cancellation_sender::from_env,
+            &notice_sender::NEEDS,
+            notice_sender::from_env,
         );
     }
 }

@@ -1,9 +1,8 @@
-//! The confirmation sender through its handler: stream batches in, e-mails,
+//! The notice sender through its handler, for confirmations: stream batches in, e-mails,
 //! communications log entries and events out (SPEC §4.1, §5, §7).
 
 use aws_lambda_events::event::dynamodb::Event;
 use chrono::{DateTime, Duration, Utc};
-use confirmation_sender::ConfirmationFunction;
 use domain::appointment::{Appointment, AppointmentRequest, PatientRequest, Source};
 use domain::communications::DeliveryState;
 use domain::ids::PractitionerId;
@@ -18,6 +17,7 @@ use local::embedded::MemoryStore;
 use local::embedded::Outbox;
 use local::embedded::RecordedEvents;
 use local::embedded::StreamSubscription;
+use notice_sender::NoticeSenderFunction;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -29,7 +29,7 @@ struct World {
     store: Arc<MemoryStore>,
     outbox: Arc<Outbox>,
     events: Arc<RecordedEvents>,
-    sender: ConfirmationFunction,
+    sender: NoticeSenderFunction,
     stream: StreamSubscription,
     settings: PractitionerSettings,
 }
@@ -68,7 +68,7 @@ async fn world() -> World {
         events: events.clone(),
         clock,
     };
-    let sender = confirmation_sender::new(delivery, PublicUrls::new("https://rdv.example.org"));
+    let sender = notice_sender::new(delivery, PublicUrls::new("https://rdv.example.org"), None);
     World {
         store,
         outbox,
@@ -271,10 +271,8 @@ async fn a_refused_address_is_logged_as_failed_and_not_retried() {
 #[tokio::test]
 async fn the_sample_event_sends_through_the_handler() {
     let world = world().await;
-    let event: Event = serde_json::from_str(include_str!(
-        "../../../events/confirmation-sender-insert.json"
-    ))
-    .unwrap();
+    let event: Event =
+        serde_json::from_str(include_str!("../../../events/notice-sender-insert.json")).unwrap();
     // The store holds the appointment the record describes.
     let change = aws_adapters::stream::appointment_change(&event.records[0])
         .unwrap()

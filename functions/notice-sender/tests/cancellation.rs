@@ -1,8 +1,7 @@
-//! The cancellation sender through its handler: the patient's cancellation
+//! The notice sender through its handler, for cancellations: the patient's cancellation
 //! e-mail, sent once however often the record is delivered (SPEC §4.2, §5, §7).
 
 use aws_lambda_events::event::dynamodb::Event;
-use cancellation_sender::CancellationFunction;
 use domain::communications::{DeliveryState, MessageKind};
 use domain::fixtures::{at, dr_martin};
 use domain::ports::SendError;
@@ -13,15 +12,16 @@ use local::embedded::AdjustableClock;
 use local::embedded::MemoryStore;
 use local::embedded::Outbox;
 use local::embedded::RecordedEvents;
+use notice_sender::NoticeSenderFunction;
 use std::sync::Arc;
 
-const SAMPLE: &str = include_str!("../../../events/cancellation-sender-modify.json");
+const SAMPLE: &str = include_str!("../../../events/notice-sender-modify.json");
 
 struct World {
     store: Arc<MemoryStore>,
     outbox: Arc<Outbox>,
     events: Arc<RecordedEvents>,
-    sender: CancellationFunction,
+    sender: NoticeSenderFunction,
 }
 
 /// The store as the sample's record left it: the appointment cancelled by the patient.
@@ -41,7 +41,7 @@ async fn world() -> (World, Event) {
         .update_appointment(before.version, change.new.as_ref().unwrap())
         .await
         .unwrap();
-    let sender = cancellation_sender::new(
+    let sender = notice_sender::new(
         Delivery {
             store: store.clone(),
             mailer: outbox.clone(),

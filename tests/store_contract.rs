@@ -1032,6 +1032,39 @@ async fn the_migration_moves_entries_from_the_old_key_once_and_none_is_lost(tabl
     assert_eq!(all[1..], [coming, later]);
 }
 
+on_each_table!(racing: the_account_rate_counts_each_second_up_to_its_limit_across_instances);
+
+/// SPEC §7: one rate for the account, whatever the number of instances: 20
+/// stores (instances) race for the sends of one second, 7 get through; the
+/// next second starts again, and e-mail counts apart from SMS.
+async fn the_account_rate_counts_each_second_up_to_its_limit_across_instances(
+    table: TableUnderTest,
+) {
+    use domain::ports::SendingRate;
+    let second = at("2026-12-01T09:00:00Z").timestamp();
+    let stores: Vec<_> = (0..20).map(|_| table.store()).collect();
+    let taken = futures::future::join_all(
+        stores
+            .iter()
+            .map(|store| store.take_send(Channel::Sms, second, 7)),
+    )
+    .await;
+    let granted = taken.iter().filter(|t| *t.as_ref().unwrap()).count();
+    assert_eq!(granted, 7);
+    assert!(
+        stores[0]
+            .take_send(Channel::Sms, second + 1, 7)
+            .await
+            .unwrap()
+    );
+    assert!(
+        stores[0]
+            .take_send(Channel::Email, second, 7)
+            .await
+            .unwrap()
+    );
+}
+
 /// `reminder_done` keeps an entry replaced since it was read.
 async fn a_decided_entry_leaves_the_index_unless_it_was_replaced_meanwhile(table: TableUnderTest) {
     let store = table.store();

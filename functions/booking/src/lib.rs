@@ -322,6 +322,7 @@ pub const NEEDS: Needs = Needs {
         LIMIT_CODES_PER_EMAIL,
         LIMIT_POSTS_PER_SOURCE,
         ORIGIN_VERIFY_SECRET,
+        aws_adapters::config::SES_RATE_PER_SECOND,
     ],
 };
 

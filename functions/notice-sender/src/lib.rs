@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use aws_adapters::config::ConfigError;
-use aws_adapters::config::{PUBLIC_BASE_URL, SMS_RATE_PER_SECOND};
+use aws_adapters::config::{PUBLIC_BASE_URL, SES_RATE_PER_SECOND, SMS_RATE_PER_SECOND};
 use aws_adapters::dynamo::{DELETE_ITEM, GET_ITEM, PUT_ITEM, UPDATE_ITEM};
 use aws_adapters::stream::ChangeFunction;
 use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
@@ -67,7 +67,7 @@ pub const NEEDS: Needs = Needs {
     ],
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM],
     indexes: &[],
-    variables: &[PUBLIC_BASE_URL, SMS_RATE_PER_SECOND],
+    variables: &[PUBLIC_BASE_URL, SMS_RATE_PER_SECOND, SES_RATE_PER_SECOND],
 };
 
 /// The function, from the adapters AWS or local mode give it: its one

@@ -3,7 +3,7 @@
 //! (SPEC §4.4), and stops cleanly before the Lambda's deadline.
 
 use aws_adapters::config::ConfigError;
-use aws_adapters::config::{PUBLIC_BASE_URL, SMS_RATE_PER_SECOND};
+use aws_adapters::config::{PUBLIC_BASE_URL, SES_RATE_PER_SECOND, SMS_RATE_PER_SECOND};
 use aws_adapters::dynamo::{DELETE_ITEM, GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::links::PublicUrls;
@@ -45,6 +45,7 @@ impl ReminderSweeperFunction {
     ) -> Result<SweepReport, lambda_runtime::Error> {
         let report = self.sweeper.sweep(deadline(&event.context)).await?;
         aws_adapters::metrics::sweep_lag(report.lag_seconds);
+        aws_adapters::metrics::sweep_backlog(report.left_for_next_sweep);
         Ok(report)
     }
 }
@@ -62,7 +63,7 @@ pub const NEEDS: Needs = Needs {
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, QUERY],
     // The due index of reminders and held notices.
     indexes: &[aws_adapters::due_index::GSI2],
-    variables: &[SMS_RATE_PER_SECOND, PUBLIC_BASE_URL],
+    variables: &[SMS_RATE_PER_SECOND, SES_RATE_PER_SECOND, PUBLIC_BASE_URL],
 };
 
 /// The function, from the adapters AWS or local mode give it: its one

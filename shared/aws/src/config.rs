@@ -85,7 +85,12 @@ pub const DATA_RETENTION_DAYS: Variable = Variable {
 };
 pub const SMS_RATE_PER_SECOND: Variable = Variable {
     name: "SMS_RATE_PER_SECOND",
-    why: "how many SMS a second the sweeper, and the cancellation sender, may send",
+    why: "how many SMS a second the whole account may send (SNS), every function and instance together",
+    required: false,
+};
+pub const SES_RATE_PER_SECOND: Variable = Variable {
+    name: "SES_RATE_PER_SECOND",
+    why: "how many e-mails a second the whole account may send (SES), every function and instance together",
     required: false,
 };
 
@@ -127,7 +132,7 @@ pub const SMS_MAX_PRICE: Variable = Variable {
 };
 
 /// Every variable a function may read.
-pub const ALL: [Variable; 14] = [
+pub const ALL: [Variable; 15] = [
     TABLE_NAME,
     EVENT_BUS_NAME,
     SENDER_EMAIL,
@@ -136,6 +141,7 @@ pub const ALL: [Variable; 14] = [
     SMS_SENDER_ID,
     DATA_RETENTION_DAYS,
     SMS_RATE_PER_SECOND,
+    SES_RATE_PER_SECOND,
     CONTACT_HASH_KEY,
     LIMIT_CODES_PER_SOURCE,
     LIMIT_CODES_PER_EMAIL,
@@ -160,6 +166,8 @@ pub struct Config {
     pub retention_days: u32,
     /// The SMS rate senders pace themselves to (`None`: the default).
     pub sms_per_second: Option<u32>,
+    /// The account's e-mail rate (`None`: not limited, local mode).
+    pub ses_per_second: Option<u32>,
     pub contact_hash_key: Option<String>,
     /// The limits of SPEC §6, per hour.
     pub limits: domain::quota::Limits,
@@ -179,6 +187,7 @@ impl Default for Config {
             sms_sender_id: None,
             retention_days: crate::store::DEFAULT_RETENTION_DAYS,
             sms_per_second: None,
+            ses_per_second: None,
             contact_hash_key: None,
             limits: domain::quota::Limits::default(),
             origin_verify_secret: None,
@@ -241,6 +250,13 @@ impl Config {
                         why: "a whole number of messages a second".into(),
                     })?)
             }
+            n if n == SES_RATE_PER_SECOND.name => {
+                self.ses_per_second =
+                    Some(value.trim().parse().map_err(|_| ConfigError::Invalid {
+                        name: SES_RATE_PER_SECOND.name,
+                        why: "a whole number of messages a second".into(),
+                    })?)
+            }
             n if n == CONTACT_HASH_KEY.name => {
                 if domain::keyed::HashKey::new(value.as_bytes()).is_none() {
                     return Err(ConfigError::Invalid {
@@ -293,6 +309,7 @@ impl Config {
             n if n == SMS_SENDER_ID.name => self.sms_sender_id.clone(),
             n if n == DATA_RETENTION_DAYS.name => Some(self.retention_days.to_string()),
             n if n == SMS_RATE_PER_SECOND.name => self.sms_per_second.map(|r| r.to_string()),
+            n if n == SES_RATE_PER_SECOND.name => self.ses_per_second.map(|r| r.to_string()),
             n if n == CONTACT_HASH_KEY.name => self.contact_hash_key.clone(),
             n if n == LIMIT_CODES_PER_SOURCE.name => Some(self.limits.codes_per_source.to_string()),
             n if n == LIMIT_CODES_PER_EMAIL.name => Some(self.limits.codes_per_email.to_string()),

@@ -10,7 +10,7 @@ fn example(variable: &str) -> &'static str {
     match variable {
         "PUBLIC_BASE_URL" => "https://rdv.example.org",
         "SENDER_EMAIL" => "rdv@example.org",
-        "SMS_RATE_PER_SECOND" => "10",
+        "SMS_RATE_PER_SECOND" | "SES_RATE_PER_SECOND" => "10",
         "DATA_RETENTION_DAYS" => "365",
         "SMS_SENDER_ID" => "DrMartin",
         "SMS_MAX_PRICE" => "0.25",

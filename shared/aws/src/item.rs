@@ -13,6 +13,7 @@
 //! | verification | `VERIF#{id}` | `VERIF` | an online booker's verification: keyed hashes of the code and the address, wrong codes, the booking it was used for; `ttl` a day after it expires |
 //! | contact | `PRAC#{pid}` | `CONTACT#{contact hash}` | the future online appointments of one verified contact (`max_future_per_patient`), with a `revision` |
 //! | quota counter | `QUOTA#{quota}#{subject hash}` | `{hour}` | `count` of one hour; `ttl` at the hour's end |
+//! | sending rate | `RATE#{channel}` | `{unix second}` | `count` of the account's sends on the channel in that second; `ttl` two minutes later |
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::absence::Absence;
@@ -58,6 +59,13 @@ pub mod kind {
     pub const VERIFICATION: &str = "verification";
     pub const CONTACT: &str = "contact";
     pub const QUOTA: &str = "quota";
+    pub const RATE: &str = "rate";
+}
+
+/// The partition of the account's sending rate on `channel`: one item a
+/// second in it (see `SendingRate` in the store).
+pub fn rate_pk(channel: domain::communications::Channel) -> String {
+    format!("RATE#{}", channel.as_str())
 }
 
 pub fn verification_key(id: &VerificationId) -> (String, String) {

@@ -10,6 +10,10 @@
 //!   reminder sweeper.
 //! - `SweepLag` (seconds): how late the most overdue reminder was when a sweep
 //!   began (0 when none was due).
+//! - `SweepBacklog` (count): the due reminders a sweep left for the next one
+//!   (the account's rates or the deadline did not let it send them); every
+//!   sweep leaving some for a quarter of an hour is the template's
+//!   `RemindersBacklogAlarm`: the rates do not cover the load.
 //! - `StreamRecordAge` (milliseconds), by `FunctionName`: how old each table
 //!   change was when a stream consumer read it.
 //! - `OnlineBookings` (count): one per appointment booked online; the
@@ -29,6 +33,7 @@ use std::sync::OnceLock;
 pub const NAMESPACE: &str = "PatientCommunications";
 pub const MESSAGES: &str = "Messages";
 pub const SWEEP_LAG: &str = "SweepLag";
+pub const SWEEP_BACKLOG: &str = "SweepBacklog";
 pub const STREAM_RECORD_AGE: &str = "StreamRecordAge";
 pub const ONLINE_BOOKINGS: &str = "OnlineBookings";
 
@@ -48,6 +53,11 @@ pub fn install() {
             SWEEP_LAG,
             Unit::Seconds,
             "lateness of the oldest due reminder at sweep time"
+        );
+        describe_histogram!(
+            SWEEP_BACKLOG,
+            Unit::Count,
+            "due reminders a sweep left for the next one"
         );
         describe_histogram!(
             STREAM_RECORD_AGE,
@@ -106,6 +116,11 @@ fn state_name(state: domain::communications::DeliveryState) -> String {
 /// How late the reminder sweep is: the oldest due reminder's lateness.
 pub fn sweep_lag(seconds: i64) {
     histogram!(SWEEP_LAG).record(seconds.max(0) as f64);
+}
+
+/// How many due reminders the sweep left for the next one.
+pub fn sweep_backlog(left: usize) {
+    histogram!(SWEEP_BACKLOG).record(left as f64);
 }
 
 /// How old a table change was when this function read it from the stream.

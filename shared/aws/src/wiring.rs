@@ -29,10 +29,12 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use domain::clock::SystemClock;
+use domain::communications::Channel;
 use domain::links::PublicUrls;
 use domain::ports::{Clock, EventPublisher, Mailer, SmsSender};
 use domain::service::delivery::Delivery;
 use domain::service::feedback::DeliveryFeedback;
+use domain::service::pacing::{AccountRate, RatedMailer, RatedSms};
 use std::sync::Arc;
 
 /// An AWS adapter a function can be built with.
@@ -426,15 +428,23 @@ impl Given<'_> {
     /// clock, and SMS when the function declared it: an e-mail-only function
     /// gets none, so an SMS decision there is refused as a bug.
     pub fn delivery(&self) -> Result<Delivery, ConfigError> {
-        let mailer = self.given(Adapter::Ses, &self.adapters.mailer)?;
+        let store = self.store()?;
+        let mailer = self.rated_mailer(&store)?;
         let events = self.given(Adapter::EventBridge, &self.adapters.events)?;
         let sms: Arc<dyn SmsSender> = if self.needs.uses(Adapter::Sns) {
-            self.given(Adapter::Sns, &self.adapters.sms)?
+            let sms = self.given(Adapter::Sns, &self.adapters.sms)?;
+            match self.sms_per_second()? {
+                Some(rate) => Arc::new(RatedSms {
+                    inner: sms,
+                    rate: AccountRate::new(store.clone(), Channel::Sms, rate),
+                }),
+                None => sms,
+            }
         } else {
             Arc::new(NoSms)
         };
         Ok(Delivery {
-            store: self.store()?,
+            store,
             mailer,
             sms,
             events: Arc::new(crate::metrics::CountingPublisher::new(events)),
@@ -479,7 +489,22 @@ impl Given<'_> {
 
     /// The mailer alone (the booking function sends verification codes).
     pub fn mailer(&self) -> Result<Arc<dyn Mailer>, ConfigError> {
-        self.given(Adapter::Ses, &self.adapters.mailer)
+        self.rated_mailer(&self.store()?)
+    }
+
+    /// The mailer under the account's e-mail rate, counted in `store`'s
+    /// table: every function that sends e-mail declares the rate, so that
+    /// none sends outside it (`None` in local mode: not limited).
+    fn rated_mailer(&self, store: &Arc<TableStore>) -> Result<Arc<dyn Mailer>, ConfigError> {
+        let mailer = self.given(Adapter::Ses, &self.adapters.mailer)?;
+        self.variable(crate::config::SES_RATE_PER_SECOND)?;
+        Ok(match self.adapters.config.ses_per_second {
+            Some(rate) => Arc::new(RatedMailer {
+                inner: mailer,
+                rate: AccountRate::new(store.clone(), Channel::Email, rate),
+            }),
+            None => mailer,
+        })
     }
 
     /// The SMS rate the function paces its sends to (`None`: the default).

@@ -66,6 +66,7 @@ fn recorded_metrics_are_written_as_embedded_metric_format_documents() {
         DeliveryState::Failed,
     ));
     metrics::sweep_lag(90);
+    metrics::sweep_backlog(3);
     metrics::stream_record_age(chrono::Duration::milliseconds(1500));
     let documents = flushed();
 
@@ -118,10 +119,16 @@ fn recorded_metrics_are_written_as_embedded_metric_format_documents() {
     // The sweep's lag, in seconds, without dimensions
     let lag = document(&documents, &[]);
     assert_eq!(lag["SweepLag"], serde_json::json!([90.0]));
-    assert_eq!(
-        lag["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"],
-        "Seconds"
-    );
+    // what the sweep left for the next one (the backlog alarm)
+    assert_eq!(lag["SweepBacklog"], serde_json::json!([3.0]));
+    let unit = |name: &str| {
+        lag["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["Name"] == name))
+            .map(|m| m["Unit"].clone())
+    };
+    assert_eq!(unit("SweepLag"), Some("Seconds".into()));
+    assert_eq!(unit("SweepBacklog"), Some("Count".into()));
     // The stream record's age, in milliseconds, by function
     let age = document(&documents, &["FunctionName"]);
     assert_eq!(age["StreamRecordAge"], serde_json::json!([1500.0]));

@@ -339,6 +339,21 @@ pub trait EventPublisher: Send + Sync {
     async fn publish(&self, event: &CommunicationEvent) -> Result<(), PublishError>;
 }
 
+/// The account's sending rates (SPEC §7): SES and SNS limit the messages a
+/// second of the whole account, however many functions and instances send,
+/// so the sends are counted in one place, per channel and second.
+#[async_trait]
+pub trait SendingRate: Send + Sync {
+    /// Counts one send on `channel` in the second `second` (Unix time),
+    /// unless `limit` were already counted in it: `false` then.
+    async fn take_send(
+        &self,
+        channel: Channel,
+        second: i64,
+        limit: u32,
+    ) -> Result<bool, StoreError>;
+}
+
 /// SMS to patients' mobiles (SNS on AWS, the outbox locally).
 #[async_trait]
 pub trait SmsSender: Send + Sync {

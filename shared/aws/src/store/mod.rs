@@ -21,8 +21,8 @@ use domain::communications::{Channel, CommunicationEntry, DeliveryState, Message
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
-    AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog, SettingsStore,
-    StoreError,
+    AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog, SendingRate,
+    SettingsStore, StoreError,
 };
 use domain::reminder::ScheduledReminder;
 use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
@@ -720,6 +720,30 @@ impl<T: Table + ?Sized> DueIndex for TableStore<T> {
             )?;
         }
         Ok(())
+    }
+}
+
+/// The account's sending rate: one counter item per channel and second
+/// (`RATE#{channel}` / `{second}`), a conditional increment below the
+/// limit, expiring a couple of minutes later.
+#[async_trait]
+impl<T: Table + ?Sized> SendingRate for TableStore<T> {
+    async fn take_send(
+        &self,
+        channel: Channel,
+        second: i64,
+        limit: u32,
+    ) -> Result<bool, StoreError> {
+        let update = Update::new(Key::new(rate_pk(channel), second.to_string()))
+            .set("type", AttributeValue::S(kind::RATE.into()))
+            .set(TTL, AttributeValue::N((second + 120).to_string()))
+            .add("count", 1)
+            .when(below_limit(limit));
+        match self.table.update(update).await {
+            Ok(()) => Ok(true),
+            Err(TableError::ConditionFailed { .. }) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }
 

@@ -32,7 +32,11 @@ async fn the_sample_event_sets_the_appointment_to_reschedule_with_the_sms_asked_
 
     // Then the appointment is to reschedule, and its change asks for the SMS
     assert_eq!(response.status(), 200);
-    let stored = store.appointment(&appointment.id).await.unwrap().unwrap();
+    let stored = store
+        .appointment(&appointment.practitioner_id, &appointment.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.status, Status::ToReschedule);
     assert_eq!(stored.last_change, Change::SetToReschedule);
     assert_eq!(stored.version, 2);

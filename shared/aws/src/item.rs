@@ -146,6 +146,8 @@ pub fn link_pk(hash: &TokenHash) -> String {
     format!("LINK#{}", hash.0)
 }
 pub const LINK_SK: &str = "LINK";
+/// The attribute of a link item naming whose appointment it leads to.
+pub const LINK_PRACTITIONER: &str = "practitioner_id";
 pub const ABSENCE_SK_PREFIX: &str = "ABS#";
 pub fn absence_sk(absence: &Absence) -> String {
     format!(
@@ -419,8 +421,10 @@ impl MessageItem {
             AppointmentId::parse(appointment).ok()?,
             self.sk.strip_prefix(MESSAGE_SK_PREFIX)?,
         )?;
+        let practitioner = self.gsi1pk.as_deref()?.strip_prefix("LOG#")?;
         Some(LoggedMessage {
             key,
+            practitioner: PractitionerId::parse(practitioner).ok()?,
             entry: self.entry?,
             published: self.published,
         })

@@ -97,7 +97,13 @@ pub trait AgendaStore: Send + Sync {
         rebooked: &Appointment,
         replacement: &Appointment,
     ) -> Result<(), InsertError>;
-    async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError>;
+    /// One of `practitioner`'s appointments: another practitioner's id finds
+    /// nothing, so no caller has to remember to check whose it is.
+    async fn appointment(
+        &self,
+        practitioner: &PractitionerId,
+        id: &AppointmentId,
+    ) -> Result<Option<Appointment>, StoreError>;
     /// Appointments of one practitioner that overlap `range`, in start order.
     async fn agenda(
         &self,
@@ -151,9 +157,11 @@ pub trait MessageLog: Send + Sync {
         appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn mark_published(&self, key: &MessageKey) -> Result<(), StoreError>;
-    /// The communications log of an appointment, oldest first.
+    /// The communications log of one of `practitioner`'s appointments, oldest
+    /// first (empty for another practitioner's).
     async fn communications(
         &self,
+        practitioner: &PractitionerId,
         appointment: &AppointmentId,
     ) -> Result<Vec<CommunicationEntry>, StoreError>;
     /// The communications logs of some of `practitioner`'s appointments (an
@@ -182,6 +190,8 @@ pub trait MessageLog: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedMessage {
     pub key: MessageKey,
+    /// Whose appointment's log holds it.
+    pub practitioner: PractitionerId,
     pub entry: CommunicationEntry,
     /// Whether the event of its current entry reached the bus.
     pub published: bool,

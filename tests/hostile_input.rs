@@ -332,7 +332,8 @@ fn corpus(today: NaiveDate, id: &str, link: &str, rebook: &str, start: &str) -> 
             "/practitioners/dr-nobody",
         )
         .auth(Some("Bearer local-dr-nobody"))
-        .problem(404, None),
+        // Nobody holds a grant on it: 403, as for any other practitioner.
+        .problem(403, None),
     );
     cases.push(case("settings: DELETE", Method::DELETE, &settings_path).problem(405, None));
 

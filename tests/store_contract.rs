@@ -1347,3 +1347,44 @@ fn appointment_link(appointment: &Appointment) -> domain::links::LinkGrant {
         expires_at: appointment.end,
     }
 }
+
+// The grants on a practitioner (SPEC §6.1)
+
+on_each_table!(members_are_written_against_the_revision_read,);
+
+async fn members_are_written_against_the_revision_read(table: TableUnderTest) {
+    use domain::grants::{Member, MemberSub, Members, Role};
+    let store = table.store();
+    let member = |sub: &str, role| Member {
+        sub: MemberSub::parse(sub).unwrap(),
+        role,
+        name: Some("Claire".into()),
+    };
+    // None stored: revision 0, for any practitioner
+    assert_eq!(
+        store.members(&dr_martin()).await.unwrap(),
+        Members::default()
+    );
+    // The first write is against none, once
+    let first = Members::default()
+        .with(member("alice", Role::Owner))
+        .unwrap();
+    assert!(store.put_members(&dr_martin(), &first).await.unwrap());
+    assert!(!store.put_members(&dr_martin(), &first).await.unwrap());
+    let stored = store.members(&dr_martin()).await.unwrap();
+    assert_eq!(stored.revision, 1);
+    assert_eq!(stored.members, first.members);
+    // Two changes decided on the same read: one is written
+    let with_bob = stored.with(member("bob", Role::Secretariat)).unwrap();
+    let with_carol = stored.with(member("carol", Role::Owner)).unwrap();
+    assert!(store.put_members(&dr_martin(), &with_bob).await.unwrap());
+    assert!(!store.put_members(&dr_martin(), &with_carol).await.unwrap());
+    let stored = store.members(&dr_martin()).await.unwrap();
+    assert_eq!(stored.revision, 2);
+    assert_eq!(stored.members, with_bob.members);
+    // Another practitioner's members are their own
+    assert_eq!(
+        store.members(&dr_durand()).await.unwrap(),
+        Members::default()
+    );
+}

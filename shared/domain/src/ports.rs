@@ -6,6 +6,7 @@ use crate::appointment::Appointment;
 use crate::communications::{
     Channel, CommunicationEntry, CommunicationEvent, DeliveryState, MessageKey,
 };
+use crate::grants::Members;
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::keyed::ContactHash;
 use crate::links::{LinkGrant, TokenHash};
@@ -298,15 +299,39 @@ pub enum CountedWriteError {
     Store(#[from] StoreError),
 }
 
+/// The grants on each practitioner (SPEC §6.1), kept by this system.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Every member of `practitioner` (none: revision 0), read consistently.
+    async fn members(&self, practitioner: &PractitionerId) -> Result<Members, StoreError>;
+    /// Stores `members` as the next revision, provided the stored one is
+    /// still `members.revision` (0: none stored): `false` when another
+    /// change came first, so "the last owner stays" is decided on what is
+    /// stored.
+    async fn put_members(
+        &self,
+        practitioner: &PractitionerId,
+        members: &Members,
+    ) -> Result<bool, StoreError>;
+}
+
 /// The whole table, as an adapter provides it. Services never ask for all of
 /// it: each states the capabilities it uses as bounds on its store type.
 pub trait Store:
-    SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites
+    SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites + GrantStore
 {
 }
 
-impl<T: SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites + ?Sized>
-    Store for T
+impl<
+    T: SettingsStore
+        + AgendaStore
+        + MessageLog
+        + LinkStore
+        + DueIndex
+        + PublicWrites
+        + GrantStore
+        + ?Sized,
+> Store for T
 {
 }
 
@@ -349,6 +374,7 @@ pub trait SmsSender: Send + Sync {
 /// (local mode, adapters' tests): `use domain::ports::capabilities::*;`.
 pub mod capabilities {
     pub use super::{
-        AgendaStore, DueIndex, LinkStore, MessageLog, PublicWrites, SettingsStore, Store,
+        AgendaStore, DueIndex, GrantStore, LinkStore, MessageLog, PublicWrites, SettingsStore,
+        Store,
     };
 }

@@ -18,11 +18,12 @@ use conditions::*;
 use domain::absence::{Absence, MAX_ABSENCE_DAYS};
 use domain::appointment::Appointment;
 use domain::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey};
+use domain::grants::Members;
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
-    AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog, SettingsStore,
-    StoreError,
+    AgendaStore, Claim, DueIndex, GrantStore, InsertError, LinkStore, LoggedMessage, MessageLog,
+    SettingsStore, StoreError,
 };
 use domain::reminder::ScheduledReminder;
 use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
@@ -371,6 +372,33 @@ impl<T: Table + ?Sized> SettingsStore for TableStore<T> {
             .await?
             .map(|i| decode::<SettingsItem>(i).map(|s| s.settings))
             .transpose()
+    }
+}
+
+#[async_trait]
+impl<T: Table + ?Sized> GrantStore for TableStore<T> {
+    async fn members(&self, practitioner: &PractitionerId) -> Result<Members, StoreError> {
+        Ok(self
+            .get(Key::new(practitioner_pk(practitioner), MEMBERS_SK))
+            .await?
+            .map(decode::<MembersItem>)
+            .transpose()?
+            .map(MembersItem::members)
+            .unwrap_or_default())
+    }
+
+    async fn put_members(
+        &self,
+        practitioner: &PractitionerId,
+        members: &Members,
+    ) -> Result<bool, StoreError> {
+        let put = Put::new(encode(&MembersItem::new(practitioner, members))?)
+            .when(members_unchanged(members.revision));
+        match self.table.put(put).await {
+            Ok(()) => Ok(true),
+            Err(TableError::ConditionFailed { .. }) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }
 

@@ -14,7 +14,7 @@
 
 use domain::absence::AbsenceRequest;
 use domain::appointment::{AppointmentPatch, AppointmentRequest, Status};
-use domain::grants::{Member, MemberRequest, MembersError};
+use domain::grants::{Member, MemberRequest, MembersError, Role};
 use domain::ids::PractitionerId;
 use domain::ports::StoreError;
 use domain::quota::{OverLimit, Quota};
@@ -114,7 +114,7 @@ impl Operation {
             Access::Practitioner(_) => json!([{ "practitionerJwt": [] }]),
             Access::Anyone => json!([]),
         };
-        let operation = Self {
+        let mut operation = Self {
             access: route.access,
             readers,
             value: json!({
@@ -129,6 +129,16 @@ impl Operation {
                 "responses": {},
             }),
         };
+        if let Access::Practitioner(act) = route.access {
+            // Which roles may call it (SPEC §6.1), as `Role::may` decides:
+            // the hostile corpus sends every other caller.
+            let roles: Vec<&str> = [Role::Owner, Role::Secretariat]
+                .into_iter()
+                .filter(|role| role.may(act))
+                .map(Role::as_str)
+                .collect();
+            operation.value["x-roles"] = json!(roles);
+        }
         route.parameters().fold(operation, |operation, name| {
             let description = match name {
                 "pid" => "The practitioner's id.",

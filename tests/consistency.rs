@@ -883,7 +883,7 @@ async fn exercise_the_table(store: &TableStore) {
     replacement.replaces = Some(booking.id);
     store.rebook(3, &rebooked, &replacement).await.unwrap();
     assert_eq!(
-        store.appointment(&booking.id).await.unwrap(),
+        store.appointment(&practitioner, &booking.id).await.unwrap(),
         Some(rebooked)
     );
     let week = TimeRange::new(at("2026-12-01T00:00:00Z"), at("2026-12-08T00:00:00Z")).unwrap();
@@ -921,7 +921,10 @@ async fn exercise_the_table(store: &TableStore) {
         .unwrap();
     store.mark_published(&key).await.unwrap();
     assert_eq!(
-        store.communications(&booking.id).await.unwrap(),
+        store
+            .communications(&practitioner, &booking.id)
+            .await
+            .unwrap(),
         vec![entry.clone()]
     );
     assert_eq!(
@@ -973,6 +976,7 @@ async fn exercise_the_table(store: &TableStore) {
     let hash = TokenHash("a-link-token-hash".into());
     let grant = LinkGrant {
         appointment_id: replacement.id,
+        practitioner_id: practitioner.clone(),
         purpose: LinkPurpose::ManageAppointment,
         version: 1,
         expires_at: at("2026-12-04T09:00:00Z"),

@@ -100,6 +100,97 @@ impl Case {
     }
 }
 
+/// A practice other than the demo's, with its owner and secretariat: its
+/// members hold no grant on the demo practitioner.
+const OTHER_PRACTICE: &str = "dr-other";
+
+/// Grants (SPEC §6.1), generated from docs/openapi.json: every practitioner
+/// operation asked by a member of another practice (403) and with forged
+/// local tokens (401 for a subject no token can name, else 403), and each
+/// owner-only operation (`x-roles` without `secretariat`) by the demo's
+/// secretariat (403).
+fn grants_corpus(id: &str) -> Vec<Case> {
+    let document: Value = serde_json::from_str(include_str!("../docs/openapi.json")).unwrap();
+    let forged = [
+        (
+            "another practice's owner",
+            format!("Bearer local-{OTHER_PRACTICE}"),
+            403,
+        ),
+        (
+            "another practice's secretariat",
+            format!("Bearer local-{OTHER_PRACTICE}.secretariat"),
+            403,
+        ),
+        (
+            "a role in the token",
+            format!("Bearer local-{DEMO}.owner"),
+            403,
+        ),
+        (
+            "another case",
+            format!("Bearer local-{}", DEMO.to_uppercase()),
+            403,
+        ),
+        ("no local- prefix", format!("Bearer {DEMO}"), 401),
+        (
+            "a path in the subject",
+            format!("Bearer local-{DEMO}/../x"),
+            401,
+        ),
+        (
+            "an encoded dot",
+            format!("Bearer local-{DEMO}%2Esecretariat"),
+            401,
+        ),
+        (
+            "two subjects",
+            format!("Bearer local-{OTHER_PRACTICE} {DEMO}"),
+            401,
+        ),
+    ];
+    let mut cases = Vec::new();
+    for (template, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(roles) = operation["x-roles"].as_array() else {
+                continue;
+            };
+            let path = template
+                .replace("{pid}", DEMO)
+                .replace("{id}", id)
+                .replace("{sub}", &format!("{DEMO}.secretariat"));
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body = if template == "/practitioners/{pid}" {
+                settings()
+            } else {
+                json!({"role": "owner", "status": "cancelled", "send_cancellation_sms": false})
+            };
+            let name = operation["operationId"].as_str().unwrap();
+            for (who, token, status) in &forged {
+                cases.push(
+                    case(format!("grants: {name} by {who}"), method.clone(), &path)
+                        .auth(Some(token))
+                        .json(&body)
+                        .problem(*status, None),
+                );
+            }
+            if !roles.iter().any(|r| r == "secretariat") {
+                cases.push(
+                    case(
+                        format!("grants: {name} by the secretariat"),
+                        method.clone(),
+                        &path,
+                    )
+                    .auth(Some(&format!("Bearer local-{DEMO}.secretariat")))
+                    .json(&body)
+                    .problem(403, None),
+                );
+            }
+        }
+    }
+    cases
+}
+
 /// Bodies over 64 KiB (SPEC §6: 413 on every route).
 fn oversized(bytes: usize) -> Vec<u8> {
     let mut body = b"{\"x\":\"".to_vec();
@@ -325,6 +416,7 @@ fn corpus(today: NaiveDate, id: &str, link: &str, rebook: &str, start: &str) -> 
                 .problem(status, None),
         );
     }
+    cases.extend(grants_corpus(id));
     cases.push(
         case(
             "settings of nobody",
@@ -332,7 +424,8 @@ fn corpus(today: NaiveDate, id: &str, link: &str, rebook: &str, start: &str) -> 
             "/practitioners/dr-nobody",
         )
         .auth(Some("Bearer local-dr-nobody"))
-        .problem(404, None),
+        // Nobody holds a grant on it: 403, as for any other practitioner.
+        .problem(403, None),
     );
     cases.push(case("settings: DELETE", Method::DELETE, &settings_path).problem(405, None));
 
@@ -1020,6 +1113,14 @@ async fn run(app: &TestApp, case: &Case) -> Result<(), String> {
 /// An appointment booked next Thursday (its page link), and one cancelled by
 /// the practice with the SMS ticked (its rebooking link).
 async fn given_an_agenda(app: &TestApp) -> (String, String, String, String) {
+    use domain::grants::Role;
+    app.grant(OTHER_PRACTICE, OTHER_PRACTICE, Role::Owner).await;
+    app.grant(
+        OTHER_PRACTICE,
+        &format!("{OTHER_PRACTICE}.secretariat"),
+        Role::Secretariat,
+    )
+    .await;
     let start = next_week(app.today(), Weekday::Thu, 10, 0);
     let (status, booked) = app.book(DEMO, &booking(&start)).await;
     assert_eq!(status, 201, "{booked}");

@@ -90,10 +90,10 @@ fn every_operation_documents_its_success_its_refusals_as_problems_and_the_gatewa
         let responses = op["responses"]
             .as_object()
             .unwrap_or_else(|| panic!("{name}: no responses"));
-        // A success, with a JSON body
+        // A success, with a JSON body (204: none)
         let successes: Vec<_> = responses.keys().filter(|s| s.starts_with('2')).collect();
         assert!(!successes.is_empty(), "{name}: no success answer");
-        for status in &successes {
+        for status in successes.iter().filter(|s| s.as_str() != "204") {
             assert!(
                 media_types(&responses[*status]).contains("application/json"),
                 "{name} {status}"
@@ -155,7 +155,8 @@ fn every_operation_documents_its_success_its_refusals_as_problems_and_the_gatewa
             );
         }
         // Routes with an id or token in their path say when it leads nowhere
-        if route.path.contains('{') {
+        // (the members of a practitioner one holds a grant on always exist)
+        if route.path.contains('{') && route.path != "/practitioners/{pid}/members" {
             assert!(ours.contains("404"), "{name}: 404 as a problem");
         }
         if route.path.starts_with("/a/") || route.path.starts_with("/r/") {

@@ -135,7 +135,7 @@ async fn moving_frees_the_old_time_and_takes_the_new(table: TableUnderTest) {
         Err(InsertError::Overlap(ids)) if ids == vec![jeanne.id]
     ));
     assert_eq!(
-        store.appointment(&jeanne.id).await.unwrap(),
+        store.appointment(&dr_martin(), &jeanne.id).await.unwrap(),
         Some(at_eleven.clone())
     );
 
@@ -146,7 +146,7 @@ async fn moving_frees_the_old_time_and_takes_the_new(table: TableUnderTest) {
         Err(InsertError::Stale)
     ));
     assert_eq!(
-        store.appointment(&jeanne.id).await.unwrap(),
+        store.appointment(&dr_martin(), &jeanne.id).await.unwrap(),
         Some(at_eleven.clone())
     );
 
@@ -157,7 +157,7 @@ async fn moving_frees_the_old_time_and_takes_the_new(table: TableUnderTest) {
         Err(InsertError::Overlap(_))
     ));
     assert_eq!(
-        store.appointment(&jeanne.id).await.unwrap(),
+        store.appointment(&dr_martin(), &jeanne.id).await.unwrap(),
         Some(at_eleven.clone())
     );
 
@@ -193,7 +193,7 @@ async fn racing_changes_of_one_version_let_one_through(table: TableUnderTest) {
     assert_eq!(through, 1);
     assert_eq!(
         store
-            .appointment(&jeanne.id)
+            .appointment(&dr_martin(), &jeanne.id)
             .await
             .unwrap()
             .unwrap()
@@ -270,7 +270,10 @@ async fn appointments_spanning_midnight_guard_both_days_and_the_agenda_finds_the
         found.iter().map(|a| a.id).collect::<Vec<_>>(),
         vec![late.id]
     );
-    assert_eq!(store.appointment(&late.id).await.unwrap(), Some(late));
+    assert_eq!(
+        store.appointment(&dr_martin(), &late.id).await.unwrap(),
+        Some(late)
+    );
 }
 
 /// The embedded store used to name overlapping appointments in the order it
@@ -362,23 +365,32 @@ async fn absences_keep_bookings_out_and_are_kept_out_by_bookings(table: TableUnd
     ));
     assert_eq!(
         store
-            .appointment(&jeanne.id)
+            .appointment(&dr_martin(), &jeanne.id)
             .await
             .unwrap()
             .unwrap()
             .version,
         2
     );
-    assert_eq!(store.appointment(&replacement.id).await.unwrap(), None);
+    assert_eq!(
+        store
+            .appointment(&dr_martin(), &replacement.id)
+            .await
+            .unwrap(),
+        None
+    );
     let mut replacement = appointment("2026-12-03T15:00:00Z", 20);
     replacement.replaces = Some(jeanne.id);
     store.rebook(2, &rebooked, &replacement).await.unwrap();
     assert_eq!(
-        store.appointment(&jeanne.id).await.unwrap(),
+        store.appointment(&dr_martin(), &jeanne.id).await.unwrap(),
         Some(rebooked.clone())
     );
     assert_eq!(
-        store.appointment(&replacement.id).await.unwrap(),
+        store
+            .appointment(&dr_martin(), &replacement.id)
+            .await
+            .unwrap(),
         Some(replacement.clone())
     );
     // and the same link used again finds a stale version
@@ -472,7 +484,10 @@ async fn a_message_is_claimed_once_and_its_decision_is_read_back(table: TableUnd
         }
     );
     assert_eq!(
-        store.communications(&key.appointment_id).await.unwrap(),
+        store
+            .communications(&dr_martin(), &key.appointment_id)
+            .await
+            .unwrap(),
         vec![sent]
     );
 }
@@ -517,7 +532,10 @@ async fn a_claim_is_taken_over_when_its_lease_ran_out_and_a_held_message_at_once
         .await
         .unwrap();
     assert_eq!(
-        store.communications(&key.appointment_id).await.unwrap(),
+        store
+            .communications(&dr_martin(), &key.appointment_id)
+            .await
+            .unwrap(),
         vec![scheduled]
     );
     // Then whoever sends it when its time comes claims it at once, lease or not
@@ -553,7 +571,7 @@ async fn a_settled_message_without_its_entry_is_never_taken_over(table: TableUnd
     assert_eq!(claim, Claim::InFlight);
     assert!(
         store
-            .communications(&key.appointment_id)
+            .communications(&dr_martin(), &key.appointment_id)
             .await
             .unwrap()
             .is_empty()
@@ -1366,7 +1384,10 @@ async fn a_verification_books_once_and_a_wrong_code_counts_once(table: TableUnde
         store.book_online(&first, &guards).await,
         Err(domain::ports::OnlineWriteError::VerificationChanged)
     ));
-    assert_eq!(store.appointment(&first.id).await.unwrap(), None);
+    assert_eq!(
+        store.appointment(&dr_martin(), &first.id).await.unwrap(),
+        None
+    );
     // On the fresh read it books, once
     let used = read.used_for(&first);
     let guards = domain::ports::OnlineGuards {
@@ -1386,7 +1407,10 @@ async fn a_verification_books_once_and_a_wrong_code_counts_once(table: TableUnde
         store.book_online(&second, &guards).await,
         Err(domain::ports::OnlineWriteError::VerificationChanged)
     ));
-    assert_eq!(store.appointment(&second.id).await.unwrap(), None);
+    assert_eq!(
+        store.appointment(&dr_martin(), &second.id).await.unwrap(),
+        None
+    );
 }
 
 /// Bookings of one address racing, each on the list it read: one list
@@ -1431,3 +1455,157 @@ on_each_table!(
 on_each_table!(racing:
     racing_bookings_of_one_address_take_its_last_place_once,
 );
+
+// Whose data: every read of an appointment or its log names the practitioner
+
+on_each_table!(
+    another_practitioners_id_finds_neither_the_appointment_nor_its_log,
+    a_link_issued_before_links_named_their_practitioner_still_leads_to_its_appointment,
+);
+
+fn dr_durand() -> PractitionerId {
+    PractitionerId::parse("dr-durand").unwrap()
+}
+
+async fn another_practitioners_id_finds_neither_the_appointment_nor_its_log(table: TableUnderTest) {
+    let store = table.store();
+    // Given Jeanne's appointment with Dr Martin, and its confirmation logged
+    let jeanne = appointment("2026-12-03T10:00:00Z", 20);
+    store.insert_appointment(&jeanne).await.unwrap();
+    let key = MessageKey::for_version(jeanne.id, MessageKind::Confirmation, Channel::Email, 1);
+    let now = at("2026-11-25T10:00:00Z");
+    store
+        .claim_message(&key, now, Duration::minutes(2))
+        .await
+        .unwrap();
+    let sent = entry(
+        MessageKind::Confirmation,
+        Channel::Email,
+        DeliveryState::Sent,
+        "2026-11-25T10:00:00Z",
+    );
+    store
+        .settle_message(&key, &dr_martin(), &sent, jeanne.end)
+        .await
+        .unwrap();
+    // Then Dr Martin reads both
+    assert_eq!(
+        store.appointment(&dr_martin(), &jeanne.id).await.unwrap(),
+        Some(jeanne.clone())
+    );
+    assert_eq!(
+        store
+            .communications(&dr_martin(), &jeanne.id)
+            .await
+            .unwrap(),
+        vec![sent]
+    );
+    // And Dr Durand, naming the same appointment, finds nothing
+    assert_eq!(
+        store.appointment(&dr_durand(), &jeanne.id).await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .communications(&dr_durand(), &jeanne.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .communications_of(&dr_durand(), &[jeanne.id])
+            .await
+            .unwrap(),
+        vec![Vec::<CommunicationEntry>::new()]
+    );
+}
+
+async fn a_link_issued_before_links_named_their_practitioner_still_leads_to_its_appointment(
+    table: TableUnderTest,
+) {
+    use domain::links::{LinkGrant, LinkPurpose, TokenHash};
+    let store = table.store();
+    let jeanne = appointment("2026-12-03T10:00:00Z", 20);
+    store.insert_appointment(&jeanne).await.unwrap();
+    let grant = LinkGrant {
+        appointment_id: jeanne.id,
+        practitioner_id: dr_martin(),
+        purpose: LinkPurpose::ManageAppointment,
+        version: 1,
+        expires_at: jeanne.end,
+    };
+    // A link stored as this version writes it reads back as it was
+    let hash = TokenHash("a-new-link".into());
+    store.put_link(&hash, &grant).await.unwrap();
+    assert_eq!(store.link(&hash).await.unwrap(), Some(grant.clone()));
+    // One stored before links named their practitioner reads as its appointment's
+    let old = TokenHash("an-old-link".into());
+    let mut item =
+        aws_adapters::item::encode(&aws_adapters::item::LinkItem::new(&old, &grant)).unwrap();
+    item.remove(aws_adapters::item::LINK_PRACTITIONER);
+    table.put_raw(item).await;
+    assert_eq!(store.link(&old).await.unwrap(), Some(grant));
+    // And one whose appointment is gone leads nowhere
+    let gone = TokenHash("a-link-to-nothing".into());
+    let orphan = LinkGrant {
+        appointment_id: AppointmentId::new(),
+        ..appointment_link(&jeanne)
+    };
+    let mut item =
+        aws_adapters::item::encode(&aws_adapters::item::LinkItem::new(&gone, &orphan)).unwrap();
+    item.remove(aws_adapters::item::LINK_PRACTITIONER);
+    table.put_raw(item).await;
+    assert_eq!(store.link(&gone).await.unwrap(), None);
+}
+
+fn appointment_link(appointment: &Appointment) -> domain::links::LinkGrant {
+    domain::links::LinkGrant {
+        appointment_id: appointment.id,
+        practitioner_id: appointment.practitioner_id.clone(),
+        purpose: domain::links::LinkPurpose::ManageAppointment,
+        version: 1,
+        expires_at: appointment.end,
+    }
+}
+
+// The grants on a practitioner (SPEC §6.1)
+
+on_each_table!(members_are_written_against_the_revision_read,);
+
+async fn members_are_written_against_the_revision_read(table: TableUnderTest) {
+    use domain::grants::{Member, MemberSub, Members, Role};
+    let store = table.store();
+    let member = |sub: &str, role| Member {
+        sub: MemberSub::parse(sub).unwrap(),
+        role,
+        name: Some("Claire".into()),
+    };
+    // None stored: revision 0, for any practitioner
+    assert_eq!(
+        store.members(&dr_martin()).await.unwrap(),
+        Members::default()
+    );
+    // The first write is against none, once
+    let first = Members::default()
+        .with(member("alice", Role::Owner))
+        .unwrap();
+    assert!(store.put_members(&dr_martin(), &first).await.unwrap());
+    assert!(!store.put_members(&dr_martin(), &first).await.unwrap());
+    let stored = store.members(&dr_martin()).await.unwrap();
+    assert_eq!(stored.revision, 1);
+    assert_eq!(stored.members, first.members);
+    // Two changes decided on the same read: one is written
+    let with_bob = stored.with(member("bob", Role::Secretariat)).unwrap();
+    let with_carol = stored.with(member("carol", Role::Owner)).unwrap();
+    assert!(store.put_members(&dr_martin(), &with_bob).await.unwrap());
+    assert!(!store.put_members(&dr_martin(), &with_carol).await.unwrap());
+    let stored = store.members(&dr_martin()).await.unwrap();
+    assert_eq!(stored.revision, 2);
+    assert_eq!(stored.members, with_bob.members);
+    // Another practitioner's members are their own
+    assert_eq!(
+        store.members(&dr_durand()).await.unwrap(),
+        Members::default()
+    );
+}

@@ -246,6 +246,38 @@ impl TestApp {
             .bearer_auth(format!("local-{practitioner}"))
     }
 
+    /// A request as a member's front end sends it: `local-<sub>`, whatever
+    /// grants that `sub` holds (SPEC §6.1).
+    pub fn as_member(
+        &self,
+        method: reqwest::Method,
+        sub: &str,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(format!("local-{sub}"))
+    }
+
+    /// Gives `sub` the role `role` on `practitioner`, in the store itself, as
+    /// the operator's `grant-owner` or an owner would.
+    pub async fn grant(&self, practitioner: &str, sub: &str, role: domain::grants::Role) {
+        domain::fixtures::grant(self.app.state.store.as_ref(), practitioner, sub, role).await;
+    }
+
+    /// Moves the local clock forward by `by` (`POST /dev/clock`).
+    pub async fn advance_clock(&self, by: chrono::Duration) {
+        let now = self.now() + by;
+        let moved = self
+            .client
+            .post(self.url("/dev/clock"))
+            .json(&serde_json::json!({ "now": now.to_rfc3339() }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(moved.status(), 200, "the clock moves to {now}");
+    }
+
     pub async fn book(&self, practitioner: &str, body: &Value) -> (u16, Value) {
         let response = self
             .as_practitioner(

@@ -8,19 +8,23 @@ use aws_adapters::config::{
 use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::appointment::{AppointmentRequest, Source as Origin};
+use domain::grants::Act::{ChangeSettings, ManageMembers, ReadSettings, WorkTheAgenda};
+use domain::grants::{MemberRequest, MemberSub, MembersError};
 use domain::ids::{AppointmentId, PractitionerId, ReasonId};
 use domain::ports::{Clock, Mailer, SendError, Store};
 use domain::quota::{Quotas, Source};
 use domain::service::booking::BookingService;
+use domain::service::grants::Grants;
+use domain::service::grants::MembersChangeError;
 use domain::service::online_booking::{OnlineBooking, OnlineBookingRequest, OnlineError};
 use domain::settings::PractitionerSettings;
 use domain::verification::{Unverified, VerificationRequest};
 use edge::client::OriginCheck;
 use edge::http::{HttpResponse, Problem, json, parse_json, query_param, window};
 use edge::routes::Access::{Anyone, Practitioner};
-use edge::routes::Method::{Get, Post, Put};
+use edge::routes::Method::{Delete, Get, Post, Put};
 use edge::routes::Route;
-use edge::views::{AgendaView, AppointmentSummary, AppointmentView, SlotsView};
+use edge::views::{AgendaView, AppointmentSummary, AppointmentView, MembersView, SlotsView};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
@@ -42,6 +46,9 @@ pub enum Action {
     PublicVerification,
     PublicBook,
     ApiDescription,
+    Members,
+    PutMember,
+    RemoveMember,
 }
 
 /// Every route of the function (`template.yaml`: BookingFunction): the
@@ -49,11 +56,14 @@ pub enum Action {
 /// without a token (SPEC §6.3), and the API's description (SPEC §6).
 #[rustfmt::skip]
 pub const ROUTES: &[Route<Action>] = &[
-    Route::new(Put,  "/practitioners/{pid}",                       "putSettings",      Practitioner, Action::PutSettings),
-    Route::new(Get,  "/practitioners/{pid}",                       "getSettings",      Practitioner, Action::GetSettings),
-    Route::new(Post, "/practitioners/{pid}/appointments",          "bookAppointment",  Practitioner, Action::Book),
-    Route::new(Get,  "/practitioners/{pid}/appointments",          "listAppointments", Practitioner, Action::Agenda),
-    Route::new(Get,  "/practitioners/{pid}/appointments/{id}",     "getAppointment",   Practitioner, Action::Appointment),
+    Route::new(Put,  "/practitioners/{pid}",                       "putSettings",      Practitioner(ChangeSettings), Action::PutSettings),
+    Route::new(Get,  "/practitioners/{pid}",                       "getSettings",      Practitioner(ReadSettings),   Action::GetSettings),
+    Route::new(Post, "/practitioners/{pid}/appointments",          "bookAppointment",  Practitioner(WorkTheAgenda),  Action::Book),
+    Route::new(Get,  "/practitioners/{pid}/appointments",          "listAppointments", Practitioner(WorkTheAgenda),  Action::Agenda),
+    Route::new(Get,  "/practitioners/{pid}/appointments/{id}",     "getAppointment",   Practitioner(WorkTheAgenda),  Action::Appointment),
+    Route::new(Get,    "/practitioners/{pid}/members",             "listMembers",      Practitioner(ManageMembers),  Action::Members),
+    Route::new(Put,    "/practitioners/{pid}/members/{sub}",       "putMember",        Practitioner(ManageMembers),  Action::PutMember),
+    Route::new(Delete, "/practitioners/{pid}/members/{sub}",       "removeMember",     Practitioner(ManageMembers),  Action::RemoveMember),
     Route::new(Get,  "/public/practitioners/{pid}/slots",          "publicSlots",      Anyone,       Action::PublicSlots),
     Route::new(Post, "/public/practitioners/{pid}/verifications",  "verifyEmail",      Anyone,       Action::PublicVerification),
     Route::new(Post, "/public/practitioners/{pid}/appointments",   "bookOnline",       Anyone,       Action::PublicBook),
@@ -63,6 +73,7 @@ pub const ROUTES: &[Route<Action>] = &[
 #[derive(Clone)]
 pub struct BookingApi {
     service: BookingService,
+    grants: Grants,
     online: OnlineBooking,
     origin: OriginCheck,
 }
@@ -79,6 +90,7 @@ impl BookingApi {
     ) -> Self {
         Self {
             service: BookingService::new(store.clone(), clock.clone()),
+            grants: Grants::new(store.clone(), clock.clone()),
             online: OnlineBooking::new(store, clock, mailer, quotas),
             origin,
         }
@@ -92,7 +104,7 @@ impl BookingApi {
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
         let source = self.origin.admit(request)?;
         edge::http::refuse_oversized(request)?;
-        let (action, params) = edge::routes::route(ROUTES, request)?;
+        let (action, params, _caller) = edge::routes::route(ROUTES, request, &self.grants).await?;
         let practitioner = || {
             PractitionerId::parse(params.get("pid"))
                 .map_err(|_| Problem::not_found("No such practitioner."))
@@ -114,7 +126,50 @@ impl BookingApi {
             Action::PublicBook => self.public_book(request, &offering()?, source).await,
             // Written by shared/api-description: this binary carries the text only.
             Action::ApiDescription => Ok(edge::http::json_text(StatusCode::OK, API_DESCRIPTION)),
+            Action::Members => self.members(&practitioner()?).await,
+            Action::PutMember => {
+                self.put_member(request, &practitioner()?, params.get("sub"))
+                    .await
+            }
+            Action::RemoveMember => {
+                self.remove_member(&practitioner()?, params.get("sub"))
+                    .await
+            }
         }
+    }
+
+    async fn members(&self, pid: &PractitionerId) -> Result<HttpResponse, Problem> {
+        let members = self.grants.members(pid).await.map_err(Problem::from)?;
+        Ok(json(StatusCode::OK, &MembersView::new(&members)))
+    }
+
+    async fn put_member(
+        &self,
+        request: &Request,
+        pid: &PractitionerId,
+        sub: &str,
+    ) -> Result<HttpResponse, Problem> {
+        let sub = member_sub(sub)?;
+        let body: MemberRequest = parse_json(request)?;
+        let member = body.validate(sub).map_err(Problem::invalid_fields)?;
+        self.grants
+            .set_member(pid, member.clone())
+            .await
+            .map_err(members_problem)?;
+        Ok(json(StatusCode::OK, &member))
+    }
+
+    async fn remove_member(
+        &self,
+        pid: &PractitionerId,
+        sub: &str,
+    ) -> Result<HttpResponse, Problem> {
+        let sub = member_sub(sub)?;
+        self.grants
+            .remove_member(pid, &sub)
+            .await
+            .map_err(members_problem)?;
+        Ok(edge::http::no_content())
     }
 
     async fn public_slots(
@@ -251,6 +306,24 @@ fn attention_only(request: &Request) -> Result<bool, Problem> {
                 message: "must be true or false".into(),
             },
         ])),
+    }
+}
+
+/// A `{sub}` no grant can name is no member.
+fn member_sub(sub: &str) -> Result<MemberSub, Problem> {
+    MemberSub::parse(sub).map_err(|_| Problem::not_found("No such member."))
+}
+
+/// How refused changes to the members read (SPEC §6.2).
+pub fn members_problem(error: MembersChangeError) -> Problem {
+    match error {
+        MembersChangeError::Refused(MembersError::LastOwner) => Problem::conflict(
+            "This is the practitioner's last owner: make another member owner first.",
+        ),
+        MembersChangeError::Refused(MembersError::NotAMember) => {
+            Problem::not_found("No such member.")
+        }
+        MembersChangeError::Store(e) => Problem::from(e),
     }
 }
 

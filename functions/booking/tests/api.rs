@@ -35,6 +35,16 @@ async fn given_dr_martin() -> Given {
         ),
         Default::default(),
     );
+    domain::fixtures::practice(store.as_ref(), "dr-martin").await;
+    domain::fixtures::practice(store.as_ref(), "dr-dubois").await;
+    // The sample events' caller: dr-martin's secretariat.
+    domain::fixtures::grant(
+        store.as_ref(),
+        "dr-martin",
+        "3f0c0d3a-secretariat",
+        domain::grants::Role::Secretariat,
+    )
+    .await;
     let given = Given { api, store };
     let (status, _) = given
         .call(
@@ -64,8 +74,8 @@ fn booking_body(start: &str) -> Value {
                        "email": "jeanne@example.org", "mobile": "06 12 34 56 78"}})
 }
 
-/// The request API Gateway hands the function; `caller` is the practitioner id
-/// the JWT authorizer's claims allow (no authorizer context when `None`).
+/// The request API Gateway hands the function; `caller` is the `sub` the
+/// JWT authorizer verified (no authorizer context when `None`).
 fn request(
     method: &str,
     path_and_query: &str,
@@ -81,8 +91,7 @@ fn request(
         "requestId": "id", "routeKey": "$default", "stage": "$default", "time": "", "timeEpoch": 0
     });
     if let Some(caller) = caller {
-        context["authorizer"] =
-            json!({"jwt": {"claims": {"custom:practitioners": caller}, "scopes": null}});
+        context["authorizer"] = json!({"jwt": {"claims": {"sub": caller}, "scopes": null}});
     }
     let mut event = json!({
         "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,

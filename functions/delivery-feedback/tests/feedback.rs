@@ -103,7 +103,7 @@ impl World {
     async fn entry(&self, key: &MessageKey) -> CommunicationEntry {
         let log = self
             .store
-            .communications(&key.appointment_id)
+            .communications(&dr_martin().id, &key.appointment_id)
             .await
             .unwrap();
         log.into_iter()

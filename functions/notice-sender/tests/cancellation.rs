@@ -91,7 +91,11 @@ async fn the_sample_cancellation_sends_one_acknowledgement_however_often_it_is_d
         sent[0].text
     );
     let id = sent[0].appointment_id.unwrap();
-    let log = world.store.communications(&id).await.unwrap();
+    let log = world
+        .store
+        .communications(&dr_martin().id, &id)
+        .await
+        .unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(
         (log[0].kind, log[0].state),

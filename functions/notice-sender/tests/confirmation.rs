@@ -171,7 +171,11 @@ async fn one_email_with_links_for_a_booking_and_none_more_when_the_batch_is_rede
         .unwrap();
     assert_eq!((grant.appointment_id, grant.version), (appointment.id, 1));
 
-    let log = world.store.communications(&appointment.id).await.unwrap();
+    let log = world
+        .store
+        .communications(&appointment.practitioner_id, &appointment.id)
+        .await
+        .unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].state, DeliveryState::Sent);
     assert_eq!(world.events.events().len(), 1);
@@ -193,13 +197,21 @@ async fn skipped_messages_are_logged_with_the_reason_in_words() {
     assert!(world.deliver(&batch).await.is_empty());
 
     assert!(world.outbox.messages().is_empty());
-    let log = world.store.communications(&no_email.id).await.unwrap();
+    let log = world
+        .store
+        .communications(&no_email.practitioner_id, &no_email.id)
+        .await
+        .unwrap();
     assert_eq!(log[0].state, DeliveryState::Skipped);
     assert_eq!(
         log[0].reason.as_deref(),
         Some("pas d'adresse e-mail sur la fiche contact")
     );
-    let log = world.store.communications(&not_ticked.id).await.unwrap();
+    let log = world
+        .store
+        .communications(&not_ticked.practitioner_id, &not_ticked.id)
+        .await
+        .unwrap();
     assert_eq!(
         log[0].reason_code.as_deref(),
         Some("reason_not_ticked_for_confirmation")
@@ -262,7 +274,11 @@ async fn a_refused_address_is_logged_as_failed_and_not_retried() {
         .outbox
         .fail_next([SendError::Rejected("MessageRejected".into())]);
     assert!(world.deliver(&batch).await.is_empty());
-    let log = world.store.communications(&appointment.id).await.unwrap();
+    let log = world
+        .store
+        .communications(&appointment.practitioner_id, &appointment.id)
+        .await
+        .unwrap();
     assert_eq!(log[0].state, DeliveryState::Failed);
     assert!(world.deliver(&batch).await.is_empty());
     assert!(world.outbox.messages().is_empty());

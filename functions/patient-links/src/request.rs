@@ -84,7 +84,8 @@ pub(crate) fn read(request: &Request, own_origin: &str) -> Result<LinkRequest, H
         Reader::Person(preferred_language(request))
     };
     edge::http::refuse_oversized(request).map_err(Problem::into_response)?;
-    let (action, params) = edge::routes::route(ROUTES, request).map_err(Problem::into_response)?;
+    let (action, params) =
+        edge::routes::route_public(ROUTES, request).map_err(Problem::into_response)?;
     // A form posted from another site changes nothing (issue 10, CSRF).
     let posted = matches!(action, Action::Cancel | Action::Move | Action::Rebook);
     if posted && edge::http::is_cross_site(request, own_origin) {

@@ -30,6 +30,7 @@ async fn given() -> Given {
     let token = LinkToken::parse(SAMPLE_TOKEN).unwrap();
     let grant = LinkGrant {
         appointment_id: appointment.id,
+        practitioner_id: appointment.practitioner_id.clone(),
         purpose: LinkPurpose::ManageAppointment,
         version: 1,
         expires_at: appointment.end,
@@ -75,7 +76,7 @@ async fn the_sample_event_cancels_through_the_handler_once() {
     assert!(body(&response).contains("Votre rendez-vous est annulé"));
     let stored = given
         .store
-        .appointment(&given.appointment.id)
+        .appointment(&given.appointment.practitioner_id, &given.appointment.id)
         .await
         .unwrap()
         .unwrap();
@@ -95,7 +96,7 @@ async fn the_sample_event_cancels_through_the_handler_once() {
     assert_eq!(
         given
             .store
-            .appointment(&given.appointment.id)
+            .appointment(&given.appointment.practitioner_id, &given.appointment.id)
             .await
             .unwrap()
             .unwrap()
@@ -161,6 +162,7 @@ async fn a_link_for_another_purpose_leads_nowhere() {
     let rebook = LinkToken::generate();
     let grant = LinkGrant {
         appointment_id: given.appointment.id,
+        practitioner_id: given.appointment.practitioner_id.clone(),
         purpose: LinkPurpose::Rebook,
         version: 1,
         expires_at: given.appointment.end,
@@ -176,7 +178,7 @@ async fn a_link_for_another_purpose_leads_nowhere() {
     assert_eq!(
         given
             .store
-            .appointment(&given.appointment.id)
+            .appointment(&given.appointment.practitioner_id, &given.appointment.id)
             .await
             .unwrap()
             .unwrap()
@@ -223,6 +225,7 @@ async fn rebooking(given: &Given) -> LinkToken {
     let token = LinkToken::generate();
     let grant = LinkGrant {
         appointment_id: given.appointment.id,
+        practitioner_id: given.appointment.practitioner_id.clone(),
         purpose: LinkPurpose::Rebook,
         version: 2,
         expires_at: at("2027-01-25T00:00:00Z"),
@@ -277,12 +280,17 @@ async fn a_rebooking_link_books_one_replacement_and_works_once() {
         (Some(start.as_str()), Some("booked"))
     );
     let id = domain::ids::AppointmentId::parse(replacement["id"].as_str().unwrap()).unwrap();
-    let new = given.store.appointment(&id).await.unwrap().unwrap();
+    let new = given
+        .store
+        .appointment(&given.appointment.practitioner_id, &id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(new.replaces, Some(given.appointment.id));
     assert_eq!(new.source, domain::appointment::Source::Online);
     let old = given
         .store
-        .appointment(&given.appointment.id)
+        .appointment(&given.appointment.practitioner_id, &given.appointment.id)
         .await
         .unwrap()
         .unwrap();
@@ -343,7 +351,7 @@ async fn without_online_booking_the_rebooking_page_gives_the_phone_and_books_not
     assert_eq!(
         given
             .store
-            .appointment(&given.appointment.id)
+            .appointment(&given.appointment.practitioner_id, &given.appointment.id)
             .await
             .unwrap()
             .unwrap()

@@ -416,6 +416,11 @@ async fn run(appointments: usize, seed: u64) -> (BTreeMap<String, Row>, Proof) {
     proof.clock.move_to(at("2026-12-06T08:00:00Z")).unwrap();
     proof.sweep_until_done().await;
 
+    // Whose appointment each is: the log is read as its practitioner's.
+    let whose: HashMap<AppointmentId, domain::ids::PractitionerId> = booked
+        .iter()
+        .map(|(_, a)| (a.id, a.practitioner_id.clone()))
+        .collect();
     let mut expected: HashMap<Triple, usize> = HashMap::new();
     for triple in &called_for {
         *expected.entry(*triple).or_default() += 1;
@@ -431,7 +436,11 @@ async fn run(appointments: usize, seed: u64) -> (BTreeMap<String, Row>, Proof) {
     let aborted = proof.faulty.aborted.lock().unwrap().clone();
     let mut table: BTreeMap<String, Row> = BTreeMap::new();
     for (triple, wanted) in &expected {
-        let log = proof.store.communications(&triple.0).await.unwrap();
+        let log = proof
+            .store
+            .communications(&whose[&triple.0], &triple.0)
+            .await
+            .unwrap();
         let entries: Vec<_> = log
             .iter()
             .filter(|e| e.kind == triple.1 && e.channel == triple.2)
@@ -574,7 +583,10 @@ async fn confirmation_through_throttling(
         }
     }
     assert_eq!(outbox.failures_left(), 0);
-    store.communications(&appointment.id).await.unwrap()
+    store
+        .communications(&appointment.practitioner_id, &appointment.id)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -461,7 +461,11 @@ async fn two_weeks_of_clock_send_every_due_reminder_once_on_time_and_nothing_els
 
     // and the reminders already due at booking were logged as skipped, not sent late
     let first_late = &booked[78].0;
-    let log = world.store.communications(&first_late.id).await.unwrap();
+    let log = world
+        .store
+        .communications(&first_late.practitioner_id, &first_late.id)
+        .await
+        .unwrap();
     for channel in [Channel::Email, Channel::Sms] {
         let decided: Vec<_> = log
             .iter()
@@ -526,7 +530,11 @@ async fn four_overlapping_sweeps_with_failing_sends_send_each_reminder_once() {
     assert_eq!(world.outbox.failures_left(), 0);
     assert!(reports.iter().map(|r| r.sent).sum::<usize>() > 0);
     for a in &appointments {
-        let log = world.store.communications(&a.id).await.unwrap();
+        let log = world
+            .store
+            .communications(&a.practitioner_id, &a.id)
+            .await
+            .unwrap();
         assert_eq!(
             log.iter()
                 .filter(|e| e.state == DeliveryState::Sent)

@@ -8,6 +8,7 @@ use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::absence::AbsenceRequest;
 use domain::appointment::AppointmentPatch;
+use domain::grants::Act::WorkTheAgenda;
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::ports::{Clock, Store};
 use domain::service::practice::{PracticeError, PracticeService, StatusRequest};
@@ -33,21 +34,23 @@ pub enum Action {
 /// for the practice (SPEC §6.2).
 #[rustfmt::skip]
 pub const ROUTES: &[Route<Action>] = &[
-    Route::new(Put,   "/practitioners/{pid}/appointments/{id}/status", "setStatus",         Practitioner, Action::SetStatus),
-    Route::new(Patch, "/practitioners/{pid}/appointments/{id}",        "changeAppointment", Practitioner, Action::ChangeAppointment),
-    Route::new(Post,  "/practitioners/{pid}/absences",                 "placeAbsence",      Practitioner, Action::PlaceAbsence),
+    Route::new(Put,   "/practitioners/{pid}/appointments/{id}/status", "setStatus",         Practitioner(WorkTheAgenda), Action::SetStatus),
+    Route::new(Patch, "/practitioners/{pid}/appointments/{id}",        "changeAppointment", Practitioner(WorkTheAgenda), Action::ChangeAppointment),
+    Route::new(Post,  "/practitioners/{pid}/absences",                 "placeAbsence",      Practitioner(WorkTheAgenda), Action::PlaceAbsence),
 ];
 
 #[derive(Clone)]
 pub struct StatusChangeApi {
     service: PracticeService,
+    grants: domain::service::grants::Grants,
     origin: edge::client::OriginCheck,
 }
 
 impl StatusChangeApi {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            service: PracticeService::new(store, clock),
+            service: PracticeService::new(store.clone(), clock.clone()),
+            grants: domain::service::grants::Grants::new(store, clock),
             origin: edge::client::OriginCheck::default(),
         }
     }
@@ -66,7 +69,7 @@ impl StatusChangeApi {
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
         self.origin.admit(request)?;
         edge::http::refuse_oversized(request)?;
-        let (action, params) = edge::routes::route(ROUTES, request)?;
+        let (action, params, _caller) = edge::routes::route(ROUTES, request, &self.grants).await?;
         let pid = PractitionerId::parse(params.get("pid"))
             .map_err(|_| Problem::not_found("No such practitioner."))?;
         let appointment = || {

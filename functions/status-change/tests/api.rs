@@ -16,6 +16,14 @@ async fn the_sample_event_sets_the_appointment_to_reschedule_with_the_sms_asked_
     // Given the booked appointment the sample names
     let store = Arc::new(MemoryStore::default());
     store.put_settings(&dr_martin()).await.unwrap();
+    // The sample's caller is dr-martin's secretariat.
+    domain::fixtures::grant(
+        store.as_ref(),
+        "dr-martin",
+        "3f0c0d3a-secretariat",
+        domain::grants::Role::Secretariat,
+    )
+    .await;
     let mut appointment = booked(at("2026-12-03T13:30:00Z"), 20);
     appointment.id = AppointmentId::parse("01JDX5Z8Q8N4W6B1R0M9T2V3C7").unwrap();
     store.insert_appointment(&appointment).await.unwrap();
@@ -32,7 +40,11 @@ async fn the_sample_event_sets_the_appointment_to_reschedule_with_the_sms_asked_
 
     // Then the appointment is to reschedule, and its change asks for the SMS
     assert_eq!(response.status(), 200);
-    let stored = store.appointment(&appointment.id).await.unwrap().unwrap();
+    let stored = store
+        .appointment(&appointment.practitioner_id, &appointment.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.status, Status::ToReschedule);
     assert_eq!(stored.last_change, Change::SetToReschedule);
     assert_eq!(stored.version, 2);
@@ -41,10 +53,11 @@ async fn the_sample_event_sets_the_appointment_to_reschedule_with_the_sms_asked_
 #[tokio::test]
 async fn another_practitioners_token_is_refused() {
     let store = Arc::new(MemoryStore::default());
-    let api = StatusChangeApi::new(store, Arc::new(AdjustableClock::new()));
+    let api = StatusChangeApi::new(store.clone(), Arc::new(AdjustableClock::new()));
     let mut event: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
-    event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:practitioners"] =
-        "dr-other".into();
+    // dr-other's secretariat holds no grant on dr-martin
+    domain::fixtures::practice(store.as_ref(), "dr-other").await;
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = "dr-other.secretariat".into();
     let response = api
         .handle(lambda_http::request::from_str(&event.to_string()).unwrap())
         .await

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use edge::http::{PRACTITIONERS_CLAIM, Problem};
+use edge::http::{Problem, SUB_CLAIM};
 use futures::future::BoxFuture;
 use lambda_http::Body as LambdaBody;
 use serde_json::{Map, Value, json};
@@ -79,6 +79,11 @@ impl Gateway {
         })
     }
 
+    /// Whether `local-<sub>` tokens stand for a JWT here.
+    pub fn local_tokens(&self) -> bool {
+        self.local_tokens
+    }
+
     pub async fn serve(&self, request: axum::extract::Request) -> Response {
         let (parts, body) = request.into_parts();
         let path = parts.uri.path().to_string();
@@ -137,24 +142,27 @@ impl Gateway {
 }
 
 /// The claims API Gateway's JWT authorizer would pass for a valid token:
-/// locally, `Bearer local-<practitionerId>` stands for one (SPEC §6.1).
+/// locally, `Bearer local-<sub>` stands for a JWT with that `sub` (SPEC
+/// §6.1); what it may do comes from the grants, as on AWS.
 fn local_claims(headers: &HeaderMap) -> Option<Value> {
+    local_sub(headers).map(|sub| {
+        json!({
+            SUB_CLAIM: sub.as_str(),
+            "iss": "local",
+        })
+    })
+}
+
+/// The `sub` a local token stands for: one subject a grant can name
+/// (`local-a b` stands for nobody).
+pub fn local_sub(headers: &HeaderMap) -> Option<domain::grants::MemberSub> {
     let token = headers
         .get("authorization")?
         .to_str()
         .ok()?
         .strip_prefix("Bearer ")?
         .trim();
-    // One practitioner id: the claim is space separated, so `local-a b` must
-    // not stand for both `a` and `b`.
-    let practitioner = token
-        .strip_prefix("local-")
-        .filter(|p| domain::ids::PractitionerId::parse(*p).is_ok())?;
-    Some(json!({
-        "sub": format!("local-user-{practitioner}"),
-        "iss": "local",
-        PRACTITIONERS_CLAIM: practitioner,
-    }))
+    domain::grants::MemberSub::parse(token.strip_prefix("local-")?).ok()
 }
 
 fn api_gateway_event(
@@ -272,13 +280,18 @@ mod tests {
     fn only_local_tokens_become_claims() {
         let mut headers = HeaderMap::new();
         headers.insert("authorization", "Bearer local-dr-martin".parse().unwrap());
+        assert_eq!(local_claims(&headers).unwrap()[SUB_CLAIM], "dr-martin");
+        headers.insert(
+            "authorization",
+            "Bearer local-dr-martin.secretariat".parse().unwrap(),
+        );
         assert_eq!(
-            local_claims(&headers).unwrap()[PRACTITIONERS_CLAIM],
-            "dr-martin"
+            local_claims(&headers).unwrap()[SUB_CLAIM],
+            "dr-martin.secretariat"
         );
         headers.insert("authorization", "Bearer eyJhbGciOi".parse().unwrap());
         assert!(local_claims(&headers).is_none());
-        // Issue 10: one token, one practitioner.
+        // Issue 10: one token, one subject.
         for two in ["Bearer local-a b", "Bearer local-a\tb", "Bearer local-"] {
             headers.insert("authorization", two.parse().unwrap());
             assert!(local_claims(&headers).is_none(), "{two}");

@@ -177,7 +177,55 @@ async fn seed_demo(store: &dyn Store) -> Result<(), domain::ports::StoreError> {
     if store.settings(&demo.id).await?.is_none() {
         store.put_settings(&demo).await?;
     }
+    // Its owner `local-dr-martin` and its secretariat
+    // `local-dr-martin.secretariat` (SPEC §6.1), unless it has members.
+    if store.members(&demo.id).await?.revision == 0 {
+        store
+            .put_members(&demo.id, &domain::grants::local_practice(&demo.id))
+            .await?;
+    }
     Ok(())
+}
+
+/// SPEC §6.1, §8: `PUT /practitioners/<id>` with the token `local-<id>`, for
+/// a practitioner nobody holds a grant on yet, creates its practice in local
+/// mode: `<id>` its owner, `<id>.secretariat` its secretariat. On AWS the
+/// operator's `grant-owner` does this (README).
+async fn found_local_practice(state: &LocalState, founder: Option<PractitionerId>) {
+    let Some(pid) = founder else {
+        return;
+    };
+    let clock: Arc<dyn Clock> = state.clock.clone();
+    let grants = domain::service::grants::Grants::new(state.store.clone(), clock);
+    match grants
+        .found_practice(&pid, &domain::grants::local_practice(&pid))
+        .await
+    {
+        Ok(true) => {
+            tracing::info!(practitioner = %pid, "local practice created: owner and secretariat")
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "local practice not created"),
+    }
+}
+
+/// The practitioner a `PUT /practitioners/<id>` with `local-<id>` would found.
+fn founder(request: &axum::extract::Request) -> Option<PractitionerId> {
+    if request.method() != axum::http::Method::PUT {
+        return None;
+    }
+    let Some(pid) = request
+        .uri()
+        .path()
+        .strip_prefix("/practitioners/")
+        .map(|p| p.trim_end_matches('/'))
+        .and_then(|p| PractitionerId::parse(p).ok())
+    else {
+        return None;
+    };
+    gateway::local_sub(request.headers())
+        .is_some_and(|sub| sub.as_str() == pid.as_str())
+        .then_some(pid)
 }
 
 /// The functions' handlers, by logical id.
@@ -431,6 +479,10 @@ impl LocalApp {
             .fallback(
                 |axum::extract::State(state): axum::extract::State<Arc<LocalState>>,
                  request: axum::extract::Request| async move {
+                    if state.gateway.local_tokens() {
+                        let founder = founder(&request);
+                        found_local_practice(&state, founder).await;
+                    }
                     state.gateway.serve(request).await
                 },
             )

@@ -14,6 +14,7 @@
 
 use domain::absence::AbsenceRequest;
 use domain::appointment::{AppointmentPatch, AppointmentRequest, Status};
+use domain::grants::{Member, MemberRequest, MembersError, Role};
 use domain::ids::PractitionerId;
 use domain::ports::StoreError;
 use domain::quota::{OverLimit, Quota};
@@ -27,8 +28,8 @@ use edge::http::{MAX_BODY_BYTES, Problem};
 use edge::requests::SlotChoice;
 use edge::routes::{Access, Route};
 use edge::views::{
-    AbsenceView, AgendaView, AppointmentSummary, AppointmentView, PatientLinkView, RebookView,
-    ReplacementView, SlotsView, VerificationView,
+    AbsenceView, AgendaView, AppointmentSummary, AppointmentView, MembersView, PatientLinkView,
+    RebookView, ReplacementView, SlotsView, VerificationView,
 };
 use patient_links::answers::Refused;
 use serde_json::{Map, Value, json};
@@ -110,16 +111,16 @@ impl Operation {
     /// parameters.
     fn declared<A>(route: &Route<A>, readers: Readers) -> Self {
         let security = match route.access {
-            Access::Practitioner => json!([{ "practitionerJwt": [] }]),
+            Access::Practitioner(_) => json!([{ "practitionerJwt": [] }]),
             Access::Anyone => json!([]),
         };
-        let operation = Self {
+        let mut operation = Self {
             access: route.access,
             readers,
             value: json!({
                 "operationId": route.operation,
                 "tags": [match (route.access, readers) {
-                    (Access::Practitioner, _) => "practice",
+                    (Access::Practitioner(_), _) => "practice",
                     (Access::Anyone, Readers::PeopleAndPrograms) => "patient links",
                     (Access::Anyone, Readers::Programs) => "public",
                 }],
@@ -128,11 +129,22 @@ impl Operation {
                 "responses": {},
             }),
         };
+        if let Access::Practitioner(act) = route.access {
+            // Which roles may call it (SPEC §6.1), as `Role::may` decides:
+            // the hostile corpus sends every other caller.
+            let roles: Vec<&str> = [Role::Owner, Role::Secretariat]
+                .into_iter()
+                .filter(|role| role.may(act))
+                .map(Role::as_str)
+                .collect();
+            operation.value["x-roles"] = json!(roles);
+        }
         route.parameters().fold(operation, |operation, name| {
             let description = match name {
                 "pid" => "The practitioner's id.",
                 "id" => "The appointment's id.",
                 "token" => "The link's token.",
+                "sub" => "The member's `sub` (the subject of their token).",
                 _ => "",
             };
             operation.parameter(name, "path", true, description)
@@ -202,6 +214,12 @@ impl Operation {
         self
     }
 
+    /// A success without a body (204).
+    fn answers_nothing(mut self, status: u16, description: &str) -> Self {
+        self.respond(status, description, Map::new());
+        self
+    }
+
     /// Refusals of the function itself: problem+json (and a page for patient links).
     fn refuses(mut self, problems: &[(u16, &str)], schemas: &mut Schemas) -> Self {
         for &(status, description) in problems {
@@ -254,7 +272,7 @@ impl Operation {
                 "API Gateway: the function did not answer in time (`Service Unavailable`).",
             ),
         ];
-        if self.access == Access::Practitioner {
+        if matches!(self.access, Access::Practitioner(_)) {
             answers.push((
                 401,
                 "API Gateway's JWT authorizer: no token, or not a valid one (`Unauthorized`).",
@@ -399,7 +417,7 @@ impl Common {
             ),
             other: (
                 status(Problem::not_your_practitioner()),
-                "The token does not allow acting for this practitioner.",
+                "The caller's `sub` has no grant on this practitioner, or a role that may not do this (the secretariat: settings changes, members, data rights).",
             ),
             unknown_pid: (
                 unknown
@@ -561,6 +579,25 @@ fn describe(op: Operation, c: &Common, s: &mut Schemas) -> Option<Operation> {
             .refuses(&[not_json, cross_site, link_unknown,
                 link(Refused::SlotNotOffered, "Not one of the offered slots, or just taken."),
                 link_gone, too_large, link(Refused::InvalidStart, "`start` is not a time."), too_many, busy], s),
+        "listMembers" => op.summary("The practitioner's members: who holds which role (SPEC §6.1, §6.2). Owners only.")
+            .answers(200, "Every grant on the practitioner.", s.of::<MembersView>(),
+                json!({ "members": [{ "sub": "0b6c1d2e-5f4a-4c3b-9d8e-7f6a5b4c3d2e", "role": "owner", "name": "Dr Marie Martin" },
+                                    { "sub": "7e1f9a3c-2b4d-4e6f-8a0b-1c2d3e4f5a6b", "role": "secretariat", "name": "Claire (accueil)" }] }))
+            .refuses(&[no_token, other, busy], s),
+        "putMember" => op.summary("Give a member a role (owner or secretariat), and a display name (SPEC §6.2). Owners only.")
+            .body(s.of::<MemberRequest>(), json!({ "role": "secretariat", "name": "Claire (accueil)" }))
+            .answers(200, "The member.", s.of::<Member>(),
+                json!({ "sub": "7e1f9a3c-2b4d-4e6f-8a0b-1c2d3e4f5a6b", "role": "secretariat", "name": "Claire (accueil)" }))
+            .refuses(&[not_json, no_token, other,
+                (status(booking::members_problem(MembersError::NotAMember.into())), "`{sub}` cannot be a token's subject."),
+                (status(booking::members_problem(MembersError::LastOwner.into())), "The last owner cannot become secretariat."),
+                too_large, invalid, busy], s),
+        "removeMember" => op.summary("Remove a member's grant (SPEC §6.2); it stops working within the cache time (30 s). Owners only.")
+            .answers_nothing(204, "Removed.")
+            .refuses(&[no_token, other,
+                (status(booking::members_problem(MembersError::NotAMember.into())), "No such member."),
+                (status(booking::members_problem(MembersError::LastOwner.into())), "The practitioner's last owner cannot be removed."),
+                busy], s),
         "openApi" => op.summary("This document (SPEC §6).")
             .answers(200, "The OpenAPI 3.1 document of the API.", json!({ "type": "object" }), json!({ "openapi": "3.1.0" })),
         _ => return None,
@@ -618,7 +655,7 @@ fn description() -> Value {
             "securitySchemes": {
                 "practitionerJwt": {
                     "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                    "description": "A JWT of the configured issuer whose claim `custom:practitioners` lists the practitioner ids (space separated) the caller may act for. Local mode: `local-<practitionerId>`."
+                    "description": "A JWT of the configured issuer; its `sub` is the caller, whose grants (kept by this system, `…/members`) say what they may do for each practitioner. Local mode: `local-<sub>` (a practitioner created locally: `local-<id>` is its owner, `local-<id>.secretariat` its secretariat)."
                 }
             }
         }

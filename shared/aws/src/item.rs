@@ -3,6 +3,7 @@
 //! | item | pk | sk | notes |
 //! |---|---|---|---|
 //! | settings | `PRAC#{pid}` | `SETTINGS` | the §6.5 document under `settings` |
+//! | members | `PRAC#{pid}` | `MEMBERS` | the grants on the practitioner (SPEC §6.1): `members: [{sub, role, name?}]`, with a `revision` |
 //! | agenda day | `PRAC#{pid}` | `DAY#{yyyy-mm-dd}` | booked ranges of one UTC day, with a `revision` for optimistic locking |
 //! | appointment | `APPT#{id}` | `APPT` | GSI1: `gsi1pk = PRAC#{pid}`, `gsi1sk = {start}#{id}` (agenda reads) |
 //! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry; once settled, GSI1: `gsi1pk = LOG#{pid}`, `gsi1sk = {id}#MSG#…` (the agenda reads a window's logs in one query); GSI3 (sparse, keys only): `gsi3pk = SENT#{provider message id}`, `gsi3sk` = its `sk`, once the provider accepted it (delivery feedback finds it by that id) |
@@ -19,6 +20,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::absence::Absence;
 use domain::appointment::Appointment;
 use domain::communications::{CommunicationEntry, MessageKey};
+use domain::grants::{Member, Members};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::keyed::ContactHash;
 use domain::links::{LinkGrant, TokenHash};
@@ -51,6 +53,7 @@ pub fn sent_as_pk(message_id: &str) -> String {
 /// The `type` attribute of each item; stream filters select on it.
 pub mod kind {
     pub const SETTINGS: &str = "settings";
+    pub const MEMBERS: &str = "members";
     pub const AGENDA_DAY: &str = "agenda_day";
     pub const APPOINTMENT: &str = "appointment";
     pub const MESSAGE: &str = "message";
@@ -127,6 +130,7 @@ pub fn appointment_pk(id: &AppointmentId) -> String {
     format!("APPT#{id}")
 }
 pub const SETTINGS_SK: &str = "SETTINGS";
+pub const MEMBERS_SK: &str = "MEMBERS";
 pub const APPOINTMENT_SK: &str = "APPT";
 pub const MESSAGE_SK_PREFIX: &str = "MSG#";
 /// The end of a UTC day (agenda days are UTC days).
@@ -155,6 +159,8 @@ pub fn link_pk(hash: &TokenHash) -> String {
     format!("LINK#{}", hash.0)
 }
 pub const LINK_SK: &str = "LINK";
+/// The attribute of a link item naming whose appointment it leads to.
+pub const LINK_PRACTITIONER: &str = "practitioner_id";
 pub const ABSENCE_SK_PREFIX: &str = "ABS#";
 pub fn absence_sk(absence: &Absence) -> String {
     format!(
@@ -195,6 +201,37 @@ impl SettingsItem {
             sk: SETTINGS_SK.into(),
             item_type: kind::SETTINGS.into(),
             settings: settings.clone(),
+        }
+    }
+}
+
+/// The grants on one practitioner, one item so that a change is decided on
+/// all of them (the last owner stays).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MembersItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    pub members: Vec<Member>,
+    pub revision: u64,
+}
+
+impl MembersItem {
+    pub fn new(practitioner: &PractitionerId, members: &Members) -> Self {
+        Self {
+            pk: practitioner_pk(practitioner),
+            sk: MEMBERS_SK.into(),
+            item_type: kind::MEMBERS.into(),
+            members: members.members.clone(),
+            revision: members.revision + 1,
+        }
+    }
+
+    pub fn members(self) -> Members {
+        Members {
+            members: self.members,
+            revision: self.revision,
         }
     }
 }
@@ -428,8 +465,10 @@ impl MessageItem {
             AppointmentId::parse(appointment).ok()?,
             self.sk.strip_prefix(MESSAGE_SK_PREFIX)?,
         )?;
+        let practitioner = self.gsi1pk.as_deref()?.strip_prefix("LOG#")?;
         Some(LoggedMessage {
             key,
+            practitioner: PractitionerId::parse(practitioner).ok()?,
             entry: self.entry?,
             published: self.published,
         })

@@ -72,3 +72,46 @@ pub fn booked(start: DateTime<Utc>, minutes: i64) -> Appointment {
         links_version: None,
     }
 }
+
+/// Gives `sub` the role `role` on `practitioner`, as an owner (or the
+/// operator) would: what a test's caller needs before any practitioner route.
+pub async fn grant(
+    store: &(impl crate::ports::GrantStore + ?Sized),
+    practitioner: &str,
+    sub: &str,
+    role: crate::grants::Role,
+) {
+    let practitioner = PractitionerId::parse(practitioner).expect("a practitioner id");
+    let member = crate::grants::Member {
+        sub: crate::grants::MemberSub::parse(sub).expect("a sub"),
+        role,
+        name: None,
+    };
+    let stored = store.members(&practitioner).await.expect("members read");
+    let next = stored.with(member).expect("a grant that leaves an owner");
+    assert!(
+        store
+            .put_members(&practitioner, &next)
+            .await
+            .expect("members written"),
+        "nobody else changes the members of a test's practitioner"
+    );
+}
+
+/// A practice as local mode creates it: `<id>` owner, `<id>.secretariat`.
+pub async fn practice(store: &(impl crate::ports::GrantStore + ?Sized), practitioner: &str) {
+    grant(
+        store,
+        practitioner,
+        practitioner,
+        crate::grants::Role::Owner,
+    )
+    .await;
+    grant(
+        store,
+        practitioner,
+        &format!("{practitioner}.secretariat"),
+        crate::grants::Role::Secretariat,
+    )
+    .await;
+}

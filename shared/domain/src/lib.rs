@@ -15,6 +15,7 @@ pub mod communications;
 pub mod contact;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
+pub mod grants;
 pub mod ids;
 pub mod keyed;
 pub mod links;

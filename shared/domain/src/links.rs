@@ -1,7 +1,7 @@
 //! Patient links (SPEC §5): a random token in the URL, only its hash in the store,
 //! bound to one appointment, one purpose and one version, and expiring.
 
-use crate::ids::AppointmentId;
+use crate::ids::{AppointmentId, PractitionerId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -97,6 +97,8 @@ impl Gone {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkGrant {
     pub appointment_id: AppointmentId,
+    /// Whose appointment: the link reads it as that practitioner's only.
+    pub practitioner_id: PractitionerId,
     pub purpose: LinkPurpose,
     /// The appointment version the link was issued for: any later change kills it.
     pub version: u32,

@@ -6,6 +6,7 @@ use crate::appointment::Appointment;
 use crate::communications::{
     Channel, CommunicationEntry, CommunicationEvent, DeliveryState, MessageKey,
 };
+use crate::grants::Members;
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::keyed::ContactHash;
 use crate::links::{LinkGrant, TokenHash};
@@ -97,7 +98,13 @@ pub trait AgendaStore: Send + Sync {
         rebooked: &Appointment,
         replacement: &Appointment,
     ) -> Result<(), InsertError>;
-    async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError>;
+    /// One of `practitioner`'s appointments: another practitioner's id finds
+    /// nothing, so no caller has to remember to check whose it is.
+    async fn appointment(
+        &self,
+        practitioner: &PractitionerId,
+        id: &AppointmentId,
+    ) -> Result<Option<Appointment>, StoreError>;
     /// Appointments of one practitioner that overlap `range`, in start order.
     async fn agenda(
         &self,
@@ -151,9 +158,11 @@ pub trait MessageLog: Send + Sync {
         appointment_end: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn mark_published(&self, key: &MessageKey) -> Result<(), StoreError>;
-    /// The communications log of an appointment, oldest first.
+    /// The communications log of one of `practitioner`'s appointments, oldest
+    /// first (empty for another practitioner's).
     async fn communications(
         &self,
+        practitioner: &PractitionerId,
         appointment: &AppointmentId,
     ) -> Result<Vec<CommunicationEntry>, StoreError>;
     /// The communications logs of some of `practitioner`'s appointments (an
@@ -182,6 +191,8 @@ pub trait MessageLog: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedMessage {
     pub key: MessageKey,
+    /// Whose appointment's log holds it.
+    pub practitioner: PractitionerId,
     pub entry: CommunicationEntry,
     /// Whether the event of its current entry reached the bus.
     pub published: bool,
@@ -298,15 +309,39 @@ pub enum CountedWriteError {
     Store(#[from] StoreError),
 }
 
+/// The grants on each practitioner (SPEC §6.1), kept by this system.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Every member of `practitioner` (none: revision 0), read consistently.
+    async fn members(&self, practitioner: &PractitionerId) -> Result<Members, StoreError>;
+    /// Stores `members` as the next revision, provided the stored one is
+    /// still `members.revision` (0: none stored): `false` when another
+    /// change came first, so "the last owner stays" is decided on what is
+    /// stored.
+    async fn put_members(
+        &self,
+        practitioner: &PractitionerId,
+        members: &Members,
+    ) -> Result<bool, StoreError>;
+}
+
 /// The whole table, as an adapter provides it. Services never ask for all of
 /// it: each states the capabilities it uses as bounds on its store type.
 pub trait Store:
-    SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites
+    SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites + GrantStore
 {
 }
 
-impl<T: SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites + ?Sized>
-    Store for T
+impl<
+    T: SettingsStore
+        + AgendaStore
+        + MessageLog
+        + LinkStore
+        + DueIndex
+        + PublicWrites
+        + GrantStore
+        + ?Sized,
+> Store for T
 {
 }
 
@@ -364,6 +399,7 @@ pub trait SmsSender: Send + Sync {
 /// (local mode, adapters' tests): `use domain::ports::capabilities::*;`.
 pub mod capabilities {
     pub use super::{
-        AgendaStore, DueIndex, LinkStore, MessageLog, PublicWrites, SettingsStore, Store,
+        AgendaStore, DueIndex, GrantStore, LinkStore, MessageLog, PublicWrites, SettingsStore,
+        Store,
     };
 }

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by the API functions: problem+json errors (RFC 9457),
 //! JSON and HTML answers, the caller's rights from the JWT authorizer, bodies.
 
+use domain::grants::{InvalidSub, MemberSub};
 use domain::time::{WindowBound, WindowRequest};
 use domain::validation::FieldError;
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -11,8 +12,9 @@ use serde::de::DeserializeOwned;
 
 pub type HttpResponse = Response<Body>;
 
-/// The JWT claim listing, space separated, the practitioner ids a caller may act for.
-pub const PRACTITIONERS_CLAIM: &str = "custom:practitioners";
+/// The JWT claim naming the caller: what grants are given to (SPEC §6.1).
+/// What the caller may do is never read from a claim the user could write.
+pub const SUB_CLAIM: &str = "sub";
 
 /// Bodies larger than this are refused before parsing (settings with many
 /// reasons stay far below it).
@@ -110,11 +112,12 @@ impl Problem {
             "Authentication required: send Authorization: Bearer <token>.",
         )
     }
-    /// A token for other practitioners: nothing said about the one asked for.
+    /// No grant on this practitioner, or a role that may not do this
+    /// (SPEC §6.1): nothing said about the practitioner asked for.
     pub fn not_your_practitioner() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
-            "Your token does not allow acting for this practitioner.",
+            "Your grants do not allow this for this practitioner.",
         )
     }
     pub fn method_not_allowed() -> Self {
@@ -166,6 +169,16 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
         "application/json",
         serde_json::to_string(body).expect("answers serialize"),
     )
+}
+
+/// 204: done, nothing to say (`DELETE`).
+pub fn no_content() -> HttpResponse {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// An answer already written as JSON text (the OpenAPI document).
@@ -229,25 +242,15 @@ pub fn refuse_oversized(request: &Request) -> Result<(), Problem> {
     body_bytes(request).map(|_| ())
 }
 
-/// The practitioner ids the caller may act for, as the API Gateway JWT
-/// authorizer passed them. `None` when the request carries no verified token.
-pub fn caller_practitioners(request: &Request) -> Option<Vec<String>> {
+/// Who is calling, as the API Gateway JWT authorizer verified it: the
+/// token's `sub` (SPEC §6.1). `None` when the request carries no verified
+/// token; `Some(Err)` for a subject no grant can name.
+pub fn caller_sub(request: &Request) -> Option<Result<MemberSub, InvalidSub>> {
     let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
         return None;
     };
     let claims = &context.authorizer.as_ref()?.jwt.as_ref()?.claims;
-    let listed = claims.get(PRACTITIONERS_CLAIM)?;
-    Some(listed.split_whitespace().map(str::to_string).collect())
-}
-
-/// SPEC §6.1: no token → 401; a token for other practitioners → 403, saying
-/// nothing about the one asked for.
-pub fn authorize(request: &Request, practitioner: &str) -> Result<(), Problem> {
-    match caller_practitioners(request) {
-        None => Err(Problem::unauthenticated()),
-        Some(allowed) if allowed.iter().any(|p| p == practitioner) => Ok(()),
-        Some(_) => Err(Problem::not_your_practitioner()),
-    }
+    Some(MemberSub::parse(claims.get(SUB_CLAIM)?.as_str()))
 }
 
 /// Every outcome of a route, refusals included, as an HTTP answer: what an

@@ -374,6 +374,7 @@ mod tests {
         Linked {
             grant: LinkGrant {
                 appointment_id: appointment.id,
+                practitioner_id: appointment.practitioner_id.clone(),
                 purpose,
                 version: 1,
                 expires_at: appointment.end,

@@ -6,7 +6,11 @@
 //! operation, and `tests/consistency.rs` holds the declarations to the
 //! template's `HttpApi` events.
 
-use crate::http::{Problem, authorize};
+use crate::http::{Problem, caller_sub};
+use domain::grants::Act;
+use domain::ids::PractitionerId;
+use domain::ports::GrantStore;
+use domain::service::grants::{AccessError, Caller, Grants};
 use lambda_http::Request;
 use lambda_http::http::Method as HttpMethod;
 
@@ -17,6 +21,7 @@ pub enum Method {
     Post,
     Put,
     Patch,
+    Delete,
 }
 
 impl Method {
@@ -27,6 +32,7 @@ impl Method {
             Self::Post => "POST",
             Self::Put => "PUT",
             Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
         }
     }
 
@@ -38,9 +44,9 @@ impl Method {
 /// Who may call a route (SPEC §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Access {
-    /// A practitioner's token (API Gateway's JWT authorizer), which must
-    /// name the path's `{pid}`.
-    Practitioner,
+    /// A practitioner's token (API Gateway's JWT authorizer) whose `sub`
+    /// holds a grant on the path's `{pid}` with a role that may do this.
+    Practitioner(Act),
     /// Anyone, without a token (`Auth: Authorizer: NONE` in the template).
     Anyone,
 }
@@ -171,21 +177,61 @@ pub fn find<'r, 'p, A>(
 
 /// The action a request asks for, with its path's parameters, after what
 /// every route needs: an unknown path is 404 and a known one asked with
-/// another method 405 (problems); a practitioner's route needs a token that
-/// names the path's `{pid}` (401, 403).
-pub fn route<'q, A: Copy>(
+/// another method 405 (problems); a practitioner's route needs a token
+/// (401) whose `sub` has a grant on the path's `{pid}` with a role that may
+/// do the route's act (403, SPEC §6.1): then the caller is returned.
+pub async fn route<'q, A: Copy, S: GrantStore + ?Sized>(
+    routes: &[Route<A>],
+    request: &'q Request,
+    grants: &Grants<S>,
+) -> Result<(A, Params<'q>, Option<Caller>), Problem> {
+    match find(routes, request.method(), request.uri().path()) {
+        Found::Route(route, params) => {
+            let caller = match route.access {
+                Access::Practitioner(act) => Some(admit(request, &params, grants, act).await?),
+                Access::Anyone => None,
+            };
+            Ok((route.action, params, caller))
+        }
+        Found::MethodNotAllowed => Err(Problem::method_not_allowed()),
+        Found::NotFound => Err(Problem::not_found("No such resource.")),
+    }
+}
+
+/// [`route`] for a function whose routes are all open to anyone (patient
+/// links): a practitioner's route declared there is refused, never answered.
+pub fn route_public<'q, A: Copy>(
     routes: &[Route<A>],
     request: &'q Request,
 ) -> Result<(A, Params<'q>), Problem> {
     match find(routes, request.method(), request.uri().path()) {
-        Found::Route(route, params) => {
-            if route.access == Access::Practitioner {
-                authorize(request, params.get("pid"))?;
-            }
-            Ok((route.action, params))
-        }
+        Found::Route(route, params) => match route.access {
+            Access::Anyone => Ok((route.action, params)),
+            Access::Practitioner(_) => Err(Problem::not_your_practitioner()),
+        },
         Found::MethodNotAllowed => Err(Problem::method_not_allowed()),
         Found::NotFound => Err(Problem::not_found("No such resource.")),
+    }
+}
+
+async fn admit<S: GrantStore + ?Sized>(
+    request: &Request,
+    params: &Params<'_>,
+    grants: &Grants<S>,
+    act: Act,
+) -> Result<Caller, Problem> {
+    let sub = match caller_sub(request) {
+        None => return Err(Problem::unauthenticated()),
+        Some(Err(_)) => return Err(Problem::not_your_practitioner()),
+        Some(Ok(sub)) => sub,
+    };
+    // An id that cannot be a practitioner's has no grant: 403, as any other.
+    let practitioner =
+        PractitionerId::parse(params.get("pid")).map_err(|_| Problem::not_your_practitioner())?;
+    match grants.admit(&practitioner, &sub, act).await {
+        Ok(caller) => Ok(caller),
+        Err(AccessError::Forbidden) => Err(Problem::not_your_practitioner()),
+        Err(AccessError::Store(e)) => Err(e.into()),
     }
 }
 
@@ -335,7 +381,7 @@ mod tests {
             Method::Get,
             "/practitioners/{pid}/appointments/{id}",
             "getAppointment",
-            Access::Practitioner,
+            Access::Practitioner(Act::WorkTheAgenda),
             (),
         );
         assert_eq!(route.parameters().collect::<Vec<_>>(), ["pid", "id"]);

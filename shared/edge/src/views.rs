@@ -135,6 +135,21 @@ impl AgendaView {
     }
 }
 
+/// `GET /practitioners/{pid}/members` (SPEC §6.2): every grant, by `sub`.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MembersView {
+    pub members: Vec<domain::grants::Member>,
+}
+
+impl MembersView {
+    pub fn new(members: &domain::grants::Members) -> Self {
+        Self {
+            members: members.members.clone(),
+        }
+    }
+}
+
 /// The practitioner as patient pages show it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -126,3 +126,10 @@ pub fn below_limit(limit: u32) -> Condition {
 pub fn contact_unchanged(read_revision: Option<u64>) -> Condition {
     day_unchanged(read_revision)
 }
+
+/// A practitioner's members as they were read (none, or at the revision
+/// read): two owners removing each other at once cannot leave no owner
+/// (SPEC §6.1).
+pub fn members_unchanged(read_revision: u64) -> Condition {
+    day_unchanged((read_revision != 0).then_some(read_revision))
+}

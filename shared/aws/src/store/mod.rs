@@ -18,10 +18,12 @@ use conditions::*;
 use domain::absence::{Absence, MAX_ABSENCE_DAYS};
 use domain::appointment::Appointment;
 use domain::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey};
+use domain::grants::Members;
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
-    AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog, SendingRate,
+    AgendaStore, Claim, DueIndex, GrantStore, InsertError, LinkStore, LoggedMessage, MessageLog,
+    SendingRate,
     SettingsStore, StoreError,
 };
 use domain::reminder::ScheduledReminder;
@@ -381,6 +383,33 @@ impl<T: Table + ?Sized> SettingsStore for TableStore<T> {
 }
 
 #[async_trait]
+impl<T: Table + ?Sized> GrantStore for TableStore<T> {
+    async fn members(&self, practitioner: &PractitionerId) -> Result<Members, StoreError> {
+        Ok(self
+            .get(Key::new(practitioner_pk(practitioner), MEMBERS_SK))
+            .await?
+            .map(decode::<MembersItem>)
+            .transpose()?
+            .map(MembersItem::members)
+            .unwrap_or_default())
+    }
+
+    async fn put_members(
+        &self,
+        practitioner: &PractitionerId,
+        members: &Members,
+    ) -> Result<bool, StoreError> {
+        let put = Put::new(encode(&MembersItem::new(practitioner, members))?)
+            .when(members_unchanged(members.revision));
+        match self.table.put(put).await {
+            Ok(()) => Ok(true),
+            Err(TableError::ConditionFailed { .. }) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+#[async_trait]
 impl<T: Table + ?Sized> AgendaStore for TableStore<T> {
     async fn insert_appointment(&self, appointment: &Appointment) -> Result<(), InsertError> {
         self.write(&[(None, appointment)]).await
@@ -430,11 +459,17 @@ impl<T: Table + ?Sized> AgendaStore for TableStore<T> {
         overlapping(items, |i: AbsenceItem| i.absence, range)
     }
 
-    async fn appointment(&self, id: &AppointmentId) -> Result<Option<Appointment>, StoreError> {
-        self.get(Key::new(appointment_pk(id), APPOINTMENT_SK))
+    async fn appointment(
+        &self,
+        practitioner: &PractitionerId,
+        id: &AppointmentId,
+    ) -> Result<Option<Appointment>, StoreError> {
+        Ok(self
+            .get(Key::new(appointment_pk(id), APPOINTMENT_SK))
             .await?
             .map(|i| decode::<AppointmentItem>(i).map(|a| a.appointment))
-            .transpose()
+            .transpose()?
+            .filter(|a| a.practitioner_id == *practitioner))
     }
 
     async fn agenda(
@@ -539,15 +574,20 @@ impl<T: Table + ?Sized> MessageLog for TableStore<T> {
 
     async fn communications(
         &self,
+        practitioner: &PractitionerId,
         appointment: &AppointmentId,
     ) -> Result<Vec<CommunicationEntry>, StoreError> {
         let query = Query::table(appointment_pk(appointment))
             .sort(SortKey::BeginsWith(MESSAGE_SK_PREFIX.to_string()));
+        // Every entry of the log sits in its practitioner's log partition:
+        // another practitioner's id reads none of them.
+        let theirs = Some(log_pk(practitioner));
         let messages = self
             .all(query)
             .await?
             .into_iter()
             .map(decode::<MessageItem>)
+            .filter(|m| m.as_ref().map_or(true, |m| m.gsi1pk == theirs))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(log_entries(messages))
     }
@@ -620,10 +660,33 @@ impl<T: Table + ?Sized> LinkStore for TableStore<T> {
     }
 
     async fn link(&self, hash: &TokenHash) -> Result<Option<LinkGrant>, StoreError> {
-        self.get(Key::new(link_pk(hash), LINK_SK))
-            .await?
-            .map(|i| decode::<LinkItem>(i).map(|l| l.grant))
-            .transpose()
+        let Some(mut item) = self.get(Key::new(link_pk(hash), LINK_SK)).await? else {
+            return Ok(None);
+        };
+        if !item.contains_key(LINK_PRACTITIONER) {
+            // A link issued before links named their practitioner: its
+            // appointment says whose it is (docs/decisions.md).
+            let Some(appointment) = item.get("appointment_id").and_then(|v| match v {
+                AttributeValue::S(id) => AppointmentId::parse(id).ok(),
+                _ => None,
+            }) else {
+                return Ok(None);
+            };
+            let Some(owner) = self
+                .get(Key::new(appointment_pk(&appointment), APPOINTMENT_SK))
+                .await?
+                .map(decode::<AppointmentItem>)
+                .transpose()?
+                .map(|a| a.appointment.practitioner_id)
+            else {
+                return Ok(None);
+            };
+            item.insert(
+                LINK_PRACTITIONER.to_string(),
+                AttributeValue::S(owner.to_string()),
+            );
+        }
+        decode::<LinkItem>(item).map(|l| Some(l.grant))
     }
 }
 

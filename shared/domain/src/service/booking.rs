@@ -117,11 +117,10 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> BookingService<S> {
         let settings = self.settings(practitioner).await?;
         let appointment = self
             .store
-            .appointment(id)
+            .appointment(practitioner, id)
             .await?
-            .filter(|a| &a.practitioner_id == practitioner)
             .ok_or(BookingError::AppointmentNotFound)?;
-        let communications = self.store.communications(id).await?;
+        let communications = self.store.communications(practitioner, id).await?;
         Ok(self.details(&appointment, &settings, communications))
     }
 

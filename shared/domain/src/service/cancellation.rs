@@ -150,6 +150,7 @@ pub fn practitioner_cancellation(
             token.hash(),
             LinkGrant {
                 appointment_id: current.id,
+                practitioner_id: current.practitioner_id.clone(),
                 purpose: LinkPurpose::Rebook,
                 version: current.links_version(),
                 // As long as online booking looks ahead from today.

@@ -60,6 +60,7 @@ impl super::OnAppointmentChange for ConfirmationSender {
                                     token.hash(),
                                     LinkGrant {
                                         appointment_id: current.id,
+                                        practitioner_id: current.practitioner_id.clone(),
                                         purpose: LinkPurpose::ManageAppointment,
                                         version: current.links_version(),
                                         // Readable until the appointment is over (SPEC §4.2).

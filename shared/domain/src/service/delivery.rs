@@ -162,7 +162,10 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         }
 
         let settings = self.store.settings(practitioner).await?;
-        let current = self.store.appointment(&key.appointment_id).await?;
+        let current = self
+            .store
+            .appointment(practitioner, &key.appointment_id)
+            .await?;
         let language = settings.as_ref().map(|s| s.language).unwrap_or_default();
         // The log entry is kept as long as its appointment.
         let appointment_end = current.as_ref().map_or(now, |a| a.end);

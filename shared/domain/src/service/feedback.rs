@@ -85,7 +85,7 @@ impl<S: MessageLog + AgendaStore + SettingsStore + ?Sized> DeliveryFeedback<S> {
             // reasons are written in the practitioner's language.
             let practitioner = self
                 .store
-                .appointment(&logged.key.appointment_id)
+                .appointment(&logged.practitioner, &logged.key.appointment_id)
                 .await?
                 .map(|a| a.practitioner_id);
             let Some(state) = logged.entry.state.after_feedback(report.outcome.state()) else {

@@ -7,6 +7,7 @@ pub mod cancellation;
 pub mod confirmation;
 pub mod delivery;
 pub mod feedback;
+pub mod grants;
 pub mod online_booking;
 pub mod pacing;
 pub mod patient_links;

@@ -369,7 +369,7 @@ impl<S: SettingsStore + AgendaStore + PublicWrites + ?Sized> OnlineBooking<S> {
         for id in &listed.appointments {
             let still = self
                 .store
-                .appointment(id)
+                .appointment(&settings.id, id)
                 .await
                 .map_err(BookingError::from)?
                 .is_some_and(|a| a.status.is_booked() && a.start > now);

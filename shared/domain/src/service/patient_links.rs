@@ -109,7 +109,7 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
             .ok_or(LinkError::Unknown)?;
         let appointment = self
             .store
-            .appointment(&grant.appointment_id)
+            .appointment(&grant.practitioner_id, &grant.appointment_id)
             .await?
             .ok_or(LinkError::Unknown)?;
         let settings = self

@@ -111,7 +111,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                     }
                 }
             };
-            let communications = self.store.communications(id).await?;
+            let communications = self.store.communications(practitioner, id).await?;
             return Ok(self.booking.details(&next, &settings, communications));
         }
         Err(StoreError::Contention.into())
@@ -153,7 +153,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                     Err(other) => return Err(BookingError::from(other).into()),
                 },
             };
-            let communications = self.store.communications(id).await?;
+            let communications = self.store.communications(practitioner, id).await?;
             return Ok(self.booking.details(&next, &settings, communications));
         }
         Err(StoreError::Contention.into())
@@ -200,7 +200,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                         Change::SetToRescheduleWithoutSms
                     };
                     for id in covered {
-                        if self.reschedule(&id, change).await? {
+                        if self.reschedule(practitioner, &id, change).await? {
                             affected.push(id);
                         }
                     }
@@ -213,9 +213,14 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
 
     /// Sets one booked appointment to `to_reschedule`; `false` when it was no
     /// longer booked (the patient cancelled or moved it away meanwhile).
-    async fn reschedule(&self, id: &AppointmentId, change: Change) -> Result<bool, PracticeError> {
+    async fn reschedule(
+        &self,
+        practitioner: &PractitionerId,
+        id: &AppointmentId,
+        change: Change,
+    ) -> Result<bool, PracticeError> {
         for _ in 0..ATTEMPTS {
-            let Some(current) = self.store.appointment(id).await? else {
+            let Some(current) = self.store.appointment(practitioner, id).await? else {
                 return Ok(false);
             };
             if !current.status.is_booked() {
@@ -239,9 +244,8 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
     ) -> Result<Appointment, PracticeError> {
         Ok(self
             .store
-            .appointment(id)
+            .appointment(practitioner, id)
             .await?
-            .filter(|a| &a.practitioner_id == practitioner)
             .ok_or(BookingError::AppointmentNotFound)?)
     }
 

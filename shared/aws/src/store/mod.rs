@@ -23,8 +23,7 @@ use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
     AgendaStore, Claim, DueIndex, GrantStore, InsertError, LinkStore, LoggedMessage, MessageLog,
-    SendingRate,
-    SettingsStore, StoreError,
+    SendingRate, SettingsStore, StoreError,
 };
 use domain::reminder::ScheduledReminder;
 use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};

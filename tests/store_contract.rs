@@ -117,6 +117,45 @@ on_each_table!(racing:
     racing_bookings_of_one_slot_on_a_booked_day_store_exactly_one,
 );
 
+on_each_table!(a_days_appointments_change_together_or_not_at_all);
+
+/// Bulk work (an absence): several appointments in one write, all or none.
+async fn a_days_appointments_change_together_or_not_at_all(table: TableUnderTest) {
+    let store = table.store();
+    let day: Vec<Appointment> = (0..3)
+        .map(|i| appointment(&format!("2026-12-03T1{i}:00:00Z"), 20))
+        .collect();
+    for a in &day {
+        store.insert_appointment(a).await.unwrap();
+    }
+    let to_reschedule = |a: &Appointment| {
+        let mut n = next(a, Change::SetToReschedule);
+        n.status = Status::ToReschedule;
+        n
+    };
+    // One of them read at a version it no longer has: nothing changes
+    let mut stale: Vec<(u32, Appointment)> = day.iter().map(|a| (1, to_reschedule(a))).collect();
+    stale[2].0 = 7;
+    assert!(matches!(
+        store.update_appointments(&stale).await,
+        Err(InsertError::Stale)
+    ));
+    assert_eq!(
+        store.appointment(&day[0].id).await.unwrap(),
+        Some(day[0].clone())
+    );
+    // All at their versions: all change, and their times are free again
+    let all: Vec<(u32, Appointment)> = day.iter().map(|a| (1, to_reschedule(a))).collect();
+    store.update_appointments(&all).await.unwrap();
+    for (_, a) in &all {
+        assert_eq!(store.appointment(&a.id).await.unwrap(), Some(a.clone()));
+    }
+    store
+        .insert_appointment(&appointment("2026-12-03T10:00:00Z", 20))
+        .await
+        .unwrap();
+}
+
 async fn moving_frees_the_old_time_and_takes_the_new(table: TableUnderTest) {
     let store = table.store();
     // Given Jeanne booked at 10:00

@@ -88,6 +88,11 @@ pub trait AgendaStore: Send + Sync {
         expected_version: u32,
         appointment: &Appointment,
     ) -> Result<(), InsertError>;
+    /// Replaces several stored appointments of one practitioner by their
+    /// next versions in one step: all or none, each still at its expected
+    /// version (`Stale` otherwise), the agenda following. At most
+    /// [`MAX_APPOINTMENTS_AT_ONCE`] (bulk work: an absence over thousands).
+    async fn update_appointments(&self, updates: &[(u32, Appointment)]) -> Result<(), InsertError>;
     /// Books `replacement` and stores `rebooked` (the next version of the
     /// cancelled appointment it replaces) in one step: both or neither. Refused
     /// like an insert, and when the cancelled one is no longer at `expected_version`.
@@ -193,6 +198,10 @@ pub trait LinkStore: Send + Sync {
     async fn put_link(&self, hash: &TokenHash, grant: &LinkGrant) -> Result<(), StoreError>;
     async fn link(&self, hash: &TokenHash) -> Result<Option<LinkGrant>, StoreError>;
 }
+
+/// How many appointments [`AgendaStore::update_appointments`] takes at once:
+/// with their agenda days, well inside DynamoDB's 100 items a transaction.
+pub const MAX_APPOINTMENTS_AT_ONCE: usize = 24;
 
 /// Reminders (SPEC §4.3): the due index. One entry per appointment and
 /// channel; the sweep reads entries by due time through a sparse index,

@@ -394,6 +394,12 @@ impl<T: Table + ?Sized> AgendaStore for TableStore<T> {
         self.write(&[(Some(expected_version), appointment)]).await
     }
 
+    async fn update_appointments(&self, updates: &[(u32, Appointment)]) -> Result<(), InsertError> {
+        let writes: Vec<(Option<u32>, &Appointment)> =
+            updates.iter().map(|(v, a)| (Some(*v), a)).collect();
+        self.write(&writes).await
+    }
+
     async fn rebook(
         &self,
         expected_version: u32,

@@ -11,7 +11,7 @@ use crate::keyed::ContactHash;
 use crate::links::{LinkGrant, TokenHash};
 use crate::messages::{OutgoingEmail, OutgoingSms};
 use crate::quota::Charge;
-use crate::reminder::ScheduledReminder;
+use crate::reminder::{Retiming, ScheduledReminder};
 use crate::settings::PractitionerSettings;
 use crate::time::TimeRange;
 use crate::verification::{ContactAppointments, Verification, VerificationId};
@@ -234,6 +234,17 @@ pub trait DueIndex: Send + Sync {
     /// Removes the entry once its reminder is decided, unless it was replaced
     /// meanwhile (the appointment moved, the settings changed).
     async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError>;
+    /// Starts the re-timing of a practitioner's reminders, replacing one in
+    /// progress (a newer settings change starts again from its own now).
+    async fn put_retiming(&self, retiming: &Retiming) -> Result<(), StoreError>;
+    /// The piece starting at `done.from` is done: the next starts at `next`
+    /// (`None`: finished). Changes nothing if `done` was replaced meanwhile
+    /// or already recorded (a replayed piece).
+    async fn retiming_done(
+        &self,
+        done: &Retiming,
+        next: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
     /// A sweep begins at `now`: the index stops reading the time before
     /// its oldest pending entry that no write can reach any more.
     async fn sweep_begins(&self, now: DateTime<Utc>) -> Result<(), StoreError>;

@@ -24,7 +24,7 @@ use domain::ports::{
     AgendaStore, Claim, DueIndex, InsertError, LinkStore, LoggedMessage, MessageLog, SendingRate,
     SettingsStore, StoreError,
 };
-use domain::reminder::ScheduledReminder;
+use domain::reminder::{Retiming, ScheduledReminder};
 use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
 use domain::time::TimeRange;
 use std::sync::Arc;
@@ -704,6 +704,35 @@ impl<T: Table + ?Sized> DueIndex for TableStore<T> {
                 .delete(Delete::new(key).when(still_due(reminder)))
                 .await,
         )
+    }
+
+    async fn put_retiming(&self, retiming: &Retiming) -> Result<(), StoreError> {
+        self.put(encode(&RetimingItem::new(retiming))?).await
+    }
+
+    async fn retiming_done(
+        &self,
+        done: &Retiming,
+        next: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let condition = retiming_as_read(done);
+        unless_condition_failed(match next {
+            Some(from) => {
+                let next = Retiming {
+                    from,
+                    ..done.clone()
+                };
+                self.table
+                    .put(Put::new(encode(&RetimingItem::new(&next))?).when(condition))
+                    .await
+            }
+            None => {
+                let item = RetimingItem::new(done);
+                self.table
+                    .delete(Delete::new(Key::new(item.pk, item.sk)).when(condition))
+                    .await
+            }
+        })
     }
 
     async fn sweep_begins(&self, now: DateTime<Utc>) -> Result<(), StoreError> {

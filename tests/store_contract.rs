@@ -117,6 +117,119 @@ on_each_table!(racing:
     racing_bookings_of_one_slot_on_a_booked_day_store_exactly_one,
 );
 
+on_each_table!(a_retiming_goes_on_a_piece_at_a_time_and_a_newer_one_replaces_it);
+
+/// A settings change's re-timing, in pieces: a piece recorded twice (a
+/// replayed stream record) moves it on once; a newer settings change
+/// replaces it, and the older one's pieces then change nothing.
+async fn a_retiming_goes_on_a_piece_at_a_time_and_a_newer_one_replaces_it(table: TableUnderTest) {
+    use domain::reminder::Retiming;
+    let store = table.store();
+    let stored = async || {
+        table
+            .items()
+            .await
+            .into_iter()
+            .filter(|i| i["sk"] == "RETIME")
+            .map(|i| {
+                (
+                    i["from"].as_str().unwrap().to_string(),
+                    i["until"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = Retiming {
+        practitioner_id: dr_martin(),
+        from: at("2026-12-01T09:00:00Z"),
+        until: at("2028-12-01T09:00:00Z"),
+    };
+    store.put_retiming(&first).await.unwrap();
+    store
+        .retiming_done(&first, Some(at("2026-12-15T09:00:00Z")))
+        .await
+        .unwrap();
+    // replayed
+    store
+        .retiming_done(&first, Some(at("2026-12-15T09:00:00Z")))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored().await,
+        [(
+            "2026-12-15T09:00:00Z".to_string(),
+            "2028-12-01T09:00:00Z".to_string()
+        )]
+    );
+    // A newer settings change starts again; the old piece's end changes nothing.
+    let newer = Retiming {
+        from: at("2026-12-02T10:00:00Z"),
+        until: at("2028-12-02T10:00:00Z"),
+        ..first.clone()
+    };
+    store.put_retiming(&newer).await.unwrap();
+    let old_piece = Retiming {
+        from: at("2026-12-15T09:00:00Z"),
+        ..first
+    };
+    store.retiming_done(&old_piece, None).await.unwrap();
+    assert_eq!(
+        stored().await,
+        [(
+            "2026-12-02T10:00:00Z".to_string(),
+            "2028-12-02T10:00:00Z".to_string()
+        )]
+    );
+    // Its last piece done: nothing is left.
+    store.retiming_done(&newer, None).await.unwrap();
+    assert!(stored().await.is_empty());
+}
+
+on_each_table!(a_days_appointments_change_together_or_not_at_all);
+
+/// Bulk work (an absence): several appointments in one write, all or none.
+async fn a_days_appointments_change_together_or_not_at_all(table: TableUnderTest) {
+    let store = table.store();
+    let day: Vec<Appointment> = (0..3)
+        .map(|i| appointment(&format!("2026-12-03T1{i}:00:00Z"), 20))
+        .collect();
+    for a in &day {
+        store.insert_appointment(a).await.unwrap();
+    }
+    let to_reschedule = |a: &Appointment| {
+        let mut n = next(a, Change::SetToReschedule);
+        n.status = Status::ToReschedule;
+        n
+    };
+    // One of them read at a version it no longer has: nothing changes
+    let mut stale: Vec<(u32, Appointment)> = day.iter().map(|a| (1, to_reschedule(a))).collect();
+    stale[2].0 = 7;
+    assert!(matches!(
+        store.update_appointments(&stale).await,
+        Err(InsertError::Stale)
+    ));
+    assert_eq!(
+        store
+            .appointment(&day[0].practitioner_id, &day[0].id)
+            .await
+            .unwrap(),
+        Some(day[0].clone())
+    );
+    // All at their versions: all change, and their times are free again
+    let all: Vec<(u32, Appointment)> = day.iter().map(|a| (1, to_reschedule(a))).collect();
+    store.update_appointments(&all).await.unwrap();
+    for (_, a) in &all {
+        assert_eq!(
+            store.appointment(&a.practitioner_id, &a.id).await.unwrap(),
+            Some(a.clone())
+        );
+    }
+    store
+        .insert_appointment(&appointment("2026-12-03T10:00:00Z", 20))
+        .await
+        .unwrap();
+}
+
 async fn moving_frees_the_old_time_and_takes_the_new(table: TableUnderTest) {
     let store = table.store();
     // Given Jeanne booked at 10:00

@@ -35,8 +35,9 @@ impl ReminderSchedulerFunction {
             process_records_in_order(event.payload, table_change, |change| async move {
                 match change {
                     TableChange::Appointment(change) => scheduler.on_appointment(&change).await,
-                    TableChange::Settings(settings) => {
-                        scheduler.on_settings(&settings).await.map(|_| ())
+                    TableChange::Settings(settings) => scheduler.on_settings(&settings).await,
+                    TableChange::Retiming(retiming) => {
+                        scheduler.on_retiming(&retiming).await.map(|_| ())
                     }
                 }
             })

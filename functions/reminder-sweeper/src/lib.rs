@@ -71,8 +71,10 @@ pub const NEEDS: Needs = Needs {
 pub fn compose(adapters: &Adapters) -> Result<ReminderSweeperFunction, ConfigError> {
     let given = adapters.given_to(&NEEDS);
     let mut options = SweepOptions::default();
-    if let Some(rate) = given.sms_per_second()? {
-        options.per_second = Some(rate);
+    if given.sms_per_second()?.is_some() || given.ses_per_second()?.is_some() {
+        // Each channel waits for the account's own rate (`Given::delivery`):
+        // one pace for every reminder would hold e-mails to the SMS rate.
+        options.per_second = None;
     }
     Ok(ReminderSweeperFunction::new(
         given.delivery()?,

@@ -281,28 +281,19 @@ mod tests {
                 .iter()
                 .any(|r| r.method == "POST" && r.path == "/practitioners/{pid}/appointments")
         );
-        let confirmation = template
+        let notices = template
             .streams
             .iter()
             .find(|s| s.function == "NoticeSenderFunction")
             .unwrap();
-        assert!(!confirmation.filters.is_empty());
-        // The senders' records are retried past the claim lease and the
+        // Confirmations and cancellation notices: a filter each.
+        assert_eq!(notices.filters.len(), 2);
+        // The notices' records are retried past the claim lease and the
         // give-up, so the attempt that logs a message `failed` always comes.
         use domain::service::delivery::{CLAIM_LEASE, GIVE_UP_AFTER};
-        for sender in ["NoticeSenderFunction"] {
-            let source = template
-                .streams
-                .iter()
-                .find(|s| s.function == sender)
-                .unwrap();
-            assert_eq!(source.maximum_retry_attempts, None, "{sender}");
-            let age = source.maximum_record_age.unwrap();
-            assert!(
-                age > (GIVE_UP_AFTER + CLAIM_LEASE).to_std().unwrap(),
-                "{sender}"
-            );
-        }
+        assert_eq!(notices.maximum_retry_attempts, None);
+        let age = notices.maximum_record_age.unwrap();
+        assert!(age > (GIVE_UP_AFTER + CLAIM_LEASE).to_std().unwrap());
         let sweeper = template
             .schedules
             .iter()

@@ -14,6 +14,7 @@
 //! | verification | `VERIF#{id}` | `VERIF` | an online booker's verification: keyed hashes of the code and the address, wrong codes, the booking it was used for; `ttl` a day after it expires |
 //! | contact | `PRAC#{pid}` | `CONTACT#{contact hash}` | the future online appointments of one verified contact (`max_future_per_patient`), with a `revision` |
 //! | quota counter | `QUOTA#{quota}#{subject hash}` | `{hour}` | `count` of one hour; `ttl` at the hour's end |
+//! | re-timing | `PRAC#{pid}` | `RETIME` | what is left of re-timing the practitioner's reminders after a settings change (`from`, `until`); each write's stream record carries it on a piece |
 //! | sending rate | `RATE#{channel}` | `{unix second}` | `count` of the account's sends on the channel in that second; `ttl` two minutes later |
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -63,6 +64,32 @@ pub mod kind {
     pub const CONTACT: &str = "contact";
     pub const QUOTA: &str = "quota";
     pub const RATE: &str = "rate";
+    pub const RETIME: &str = "retime";
+}
+
+pub const RETIME_SK: &str = "RETIME";
+
+/// A settings change's re-timing still to do (one per practitioner): its
+/// writes are the stream records that carry the re-timing on, a piece each.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RetimingItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    #[serde(flatten)]
+    pub retiming: domain::reminder::Retiming,
+}
+
+impl RetimingItem {
+    pub fn new(retiming: &domain::reminder::Retiming) -> Self {
+        Self {
+            pk: practitioner_pk(&retiming.practitioner_id),
+            sk: RETIME_SK.into(),
+            item_type: kind::RETIME.into(),
+            retiming: retiming.clone(),
+        }
+    }
 }
 
 /// The partition of the account's sending rate on `channel`: one item a

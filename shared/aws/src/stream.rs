@@ -1,7 +1,7 @@
 //! DynamoDB stream records, as Lambda delivers them to the senders: decoding
 //! appointment changes and reporting partial batch failures.
 
-use crate::item::{AppointmentItem, SettingsItem, kind};
+use crate::item::{AppointmentItem, RetimingItem, SettingsItem, kind};
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use domain::appointment::Appointment;
@@ -102,6 +102,8 @@ fn record_age(record: &EventRecord) {
 pub enum TableChange {
     Appointment(Box<AppointmentChange>),
     Settings(Box<PractitionerSettings>),
+    /// A piece of re-timing to do (what is left after a settings change).
+    Retiming(Box<domain::reminder::Retiming>),
 }
 
 fn item_type(record: &EventRecord) -> Option<&str> {
@@ -122,6 +124,10 @@ pub fn table_change(record: &EventRecord) -> Result<Option<TableChange>, serde_d
         Some(kind::SETTINGS) if !record.change.new_image.inner().is_empty() => {
             let item: SettingsItem = serde_dynamo::from_item(record.change.new_image.clone())?;
             Ok(Some(TableChange::Settings(Box::new(item.settings))))
+        }
+        Some(kind::RETIME) if !record.change.new_image.inner().is_empty() => {
+            let item: RetimingItem = serde_dynamo::from_item(record.change.new_image.clone())?;
+            Ok(Some(TableChange::Retiming(Box::new(item.retiming))))
         }
         _ => Ok(None),
     }

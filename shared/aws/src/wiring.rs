@@ -513,6 +513,12 @@ impl Given<'_> {
         Ok(self.adapters.config.sms_per_second)
     }
 
+    /// The account's e-mail rate (`None`: not limited, local mode).
+    pub fn ses_per_second(&self) -> Result<Option<u32>, ConfigError> {
+        self.variable(crate::config::SES_RATE_PER_SECOND)?;
+        Ok(self.adapters.config.ses_per_second)
+    }
+
     /// Absolute links for messages: the public base URL is required.
     pub fn public_urls(&self) -> Result<PublicUrls, ConfigError> {
         Ok(PublicUrls::new(

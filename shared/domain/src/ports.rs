@@ -12,7 +12,7 @@ use crate::keyed::ContactHash;
 use crate::links::{LinkGrant, TokenHash};
 use crate::messages::{OutgoingEmail, OutgoingSms};
 use crate::quota::Charge;
-use crate::reminder::ScheduledReminder;
+use crate::reminder::{Retiming, ScheduledReminder};
 use crate::settings::PractitionerSettings;
 use crate::time::TimeRange;
 use crate::verification::{ContactAppointments, Verification, VerificationId};
@@ -89,6 +89,11 @@ pub trait AgendaStore: Send + Sync {
         expected_version: u32,
         appointment: &Appointment,
     ) -> Result<(), InsertError>;
+    /// Replaces several stored appointments of one practitioner by their
+    /// next versions in one step: all or none, each still at its expected
+    /// version (`Stale` otherwise), the agenda following. At most
+    /// [`MAX_APPOINTMENTS_AT_ONCE`] (bulk work: an absence over thousands).
+    async fn update_appointments(&self, updates: &[(u32, Appointment)]) -> Result<(), InsertError>;
     /// Books `replacement` and stores `rebooked` (the next version of the
     /// cancelled appointment it replaces) in one step: both or neither. Refused
     /// like an insert, and when the cancelled one is no longer at `expected_version`.
@@ -205,6 +210,10 @@ pub trait LinkStore: Send + Sync {
     async fn link(&self, hash: &TokenHash) -> Result<Option<LinkGrant>, StoreError>;
 }
 
+/// How many appointments [`AgendaStore::update_appointments`] takes at once:
+/// with their agenda days, well inside DynamoDB's 100 items a transaction.
+pub const MAX_APPOINTMENTS_AT_ONCE: usize = 24;
+
 /// Reminders (SPEC §4.3): the due index. One entry per appointment and
 /// channel; the sweep reads entries by due time through a sparse index,
 /// spread over many partitions (docs/scale.md).
@@ -236,6 +245,17 @@ pub trait DueIndex: Send + Sync {
     /// Removes the entry once its reminder is decided, unless it was replaced
     /// meanwhile (the appointment moved, the settings changed).
     async fn reminder_done(&self, reminder: &ScheduledReminder) -> Result<(), StoreError>;
+    /// Starts the re-timing of a practitioner's reminders, replacing one in
+    /// progress (a newer settings change starts again from its own now).
+    async fn put_retiming(&self, retiming: &Retiming) -> Result<(), StoreError>;
+    /// The piece starting at `done.from` is done: the next starts at `next`
+    /// (`None`: finished). Changes nothing if `done` was replaced meanwhile
+    /// or already recorded (a replayed piece).
+    async fn retiming_done(
+        &self,
+        done: &Retiming,
+        next: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
     /// A sweep begins at `now`: the index stops reading the time before
     /// its oldest pending entry that no write can reach any more.
     async fn sweep_begins(&self, now: DateTime<Utc>) -> Result<(), StoreError>;

@@ -10,6 +10,18 @@ use crate::time::sortable;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// What is left of re-timing a practitioner's reminders after a settings
+/// change (SPEC §2: settings apply to every reminder not yet sent): the
+/// coming appointments from `from` to `until`, done a piece at a time, each
+/// piece idempotent, so that a year of reminders never hangs on one
+/// invocation. A newer settings change replaces it (from its own now).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retiming {
+    pub practitioner_id: PractitionerId,
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
 /// One entry of the due index: the message of `kind` on `channel` for the
 /// appointment that starts at `start`, to be looked at from `due_at` on. Most
 /// are reminders; the others are the practice's cancellation SMS held through

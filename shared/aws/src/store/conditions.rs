@@ -90,6 +90,13 @@ pub fn still_under_legacy_key(gsi2sk: &str) -> Condition {
     ))
 }
 
+/// A re-timing still where `retiming` says: not replaced by a newer settings
+/// change, and its piece not already recorded.
+pub fn retiming_as_read(retiming: &domain::reminder::Retiming) -> Condition {
+    Condition::equals("from", encoded(retiming.from))
+        .and(Condition::equals("until", encoded(retiming.until)))
+}
+
 /// The sweep cursor at or before `day`: it only moves forward.
 pub fn cursor_behind(day: &str) -> Condition {
     Condition::not_exists(PK).or(Condition::at_most(

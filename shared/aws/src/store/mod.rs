@@ -25,7 +25,7 @@ use domain::ports::{
     AgendaStore, Claim, DueIndex, GrantStore, InsertError, LinkStore, LoggedMessage, MessageLog,
     SendingRate, SettingsStore, StoreError,
 };
-use domain::reminder::ScheduledReminder;
+use domain::reminder::{Retiming, ScheduledReminder};
 use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
 use domain::time::TimeRange;
 use std::sync::Arc;
@@ -422,6 +422,12 @@ impl<T: Table + ?Sized> AgendaStore for TableStore<T> {
         self.write(&[(Some(expected_version), appointment)]).await
     }
 
+    async fn update_appointments(&self, updates: &[(u32, Appointment)]) -> Result<(), InsertError> {
+        let writes: Vec<(Option<u32>, &Appointment)> =
+            updates.iter().map(|(v, a)| (Some(*v), a)).collect();
+        self.write(&writes).await
+    }
+
     async fn rebook(
         &self,
         expected_version: u32,
@@ -760,6 +766,35 @@ impl<T: Table + ?Sized> DueIndex for TableStore<T> {
                 .delete(Delete::new(key).when(still_due(reminder)))
                 .await,
         )
+    }
+
+    async fn put_retiming(&self, retiming: &Retiming) -> Result<(), StoreError> {
+        self.put(encode(&RetimingItem::new(retiming))?).await
+    }
+
+    async fn retiming_done(
+        &self,
+        done: &Retiming,
+        next: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let condition = retiming_as_read(done);
+        unless_condition_failed(match next {
+            Some(from) => {
+                let next = Retiming {
+                    from,
+                    ..done.clone()
+                };
+                self.table
+                    .put(Put::new(encode(&RetimingItem::new(&next))?).when(condition))
+                    .await
+            }
+            None => {
+                let item = RetimingItem::new(done);
+                self.table
+                    .delete(Delete::new(Key::new(item.pk, item.sk)).when(condition))
+                    .await
+            }
+        })
     }
 
     async fn sweep_begins(&self, now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -6,8 +6,12 @@ use super::booking::{AppointmentDetails, BookingError, BookingService};
 use crate::absence::{Absence, AbsenceRequest, CoveredAppointments};
 use crate::appointment::{Appointment, AppointmentPatch, Change, Status};
 use crate::ids::{AppointmentId, PractitionerId};
-use crate::ports::{AgendaStore, Clock, InsertError, MessageLog, SettingsStore, Store, StoreError};
+use crate::ports::{
+    AgendaStore, Clock, InsertError, MAX_APPOINTMENTS_AT_ONCE, MessageLog, SettingsStore, Store,
+    StoreError,
+};
 use crate::rules::status::{PractitionerStatus, Transition, transition};
+use futures::StreamExt;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -18,6 +22,9 @@ const ATTEMPTS: usize = 3;
 /// An absence placed over booked appointments is placed after moving them;
 /// a booking that slips in meanwhile is moved in the next round.
 const ABSENCE_ROUNDS: usize = 5;
+/// Reads and writes of an absence's appointments at once: different agenda
+/// days, different items (no partition takes them all).
+const ABSENCE_CONCURRENCY: usize = 16;
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -199,16 +206,106 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                     } else {
                         Change::SetToRescheduleWithoutSms
                     };
-                    for id in covered {
-                        if self.reschedule(practitioner, &id, change).await? {
-                            affected.push(id);
-                        }
-                    }
+                    affected.extend(self.reschedule_all(practitioner, covered, change).await?);
                 }
                 Err(other) => return Err(BookingError::from(other).into()),
             }
         }
         Err(StoreError::Contention.into())
+    }
+
+    /// Sets the booked ones of `ids` to `to_reschedule`, answering those it
+    /// did (SPEC §6.2: an absence over 2,000 appointments answers in
+    /// seconds). They are read and written `ABSENCE_CONCURRENCY` at a time;
+    /// the appointments of one agenda day are written together (they share
+    /// the day's item, so one at a time would only race), up to
+    /// [`MAX_APPOINTMENTS_AT_ONCE`] a write. The notices follow from the
+    /// table's stream, after the answer. Cut short, the same request
+    /// finishes the job (each write is conditional on the version read).
+    async fn reschedule_all(
+        &self,
+        practitioner: &PractitionerId,
+        ids: Vec<AppointmentId>,
+        change: Change,
+    ) -> Result<Vec<AppointmentId>, PracticeError> {
+        let read: Vec<Result<Option<Appointment>, StoreError>> = futures::stream::iter(ids)
+            .map(|id| async move { self.store.appointment(practitioner, &id).await })
+            .buffer_unordered(ABSENCE_CONCURRENCY)
+            .collect()
+            .await;
+        let mut booked = Vec::new();
+        for appointment in read {
+            if let Some(a) = appointment?.filter(|a| a.status.is_booked()) {
+                booked.push(a);
+            }
+        }
+        booked.sort_by_key(|a| (a.start, a.id));
+        let mut days: Vec<Vec<Appointment>> = Vec::new();
+        for appointment in booked {
+            match days.last_mut() {
+                Some(day) if day[0].start.date_naive() == appointment.start.date_naive() => {
+                    day.push(appointment)
+                }
+                _ => days.push(vec![appointment]),
+            }
+        }
+        // Days in parallel; a day's batches one after the other (they
+        // would only race for the day's item).
+        let done: Vec<Result<Vec<AppointmentId>, PracticeError>> = futures::stream::iter(days)
+            .map(|day| async move {
+                let mut affected = Vec::new();
+                for batch in day.chunks(MAX_APPOINTMENTS_AT_ONCE) {
+                    affected.extend(
+                        self.reschedule_batch(practitioner, batch.to_vec(), change)
+                            .await?,
+                    );
+                }
+                Ok(affected)
+            })
+            .buffer_unordered(ABSENCE_CONCURRENCY)
+            .collect()
+            .await;
+        let mut affected = Vec::new();
+        for ids in done {
+            affected.extend(ids?);
+        }
+        affected.sort();
+        Ok(affected)
+    }
+
+    /// One write for a day's batch; when one of them changed meanwhile (the
+    /// patient cancelled or moved it), one by one.
+    async fn reschedule_batch(
+        &self,
+        practitioner: &PractitionerId,
+        batch: Vec<Appointment>,
+        change: Change,
+    ) -> Result<Vec<AppointmentId>, PracticeError> {
+        let updates: Vec<(u32, Appointment)> = batch
+            .iter()
+            .map(|a| {
+                (
+                    a.version,
+                    self.next_version(a, Status::ToReschedule, change),
+                )
+            })
+            .collect();
+        match self.store.update_appointments(&updates).await {
+            Ok(()) => Ok(batch.iter().map(|a| a.id).collect()),
+            Err(InsertError::Stale | InsertError::Store(StoreError::Contention)) => {
+                let mut affected = Vec::new();
+                for appointment in batch {
+                    if self
+                        .reschedule(practitioner, &appointment.id, change)
+                        .await?
+                    {
+                        affected.push(appointment.id);
+                    }
+                }
+                Ok(affected)
+            }
+            Err(other) => Err(BookingError::from(other).into()),
+        }
     }
 
     /// Sets one booked appointment to `to_reschedule`; `false` when it was no

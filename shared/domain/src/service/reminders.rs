@@ -18,7 +18,7 @@ use crate::communications::{Channel, DeliveryState, MessageKind};
 use crate::links::PublicUrls;
 use crate::messages::reminder::{reminder_email, reminder_sms};
 use crate::ports::{AgendaStore, Clock, DueIndex, SettingsStore, Store, StoreError};
-use crate::reminder::ScheduledReminder;
+use crate::reminder::{Retiming, ScheduledReminder};
 use crate::rules::SkipReason;
 use crate::rules::reminders::{self, CHANNELS, Decision};
 use crate::settings::PractitionerSettings;
@@ -34,6 +34,10 @@ use tokio::time::Instant;
 pub const REINDEX_HORIZON: Duration = Duration::days(2 * 366);
 /// Appointments re-indexed at once after a settings change.
 const REINDEX_CONCURRENCY: usize = 8;
+/// The span of coming appointments one piece of re-timing covers: 14 days
+/// of a full agenda (~350 appointments, ~700 index writes) take a second or
+/// two, far inside the scheduler's timeout, and two years take ~53 pieces.
+pub const RETIMING_PIECE: Duration = Duration::days(14);
 
 /// Keeps the due index of reminders in step with appointments and settings.
 /// Clones share the store and clock.
@@ -72,34 +76,56 @@ impl<S: SettingsStore + AgendaStore + DueIndex + ?Sized> ReminderScheduler<S> {
     }
 
     /// Settings apply to every reminder not yet sent (SPEC §2): the
-    /// practitioner's coming appointments are re-indexed, read through the
-    /// agenda index (never a scan). Answers how many were.
-    pub async fn on_settings(&self, settings: &PractitionerSettings) -> Result<usize, StoreError> {
+    /// practitioner's coming appointments are re-indexed, in pieces
+    /// ([`Self::on_retiming`]): this starts the re-timing (replacing one in
+    /// progress), whose write's stream record brings the first piece.
+    pub async fn on_settings(&self, settings: &PractitionerSettings) -> Result<(), StoreError> {
         let now = self.clock.now();
+        self.store
+            .put_retiming(&Retiming {
+                practitioner_id: settings.id.clone(),
+                from: now,
+                until: now + REINDEX_HORIZON,
+            })
+            .await
+    }
+
+    /// One piece of re-timing: the coming appointments of
+    /// [`RETIMING_PIECE`] from `retiming.from`, read through the agenda
+    /// index (never a scan), re-indexed on the settings as they are now;
+    /// then the next piece is recorded (its stream record brings it).
+    /// Replayed, a piece does the same again. Answers how many were.
+    pub async fn on_retiming(&self, retiming: &Retiming) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let end = (retiming.from + RETIMING_PIECE).min(retiming.until);
+        let settings = self.store.settings(&retiming.practitioner_id).await?;
         let range = TimeRange {
-            start: now,
-            end: now + REINDEX_HORIZON,
+            start: retiming.from,
+            end,
         };
         let coming: Vec<Appointment> = self
             .store
-            .agenda(&settings.id, range)
+            .agenda(&retiming.practitioner_id, range)
             .await?
             .into_iter()
-            .filter(|a| a.status.is_booked() && a.start > now)
+            .filter(|a| a.status.is_booked() && a.start > now && a.start >= retiming.from)
             .collect();
         let count = coming.len();
-        let shared_settings = Arc::new(settings.clone());
+        let shared_settings = Arc::new(settings);
         futures::stream::iter(coming)
             .map(|appointment| {
                 let settings = shared_settings.clone();
-                async move { self.reindex(Some(&settings), &appointment).await }
+                async move { self.reindex(settings.as_ref().as_ref(), &appointment).await }
             })
             .buffer_unordered(REINDEX_CONCURRENCY)
             .collect::<Vec<_>>()
             .await
             .into_iter()
             .collect::<Result<Vec<()>, _>>()?;
-        tracing::info!(practitioner = %settings.id, appointments = count, "reminders re-indexed");
+        self.store
+            .retiming_done(retiming, (end < retiming.until).then_some(end))
+            .await?;
+        tracing::info!(practitioner = %retiming.practitioner_id, appointments = count, from = %retiming.from, "reminders re-timed");
         Ok(count)
     }
 

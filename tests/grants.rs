@@ -49,6 +49,7 @@ on_each_backend!(
     owners_manage_members_and_the_last_owner_stays,
     a_removed_member_is_refused_once_the_cache_time_has_passed,
     a_practitioner_created_locally_has_its_owner_and_its_secretariat,
+    the_history_lists_each_change_with_its_actor_and_never_a_value,
 );
 
 async fn the_secretariat_works_the_agenda_but_changes_neither_settings_nor_members(app: TestApp) {
@@ -260,4 +261,97 @@ async fn a_practitioner_created_locally_has_its_owner_and_its_secretariat(app: T
         .0,
         403
     );
+}
+
+async fn the_history_lists_each_change_with_its_actor_and_never_a_value(app: TestApp) {
+    // Booked by the secretariat
+    let agenda = format!("/practitioners/{DEMO}/appointments");
+    let body = appointment_body(&app);
+    let mobile = body["patient"]["mobile"].as_str().unwrap().to_string();
+    let (status, booked) = call(&app, Method::POST, SECRETARIAT, &agenda, Some(body)).await;
+    assert_eq!(status, 201, "{booked}");
+    let id = booked["id"].as_str().unwrap().to_string();
+    let one = format!("{agenda}/{id}");
+    // Its mobile changed by the owner
+    let (status, changed) = call(
+        &app,
+        Method::PATCH,
+        DEMO,
+        &one,
+        Some(json!({"patient": {"mobile": "07 98 76 54 32"}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    // Cancelled by the patient, from the confirmation's link
+    app.senders_done().await;
+    let outbox = app.outbox().await;
+    let page = outbox
+        .iter()
+        .rev()
+        .filter(|m| m["kind"] == "confirmation" && m["appointment_id"] == id.as_str())
+        .flat_map(|m| m["links"].as_array().cloned().unwrap_or_default())
+        .filter_map(|l| l.as_str().map(str::to_string))
+        .find(|l| !l.ends_with("/slots"))
+        .expect("the confirmation's link");
+    let cancelled = app
+        .client
+        .post(format!("{page}/cancel"))
+        .header("accept", "application/json")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 200);
+
+    // Then the history says who did what, oldest first
+    let history = format!("{one}/history");
+    let (status, answer) = call(&app, Method::GET, SECRETARIAT, &history, None).await;
+    assert_eq!(status, 200, "{answer}");
+    let lines: Vec<(String, String, Value)> = answer["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["by"].as_str().unwrap().to_string(),
+                c["change"].as_str().unwrap().to_string(),
+                c["fields"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (SECRETARIAT.to_string(), "created".to_string(), json!([])),
+            (
+                DEMO.to_string(),
+                "contact_changed".to_string(),
+                json!(["patient.mobile"])
+            ),
+            (
+                "patient".to_string(),
+                "status_set".to_string(),
+                json!(["status"])
+            ),
+        ],
+        "{answer}"
+    );
+    for change in answer["changes"].as_array().unwrap() {
+        assert!(
+            change["at"].as_str().is_some_and(|at| at.len() >= 20),
+            "{change}"
+        );
+    }
+    // ...and never a value
+    let text = answer.to_string();
+    for value in ["Jeanne", "jeanne@example.org", &mobile[1..], "798765432"] {
+        assert!(!text.contains(value), "{value} in {text}");
+    }
+    // Another practice gets 403, an appointment that is not there 404
+    assert_eq!(
+        call(&app, Method::GET, "dr-other", &history, None).await.0,
+        403
+    );
+    let nobody = format!("{agenda}/01JD7Z5W6N8K3QF2X9RB4T1M0C/history");
+    assert_eq!(call(&app, Method::GET, DEMO, &nobody, None).await.0, 404);
 }

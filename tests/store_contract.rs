@@ -817,7 +817,7 @@ async fn appointment_data_carries_its_expiry(table: TableUnderTest) {
         seen.push(sk.split('#').next().unwrap().to_string());
     }
     seen.sort();
-    assert_eq!(seen, ["APPT", "DAY", "MSG"], "{items:?}");
+    assert_eq!(seen, ["APPT", "DAY", "HIST", "MSG"], "{items:?}");
 }
 
 // The due index of reminders
@@ -1386,5 +1386,54 @@ async fn members_are_written_against_the_revision_read(table: TableUnderTest) {
     assert_eq!(
         store.members(&dr_durand()).await.unwrap(),
         Members::default()
+    );
+}
+
+// The history (SPEC §3, §6.2): one line per version, written with it
+
+on_each_table!(each_version_writes_its_line_of_history_with_it,);
+
+async fn each_version_writes_its_line_of_history_with_it(table: TableUnderTest) {
+    use domain::grants::{Actor, MemberSub};
+    use domain::history::ChangeKind;
+    let store = table.store();
+    let claire = Actor::Member(MemberSub::parse("claire").unwrap());
+    // Booked by Claire, moved by the patient, cancelled by Claire
+    let jeanne = appointment("2026-12-03T10:00:00Z", 20).made_by(&claire);
+    store.insert_appointment(&jeanne).await.unwrap();
+    let at_eleven = moved(&jeanne, "2026-12-03T11:00:00Z").made_by(&Actor::Patient);
+    store.update_appointment(1, &at_eleven).await.unwrap();
+    let mut cancelled = next(&at_eleven, Change::Cancelled).made_by(&claire);
+    cancelled.status = Status::Cancelled;
+    store.update_appointment(2, &cancelled).await.unwrap();
+    // A change refused (stale) writes no line
+    let stale = moved(&jeanne, "2026-12-03T15:00:00Z");
+    assert!(store.update_appointment(1, &stale).await.is_err());
+
+    let history = store.history(&dr_martin(), &jeanne.id).await.unwrap();
+    let lines: Vec<_> = history
+        .iter()
+        .map(|h| (h.version, h.by.clone(), h.change, h.fields.clone()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (1, claire.clone(), ChangeKind::Created, vec![]),
+            (
+                2,
+                Actor::Patient,
+                ChangeKind::Moved,
+                vec!["start".to_string(), "end".to_string()]
+            ),
+            (3, claire, ChangeKind::StatusSet, vec!["status".to_string()]),
+        ]
+    );
+    // Another practitioner reads none of it
+    assert!(
+        store
+            .history(&dr_durand(), &jeanne.id)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

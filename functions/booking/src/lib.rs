@@ -10,6 +10,7 @@ use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::appointment::{AppointmentRequest, Source as Origin};
 use domain::grants::Act::{ChangeSettings, ManageMembers, ReadSettings, WorkTheAgenda};
 use domain::grants::{MemberRequest, MemberSub, MembersError};
+use domain::history::Actor;
 use domain::ids::{AppointmentId, PractitionerId, ReasonId};
 use domain::ports::{Clock, Mailer, SendError, Store};
 use domain::quota::{Quotas, Source};
@@ -24,7 +25,9 @@ use edge::http::{HttpResponse, Problem, json, parse_json, query_param, window};
 use edge::routes::Access::{Anyone, Practitioner};
 use edge::routes::Method::{Delete, Get, Post, Put};
 use edge::routes::Route;
-use edge::views::{AgendaView, AppointmentSummary, AppointmentView, MembersView, SlotsView};
+use edge::views::{
+    AgendaView, AppointmentSummary, AppointmentView, HistoryView, MembersView, SlotsView,
+};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
@@ -46,6 +49,7 @@ pub enum Action {
     PublicVerification,
     PublicBook,
     ApiDescription,
+    History,
     Members,
     PutMember,
     RemoveMember,
@@ -61,6 +65,7 @@ pub const ROUTES: &[Route<Action>] = &[
     Route::new(Post, "/practitioners/{pid}/appointments",          "bookAppointment",  Practitioner(WorkTheAgenda),  Action::Book),
     Route::new(Get,  "/practitioners/{pid}/appointments",          "listAppointments", Practitioner(WorkTheAgenda),  Action::Agenda),
     Route::new(Get,  "/practitioners/{pid}/appointments/{id}",     "getAppointment",   Practitioner(WorkTheAgenda),  Action::Appointment),
+    Route::new(Get,  "/practitioners/{pid}/appointments/{id}/history", "appointmentHistory", Practitioner(WorkTheAgenda), Action::History),
     Route::new(Get,    "/practitioners/{pid}/members",             "listMembers",      Practitioner(ManageMembers),  Action::Members),
     Route::new(Put,    "/practitioners/{pid}/members/{sub}",       "putMember",        Practitioner(ManageMembers),  Action::PutMember),
     Route::new(Delete, "/practitioners/{pid}/members/{sub}",       "removeMember",     Practitioner(ManageMembers),  Action::RemoveMember),
@@ -104,7 +109,9 @@ impl BookingApi {
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
         let source = self.origin.admit(request)?;
         edge::http::refuse_oversized(request)?;
-        let (action, params, _caller) = edge::routes::route(ROUTES, request, &self.grants).await?;
+        let (action, params, caller) = edge::routes::route(ROUTES, request, &self.grants).await?;
+        // Who makes a change: the admitted member (practitioner routes only).
+        let by = caller.map_or(Actor::System, |c| Actor::Member(c.sub));
         let practitioner = || {
             PractitionerId::parse(params.get("pid"))
                 .map_err(|_| Problem::not_found("No such practitioner."))
@@ -115,7 +122,8 @@ impl BookingApi {
         match action {
             Action::PutSettings => self.put_settings(request, practitioner()?).await,
             Action::GetSettings => self.get_settings(&practitioner()?).await,
-            Action::Book => self.book(request, &practitioner()?).await,
+            Action::Book => self.book(request, &practitioner()?, &by).await,
+            Action::History => self.history(&practitioner()?, params.get("id")).await,
             Action::Agenda => self.agenda(request, &practitioner()?).await,
             Action::Appointment => self.appointment(&practitioner()?, params.get("id")).await,
             Action::PublicSlots => self.public_slots(request, &offering()?).await,
@@ -250,11 +258,27 @@ impl BookingApi {
         Ok(json(StatusCode::OK, &settings))
     }
 
-    async fn book(&self, request: &Request, pid: &PractitionerId) -> Result<HttpResponse, Problem> {
+    async fn history(&self, pid: &PractitionerId, id: &str) -> Result<HttpResponse, Problem> {
+        let id =
+            AppointmentId::parse(id).map_err(|_| Problem::not_found("No such appointment."))?;
+        let changes = self
+            .service
+            .history(pid, &id)
+            .await
+            .map_err(Problem::from)?;
+        Ok(json(StatusCode::OK, &HistoryView::new(&changes)))
+    }
+
+    async fn book(
+        &self,
+        request: &Request,
+        pid: &PractitionerId,
+        by: &Actor,
+    ) -> Result<HttpResponse, Problem> {
         let body: AppointmentRequest = parse_json(request)?;
         let appointment = self
             .service
-            .book(pid, &body, Origin::Practitioner)
+            .book(pid, &body, Origin::Practitioner, by)
             .await
             .map_err(Problem::from)?;
         Ok(json(

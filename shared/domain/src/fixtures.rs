@@ -70,6 +70,7 @@ pub fn booked(start: DateTime<Utc>, minutes: i64) -> Appointment {
         created_at: start,
         updated_at: start,
         links_version: None,
+        by: crate::history::Actor::System,
     }
 }
 

@@ -105,6 +105,13 @@ pub trait AgendaStore: Send + Sync {
         practitioner: &PractitionerId,
         id: &AppointmentId,
     ) -> Result<Option<Appointment>, StoreError>;
+    /// The history of one of `practitioner`'s appointments, oldest first
+    /// (empty for another practitioner's): written with each version.
+    async fn history(
+        &self,
+        practitioner: &PractitionerId,
+        appointment: &AppointmentId,
+    ) -> Result<Vec<crate::history::HistoryEntry>, StoreError>;
     /// Appointments of one practitioner that overlap `range`, in start order.
     async fn agenda(
         &self,

@@ -135,6 +135,43 @@ impl AgendaView {
     }
 }
 
+/// `GET …/appointments/{id}/history` (SPEC §6.2): oldest first.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryView {
+    pub changes: Vec<ChangeView>,
+}
+
+/// One change: when, by whom (`patient`, `system` or a member's `sub`), what
+/// kind, and which fields, never their values.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangeView {
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub by: String,
+    pub change: domain::history::ChangeKind,
+    pub fields: Vec<String>,
+    pub version: u32,
+}
+
+impl HistoryView {
+    pub fn new(changes: &[domain::history::HistoryEntry]) -> Self {
+        Self {
+            changes: changes
+                .iter()
+                .map(|c| ChangeView {
+                    at: c.at.to_rfc3339(),
+                    by: c.by.to_string(),
+                    change: c.change,
+                    fields: c.fields.clone(),
+                    version: c.version,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// `GET /practitioners/{pid}/members` (SPEC §6.2): every grant, by `sub`.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

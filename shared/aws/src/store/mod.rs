@@ -19,6 +19,7 @@ use domain::absence::{Absence, MAX_ABSENCE_DAYS};
 use domain::appointment::Appointment;
 use domain::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey};
 use domain::grants::Members;
+use domain::history::{HistoryEntry, history_entry};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
@@ -245,8 +246,8 @@ impl<T: Table + ?Sized> TableStore<T> {
         let mut days = Vec::new();
         for (expected_version, appointment) in writes {
             let put = Put::new(self.appointment_item(appointment)?);
-            let put = match expected_version {
-                None => put.when(item_is_new()),
+            let (put, entry) = match expected_version {
+                None => (put.when(item_is_new()), history_entry(None, appointment)),
                 Some(expected) => {
                     let stored = self
                         .get(Key::new(appointment_pk(&appointment.id), APPOINTMENT_SK))
@@ -259,10 +260,16 @@ impl<T: Table + ?Sized> TableStore<T> {
                     if stored.status.is_booked() {
                         days.extend(days_of(&stored.range()));
                     }
-                    put.when(at_version(*expected))
+                    (
+                        put.when(at_version(*expected)),
+                        history_entry(Some(&stored), appointment),
+                    )
                 }
             };
             transaction.push(Write::Put(put));
+            // Its line of the history, in the same transaction: both or neither.
+            let line = encode(&HistoryItem::new(appointment, entry))?;
+            transaction.push(Write::Put(Put::new(self.kept_after(line, appointment.end))));
             let takes = appointment.status.is_booked().then(|| appointment.range());
             if let Some(range) = takes {
                 days.extend(days_of(&range));
@@ -463,6 +470,24 @@ impl<T: Table + ?Sized> AgendaStore for TableStore<T> {
             .map(|i| decode::<AppointmentItem>(i).map(|a| a.appointment))
             .transpose()?
             .filter(|a| a.practitioner_id == *practitioner))
+    }
+
+    async fn history(
+        &self,
+        practitioner: &PractitionerId,
+        appointment: &AppointmentId,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        let query = Query::table(appointment_pk(appointment))
+            .sort(SortKey::BeginsWith(HISTORY_SK_PREFIX.to_string()));
+        let mut lines = Vec::new();
+        for item in self.all(query).await? {
+            let line: HistoryItem = decode(item)?;
+            if line.practitioner_id == *practitioner {
+                lines.push(line.entry);
+            }
+        }
+        // Sort keys are versions, oldest first.
+        Ok(lines)
     }
 
     async fn agenda(

@@ -5,6 +5,7 @@
 use super::booking::{AppointmentDetails, BookingError, BookingService};
 use crate::absence::{Absence, AbsenceRequest, CoveredAppointments};
 use crate::appointment::{Appointment, AppointmentPatch, Change, Status};
+use crate::history::Actor;
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::ports::{AgendaStore, Clock, InsertError, MessageLog, SettingsStore, Store, StoreError};
 use crate::rules::status::{PractitionerStatus, Transition, transition};
@@ -86,6 +87,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         practitioner: &PractitionerId,
         id: &AppointmentId,
         request: &StatusRequest,
+        by: &Actor,
     ) -> Result<AppointmentDetails, PracticeError> {
         let settings = self.booking.settings(practitioner).await?;
         for _ in 0..ATTEMPTS {
@@ -103,7 +105,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                 }
                 Some(Transition::Unchanged) => current.clone(),
                 Some(Transition::To(status, change)) => {
-                    let next = self.next_version(&current, status, change);
+                    let next = self.next_version(&current, status, change, by);
                     match self.store.update_appointment(current.version, &next).await {
                         Ok(()) => next,
                         Err(InsertError::Stale) => continue,
@@ -126,6 +128,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         practitioner: &PractitionerId,
         id: &AppointmentId,
         patch: &AppointmentPatch,
+        by: &Actor,
     ) -> Result<AppointmentDetails, PracticeError> {
         let settings = self.booking.settings(practitioner).await?;
         for _ in 0..ATTEMPTS {
@@ -136,6 +139,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
             let next = match patch
                 .apply(&current, &settings, self.clock.now())
                 .map_err(BookingError::Invalid)?
+                .map(|next| next.made_by(by))
             {
                 None => current,
                 Some(next) => match self.store.update_appointment(current.version, &next).await {
@@ -169,6 +173,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         &self,
         practitioner: &PractitionerId,
         request: &AbsenceRequest,
+        by: &Actor,
     ) -> Result<PlacedAbsence, PracticeError> {
         let settings = self.booking.settings(practitioner).await?;
         let absence = request
@@ -200,7 +205,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                         Change::SetToRescheduleWithoutSms
                     };
                     for id in covered {
-                        if self.reschedule(practitioner, &id, change).await? {
+                        if self.reschedule(practitioner, &id, change, by).await? {
                             affected.push(id);
                         }
                     }
@@ -218,6 +223,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         practitioner: &PractitionerId,
         id: &AppointmentId,
         change: Change,
+        by: &Actor,
     ) -> Result<bool, PracticeError> {
         for _ in 0..ATTEMPTS {
             let Some(current) = self.store.appointment(practitioner, id).await? else {
@@ -226,7 +232,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
             if !current.status.is_booked() {
                 return Ok(false);
             }
-            let next = self.next_version(&current, Status::ToReschedule, change);
+            let next = self.next_version(&current, Status::ToReschedule, change, by);
             match self.store.update_appointment(current.version, &next).await {
                 Ok(()) => return Ok(true),
                 Err(InsertError::Stale) => continue,
@@ -249,8 +255,14 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
             .ok_or(BookingError::AppointmentNotFound)?)
     }
 
-    fn next_version(&self, current: &Appointment, status: Status, change: Change) -> Appointment {
-        let mut next = current.next_version(change, self.clock.now());
+    fn next_version(
+        &self,
+        current: &Appointment,
+        status: Status,
+        change: Change,
+        by: &Actor,
+    ) -> Appointment {
+        let mut next = current.next_version(change, self.clock.now()).made_by(by);
         next.status = status;
         next
     }

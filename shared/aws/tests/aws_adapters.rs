@@ -298,6 +298,7 @@ async fn ses_refusals_are_final_and_throttling_is_worth_a_retry() {
 fn event() -> CommunicationEvent {
     CommunicationEvent {
         practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
+        by: domain::grants::Actor::System,
         appointment_id: AppointmentId::new(),
         message: "confirmation#email#v000001".into(),
         entry: sent_entry(),

@@ -50,6 +50,7 @@ on_each_backend!(
     a_removed_member_is_refused_once_the_cache_time_has_passed,
     a_practitioner_created_locally_has_its_owner_and_its_secretariat,
     the_history_lists_each_change_with_its_actor_and_never_a_value,
+    changes_to_settings_and_members_are_recorded_with_their_actor,
 );
 
 async fn the_secretariat_works_the_agenda_but_changes_neither_settings_nor_members(app: TestApp) {
@@ -354,4 +355,50 @@ async fn the_history_lists_each_change_with_its_actor_and_never_a_value(app: Tes
     );
     let nobody = format!("{agenda}/01JD7Z5W6N8K3QF2X9RB4T1M0C/history");
     assert_eq!(call(&app, Method::GET, DEMO, &nobody, None).await.0, 404);
+}
+
+async fn changes_to_settings_and_members_are_recorded_with_their_actor(app: TestApp) {
+    // The owner renames the practice and gives Claire a role
+    let (_, mut settings) = call(&app, Method::GET, DEMO, &settings_path(), None).await;
+    settings["name"] = json!("Dr Marie Roux-Martin");
+    let (status, saved) = call(&app, Method::PUT, DEMO, &settings_path(), Some(settings)).await;
+    assert_eq!(status, 200, "{saved}");
+    let (status, _) = call(
+        &app,
+        Method::PUT,
+        DEMO,
+        &members_path("claire"),
+        Some(json!({"role": "secretariat", "name": "Claire Lenoir"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Then the practice's history holds both, by the owner, fields only
+    let lines: Vec<String> = app
+        .dump_store()
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(Value::to_string)
+        .filter(|item| item.contains("practice_history"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let settings_line = lines
+        .iter()
+        .find(|l| l.contains("settings_changed"))
+        .expect("the settings' line");
+    assert!(
+        settings_line.contains(DEMO) && settings_line.contains("\"name\""),
+        "{settings_line}"
+    );
+    let member_line = lines
+        .iter()
+        .find(|l| l.contains("member_set"))
+        .expect("the member's line");
+    assert!(member_line.contains("claire"), "{member_line}");
+    for line in &lines {
+        for value in ["Roux-Martin", "Lenoir"] {
+            assert!(!line.contains(value), "{value} in {line}");
+        }
+    }
 }

@@ -1369,19 +1369,47 @@ async fn members_are_written_against_the_revision_read(table: TableUnderTest) {
     let first = Members::default()
         .with(member("alice", Role::Owner))
         .unwrap();
-    assert!(store.put_members(&dr_martin(), &first).await.unwrap());
-    assert!(!store.put_members(&dr_martin(), &first).await.unwrap());
+    assert!(store.put_members(&dr_martin(), &first, None).await.unwrap());
+    assert!(!store.put_members(&dr_martin(), &first, None).await.unwrap());
     let stored = store.members(&dr_martin()).await.unwrap();
     assert_eq!(stored.revision, 1);
     assert_eq!(stored.members, first.members);
-    // Two changes decided on the same read: one is written
+    // Two changes decided on the same read, each with its line of the
+    // practice's history: one is written, with its line only
+    let by = domain::grants::Actor::Member(MemberSub::parse("alice").unwrap());
+    let line = |sub: &str| domain::history::PracticeChange {
+        at: at("2026-11-25T10:00:00Z"),
+        by: by.clone(),
+        change: domain::history::PracticeChangeKind::MemberSet,
+        fields: vec!["role".into()],
+        member: Some(MemberSub::parse(sub).unwrap()),
+    };
     let with_bob = stored.with(member("bob", Role::Secretariat)).unwrap();
     let with_carol = stored.with(member("carol", Role::Owner)).unwrap();
-    assert!(store.put_members(&dr_martin(), &with_bob).await.unwrap());
-    assert!(!store.put_members(&dr_martin(), &with_carol).await.unwrap());
+    assert!(
+        store
+            .put_members(&dr_martin(), &with_bob, Some(&line("bob")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .put_members(&dr_martin(), &with_carol, Some(&line("carol")))
+            .await
+            .unwrap()
+    );
     let stored = store.members(&dr_martin()).await.unwrap();
     assert_eq!(stored.revision, 2);
     assert_eq!(stored.members, with_bob.members);
+    let lines: Vec<_> = table
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| i["type"] == "practice_history")
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["member"], "bob");
+    assert_eq!(lines[0]["by"], "alice");
     // Another practitioner's members are their own
     assert_eq!(
         store.members(&dr_durand()).await.unwrap(),

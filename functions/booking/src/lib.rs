@@ -120,7 +120,7 @@ impl BookingApi {
         // practitioner's is one nobody offers.
         let offering = || PractitionerId::parse(params.get("pid")).map_err(|_| not_offered());
         match action {
-            Action::PutSettings => self.put_settings(request, practitioner()?).await,
+            Action::PutSettings => self.put_settings(request, practitioner()?, &by).await,
             Action::GetSettings => self.get_settings(&practitioner()?).await,
             Action::Book => self.book(request, &practitioner()?, &by).await,
             Action::History => self.history(&practitioner()?, params.get("id")).await,
@@ -136,11 +136,11 @@ impl BookingApi {
             Action::ApiDescription => Ok(edge::http::json_text(StatusCode::OK, API_DESCRIPTION)),
             Action::Members => self.members(&practitioner()?).await,
             Action::PutMember => {
-                self.put_member(request, &practitioner()?, params.get("sub"))
+                self.put_member(request, &practitioner()?, params.get("sub"), &by)
                     .await
             }
             Action::RemoveMember => {
-                self.remove_member(&practitioner()?, params.get("sub"))
+                self.remove_member(&practitioner()?, params.get("sub"), &by)
                     .await
             }
         }
@@ -156,12 +156,13 @@ impl BookingApi {
         request: &Request,
         pid: &PractitionerId,
         sub: &str,
+        by: &Actor,
     ) -> Result<HttpResponse, Problem> {
         let sub = member_sub(sub)?;
         let body: MemberRequest = parse_json(request)?;
         let member = body.validate(sub).map_err(Problem::invalid_fields)?;
         self.grants
-            .set_member(pid, member.clone())
+            .set_member(pid, member.clone(), by)
             .await
             .map_err(members_problem)?;
         Ok(json(StatusCode::OK, &member))
@@ -171,10 +172,11 @@ impl BookingApi {
         &self,
         pid: &PractitionerId,
         sub: &str,
+        by: &Actor,
     ) -> Result<HttpResponse, Problem> {
         let sub = member_sub(sub)?;
         self.grants
-            .remove_member(pid, &sub)
+            .remove_member(pid, &sub, by)
             .await
             .map_err(members_problem)?;
         Ok(edge::http::no_content())
@@ -243,11 +245,12 @@ impl BookingApi {
         &self,
         request: &Request,
         pid: PractitionerId,
+        by: &Actor,
     ) -> Result<HttpResponse, Problem> {
         let settings: PractitionerSettings = parse_json(request)?;
         let saved = self
             .service
-            .save_settings(pid, settings)
+            .save_settings(pid, settings, by)
             .await
             .map_err(Problem::from)?;
         Ok(json(StatusCode::OK, &saved))

@@ -181,7 +181,7 @@ async fn seed_demo(store: &dyn Store) -> Result<(), domain::ports::StoreError> {
     // `local-dr-martin.secretariat` (SPEC §6.1), unless it has members.
     if store.members(&demo.id).await?.revision == 0 {
         store
-            .put_members(&demo.id, &domain::grants::local_practice(&demo.id))
+            .put_members(&demo.id, &domain::grants::local_practice(&demo.id), None)
             .await?;
     }
     Ok(())

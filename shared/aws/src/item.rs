@@ -8,6 +8,7 @@
 //! | appointment | `APPT#{id}` | `APPT` | GSI1: `gsi1pk = PRAC#{pid}`, `gsi1sk = {start}#{id}` (agenda reads) |
 //! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry; once settled, GSI1: `gsi1pk = LOG#{pid}`, `gsi1sk = {id}#MSG#…` (the agenda reads a window's logs in one query); GSI3 (sparse, keys only): `gsi3pk = SENT#{provider message id}`, `gsi3sk` = its `sk`, once the provider accepted it (delivery feedback finds it by that id) |
 //! | history | `APPT#{id}` | `HIST#{version, 10 digits}` | who made that version, when, which fields it changed (never values); written with the version |
+//! | practice history | `PRAC#{pid}` | `HIST#{at}#{ulid}` | who changed the settings or a member's grant, when, which fields |
 //! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
 //! | absence | `PRAC#{pid}` | `ABS#{start}#{id}` | also listed in the `absent` map of each agenda day it touches |
 //! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = REMINDER`, `gsi2sk = {due}#{id}#{channel}` (see [`crate::due_index`]) |
@@ -20,7 +21,7 @@ use domain::absence::Absence;
 use domain::appointment::Appointment;
 use domain::communications::{CommunicationEntry, MessageKey};
 use domain::grants::{Member, Members};
-use domain::history::HistoryEntry;
+use domain::history::{HistoryEntry, PracticeChange};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::keyed::ContactHash;
 use domain::links::{LinkGrant, TokenHash};
@@ -55,6 +56,7 @@ pub mod kind {
     pub const SETTINGS: &str = "settings";
     pub const MEMBERS: &str = "members";
     pub const HISTORY: &str = "history";
+    pub const PRACTICE_HISTORY: &str = "practice_history";
     pub const AGENDA_DAY: &str = "agenda_day";
     pub const APPOINTMENT: &str = "appointment";
     pub const MESSAGE: &str = "message";
@@ -222,6 +224,32 @@ impl HistoryItem {
             item_type: kind::HISTORY.into(),
             practitioner_id: appointment.practitioner_id.clone(),
             entry,
+        }
+    }
+}
+
+/// One line of a practice's history (settings, members).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PracticeHistoryItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    #[serde(flatten)]
+    pub change: PracticeChange,
+}
+
+impl PracticeHistoryItem {
+    pub fn new(practitioner: &PractitionerId, change: &PracticeChange) -> Self {
+        Self {
+            pk: practitioner_pk(practitioner),
+            sk: format!(
+                "{HISTORY_SK_PREFIX}{}#{}",
+                sortable(change.at),
+                ulid::Ulid::new()
+            ),
+            item_type: kind::PRACTICE_HISTORY.into(),
+            change: change.clone(),
         }
     }
 }

@@ -92,7 +92,7 @@ pub async fn grant(
     let next = stored.with(member).expect("a grant that leaves an owner");
     assert!(
         store
-            .put_members(&practitioner, &next)
+            .put_members(&practitioner, &next, None)
             .await
             .expect("members written"),
         "nobody else changes the members of a test's practitioner"

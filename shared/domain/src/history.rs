@@ -84,3 +84,91 @@ pub fn history_entry(old: Option<&Appointment>, new: &Appointment) -> HistoryEnt
         version: new.version,
     }
 }
+
+/// What changed in the practice itself (SPEC §3): its settings or its members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PracticeChangeKind {
+    SettingsChanged,
+    MemberSet,
+    MemberRemoved,
+}
+
+/// One line of a practice's history: who, when, what, which fields (of the
+/// settings document, or of a member's grant), never their values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PracticeChange {
+    pub at: DateTime<Utc>,
+    pub by: Actor,
+    pub change: PracticeChangeKind,
+    pub fields: Vec<String>,
+    /// The member a grant change is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<crate::grants::MemberSub>,
+}
+
+/// The line of replacing `old` settings (none: the first) by `new`: the
+/// top-level fields of the document that differ.
+pub fn settings_change(
+    old: Option<&crate::settings::PractitionerSettings>,
+    new: &crate::settings::PractitionerSettings,
+    by: &Actor,
+    at: DateTime<Utc>,
+) -> PracticeChange {
+    let document =
+        |s: Option<&crate::settings::PractitionerSettings>| match s.map(serde_json::to_value) {
+            Some(Ok(serde_json::Value::Object(fields))) => fields,
+            _ => serde_json::Map::new(),
+        };
+    let (before, after) = (document(old), document(Some(new)));
+    let mut fields: Vec<String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .cloned()
+        .collect();
+    fields.sort();
+    fields.dedup();
+    PracticeChange {
+        at,
+        by: by.clone(),
+        change: PracticeChangeKind::SettingsChanged,
+        fields,
+        member: None,
+    }
+}
+
+/// The line of a change to one member's grant, `old` → `new` (none: added,
+/// or removed).
+pub fn member_change(
+    old: Option<&crate::grants::Member>,
+    new: Option<&crate::grants::Member>,
+    by: &Actor,
+    at: DateTime<Utc>,
+) -> Option<PracticeChange> {
+    let member = new.or(old)?.sub.clone();
+    let (change, fields) = match (old, new) {
+        (_, None) => (PracticeChangeKind::MemberRemoved, vec!["role".to_string()]),
+        (None, Some(_)) => (
+            PracticeChangeKind::MemberSet,
+            vec!["role".to_string(), "name".to_string()],
+        ),
+        (Some(o), Some(n)) => {
+            let mut fields = Vec::new();
+            if o.role != n.role {
+                fields.push("role".to_string());
+            }
+            if o.name != n.name {
+                fields.push("name".to_string());
+            }
+            (PracticeChangeKind::MemberSet, fields)
+        }
+    };
+    Some(PracticeChange {
+        at,
+        by: by.clone(),
+        change,
+        fields,
+        member: Some(member),
+    })
+}

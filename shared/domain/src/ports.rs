@@ -67,6 +67,13 @@ pub enum Claim {
 #[async_trait]
 pub trait SettingsStore: Send + Sync {
     async fn put_settings(&self, settings: &PractitionerSettings) -> Result<(), StoreError>;
+    /// Stores `settings` and its line of the practice's history, both or
+    /// neither (SPEC §3).
+    async fn save_settings(
+        &self,
+        settings: &PractitionerSettings,
+        change: &crate::history::PracticeChange,
+    ) -> Result<(), StoreError>;
     async fn settings(
         &self,
         id: &PractitionerId,
@@ -314,11 +321,13 @@ pub trait GrantStore: Send + Sync {
     /// Stores `members` as the next revision, provided the stored one is
     /// still `members.revision` (0: none stored): `false` when another
     /// change came first, so "the last owner stays" is decided on what is
-    /// stored.
+    /// stored. `change`, the line of the practice's history, is written
+    /// with it.
     async fn put_members(
         &self,
         practitioner: &PractitionerId,
         members: &Members,
+        change: Option<&crate::history::PracticeChange>,
     ) -> Result<bool, StoreError>;
 }
 

@@ -19,7 +19,7 @@ use domain::absence::{Absence, MAX_ABSENCE_DAYS};
 use domain::appointment::Appointment;
 use domain::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey};
 use domain::grants::Members;
-use domain::history::{HistoryEntry, history_entry};
+use domain::history::{HistoryEntry, PracticeChange, history_entry};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
@@ -371,6 +371,22 @@ impl<T: Table + ?Sized> SettingsStore for TableStore<T> {
         self.put(encode(&SettingsItem::new(settings))?).await
     }
 
+    async fn save_settings(
+        &self,
+        settings: &PractitionerSettings,
+        change: &PracticeChange,
+    ) -> Result<(), StoreError> {
+        let line = encode(&PracticeHistoryItem::new(&settings.id, change))?;
+        let writes = vec![
+            Write::Put(Put::new(encode(&SettingsItem::new(settings))?)),
+            Write::Put(Put::new(line)),
+        ];
+        match self.table.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     async fn settings(
         &self,
         id: &PractitionerId,
@@ -398,14 +414,24 @@ impl<T: Table + ?Sized> GrantStore for TableStore<T> {
         &self,
         practitioner: &PractitionerId,
         members: &Members,
+        change: Option<&PracticeChange>,
     ) -> Result<bool, StoreError> {
         let put = Put::new(encode(&MembersItem::new(practitioner, members))?)
             .when(members_unchanged(members.revision));
-        match self.table.put(put).await {
-            Ok(()) => Ok(true),
-            Err(TableError::ConditionFailed { .. }) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        let Some(change) = change else {
+            return match self.table.put(put).await {
+                Ok(()) => Ok(true),
+                Err(TableError::ConditionFailed { .. }) => Ok(false),
+                Err(e) => Err(unavailable(e)),
+            };
+        };
+        let line = encode(&PracticeHistoryItem::new(practitioner, change))?;
+        // The members' revision is the only condition: a cancelled
+        // transaction means another change came first.
+        Ok(self
+            .transact(vec![Write::Put(put), Write::Put(Put::new(line))])
+            .await?
+            .is_some())
     }
 }
 

@@ -69,9 +69,13 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> BookingService<S> {
         &self,
         id: PractitionerId,
         settings: PractitionerSettings,
+        by: &crate::history::Actor,
     ) -> Result<PractitionerSettings, BookingError> {
         let settings = settings.validated(id).map_err(BookingError::Invalid)?;
-        self.store.put_settings(&settings).await?;
+        // Which fields changed, for the practice's history (never values).
+        let old = self.store.settings(&settings.id).await?;
+        let line = crate::history::settings_change(old.as_ref(), &settings, by, self.clock.now());
+        self.store.save_settings(&settings, &line).await?;
         tracing::info!(practitioner = %settings.id, "settings saved");
         Ok(settings)
     }

@@ -51,6 +51,7 @@ on_each_backend!(
     a_practitioner_created_locally_has_its_owner_and_its_secretariat,
     the_history_lists_each_change_with_its_actor_and_never_a_value,
     changes_to_settings_and_members_are_recorded_with_their_actor,
+    the_export_returns_exactly_that_contacts_appointments,
 );
 
 async fn the_secretariat_works_the_agenda_but_changes_neither_settings_nor_members(app: TestApp) {
@@ -401,4 +402,112 @@ async fn changes_to_settings_and_members_are_recorded_with_their_actor(app: Test
             assert!(!line.contains(value), "{value} in {line}");
         }
     }
+}
+
+async fn the_export_returns_exactly_that_contacts_appointments(app: TestApp) {
+    let agenda = format!("/practitioners/{DEMO}/appointments");
+    let day = app.first_after(8, chrono::Weekday::Wed);
+    let book = |hour: u32, first: &str, email: &str, mobile: &str| {
+        json!({"reason_id": "consultation", "start": format!("{day}T{hour:02}:00:00"),
+               "patient": {"first_name": first, "last_name": "Dupont", "email": email, "mobile": mobile}})
+    };
+    let (m1, m2, m3) = (
+        acceptance::mobile(),
+        acceptance::mobile(),
+        acceptance::mobile(),
+    );
+    let mut ids = Vec::new();
+    for body in [
+        book(9, "Jeanne", "Jeanne@Example.org", &m1),
+        book(10, "Jeanne", "jeanne@example.org", &m2),
+        book(11, "Paul", "paul@example.org", &m3),
+    ] {
+        let (status, booked) = call(&app, Method::POST, SECRETARIAT, &agenda, Some(body)).await;
+        assert_eq!(status, 201, "{booked}");
+        ids.push(booked["id"].as_str().unwrap().to_string());
+    }
+    // The second one's e-mail changes: it is no longer that address's
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        SECRETARIAT,
+        &format!("{agenda}/{}", ids[1]),
+        Some(json!({"patient": {"email": "jeanne.d@example.net"}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let export = |query: String| format!("/practitioners/{DEMO}/patients/export?{query}");
+    let exported = |answer: &Value| -> Vec<String> {
+        answer["appointments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // By e-mail, whatever its capitals: the first only
+    let (status, answer) = call(
+        &app,
+        Method::GET,
+        DEMO,
+        &export("email=jeanne%40example.org".into()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(exported(&answer), vec![ids[0].clone()]);
+    let first = &answer["appointments"][0];
+    assert_eq!(first["patient"]["first_name"], "Jeanne");
+    assert_eq!(first["history"][0]["change"], "created");
+    assert_eq!(first["history"][0]["by"], SECRETARIAT);
+    assert!(first["communications"].is_array(), "{first}");
+    // By mobile, as typed: the second only (it kept its mobile)
+    let typed = format!(
+        "{} {} {} {} {}",
+        &m2[0..2],
+        &m2[2..4],
+        &m2[4..6],
+        &m2[6..8],
+        &m2[8..10]
+    );
+    let (status, answer) = call(
+        &app,
+        Method::GET,
+        DEMO,
+        &export(format!("mobile={}", typed.replace(' ', "+"))),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(exported(&answer), vec![ids[1].clone()]);
+    // Nobody's contact: none
+    let (status, answer) = call(
+        &app,
+        Method::GET,
+        DEMO,
+        &export("email=nobody%40example.org".into()),
+        None,
+    )
+    .await;
+    assert_eq!((status, exported(&answer)), (200, Vec::<String>::new()));
+    // Neither, both, or a bad one: 422
+    for query in [
+        "",
+        "email=a%40b.org&mobile=0612345678",
+        "email=not-an-address",
+    ] {
+        let (status, problem) = call(&app, Method::GET, DEMO, &export(query.into()), None).await;
+        assert_eq!(status, 422, "{query}: {problem}");
+    }
+    // The secretariat may not
+    let (status, _) = call(
+        &app,
+        Method::GET,
+        SECRETARIAT,
+        &export("email=jeanne%40example.org".into()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
 }

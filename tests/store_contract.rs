@@ -1465,3 +1465,58 @@ async fn each_version_writes_its_line_of_history_with_it(table: TableUnderTest) 
             .is_empty()
     );
 }
+
+// The patients' index (SPEC §6.2 data rights)
+
+on_each_table!(a_contacts_appointments_are_found_by_its_keyed_hash_and_no_one_elses,);
+
+async fn a_contacts_appointments_are_found_by_its_keyed_hash_and_no_one_elses(
+    table: TableUnderTest,
+) {
+    use domain::contact::Email;
+    use domain::keyed::{ContactHash, HashKey};
+    let key = HashKey::local_mode();
+    let store = aws_adapters::store::TableStore::new(table.table()).with_contact_key(key.clone());
+    let jeanne = booked(at("2026-12-03T10:00:00Z"), 20);
+    store.insert_appointment(&jeanne).await.unwrap();
+    let mut paul = booked(at("2026-12-03T11:00:00Z"), 20);
+    paul.patient.email = Some(Email::parse("paul@example.org").unwrap());
+    store.insert_appointment(&paul).await.unwrap();
+    let hers = ContactHash::of_email(&key, jeanne.patient.email.as_ref().unwrap());
+    let found = store
+        .appointments_of_contact(&dr_martin(), &hers)
+        .await
+        .unwrap();
+    assert_eq!(found, vec![jeanne.clone()]);
+    // Another practitioner's index holds none of Dr Martin's patients
+    assert!(
+        store
+            .appointments_of_contact(&dr_durand(), &hers)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Once her address changes, the old one finds nothing
+    let mut moved_away = next(&jeanne, Change::ContactChangedByPractice);
+    moved_away.patient.email = Some(Email::parse("jeanne.d@example.net").unwrap());
+    store.update_appointment(1, &moved_away).await.unwrap();
+    assert!(
+        store
+            .appointments_of_contact(&dr_martin(), &hers)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The index holds keyed hashes, never an address
+    let entries: Vec<_> = table
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| i["type"] == "patient_index")
+        .collect();
+    // Her address, his, and her new one (the fixture has no mobile)
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    for entry in entries {
+        assert!(!entry.to_string().contains("example"), "{entry}");
+    }
+}

@@ -8,13 +8,16 @@ use aws_adapters::config::{
 use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::appointment::{AppointmentRequest, Source as Origin};
-use domain::grants::Act::{ChangeSettings, ManageMembers, ReadSettings, WorkTheAgenda};
+use domain::grants::Act::{
+    ChangeSettings, ExerciseDataRights, ManageMembers, ReadSettings, WorkTheAgenda,
+};
 use domain::grants::{MemberRequest, MemberSub, MembersError};
 use domain::history::Actor;
 use domain::ids::{AppointmentId, PractitionerId, ReasonId};
 use domain::ports::{Clock, Mailer, SendError, Store};
 use domain::quota::{Quotas, Source};
 use domain::service::booking::BookingService;
+use domain::service::data_rights::{Contact, DataRights};
 use domain::service::grants::Grants;
 use domain::service::grants::MembersChangeError;
 use domain::service::online_booking::{OnlineBooking, OnlineBookingRequest, OnlineError};
@@ -26,7 +29,8 @@ use edge::routes::Access::{Anyone, Practitioner};
 use edge::routes::Method::{Delete, Get, Post, Put};
 use edge::routes::Route;
 use edge::views::{
-    AgendaView, AppointmentSummary, AppointmentView, HistoryView, MembersView, SlotsView,
+    AgendaView, AppointmentSummary, AppointmentView, ExportView, HistoryView, MembersView,
+    SlotsView,
 };
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -50,6 +54,7 @@ pub enum Action {
     PublicBook,
     ApiDescription,
     History,
+    ExportPatient,
     Members,
     PutMember,
     RemoveMember,
@@ -66,6 +71,7 @@ pub const ROUTES: &[Route<Action>] = &[
     Route::new(Get,  "/practitioners/{pid}/appointments",          "listAppointments", Practitioner(WorkTheAgenda),  Action::Agenda),
     Route::new(Get,  "/practitioners/{pid}/appointments/{id}",     "getAppointment",   Practitioner(WorkTheAgenda),  Action::Appointment),
     Route::new(Get,  "/practitioners/{pid}/appointments/{id}/history", "appointmentHistory", Practitioner(WorkTheAgenda), Action::History),
+    Route::new(Get,  "/practitioners/{pid}/patients/export",       "exportPatient",    Practitioner(ExerciseDataRights), Action::ExportPatient),
     Route::new(Get,    "/practitioners/{pid}/members",             "listMembers",      Practitioner(ManageMembers),  Action::Members),
     Route::new(Put,    "/practitioners/{pid}/members/{sub}",       "putMember",        Practitioner(ManageMembers),  Action::PutMember),
     Route::new(Delete, "/practitioners/{pid}/members/{sub}",       "removeMember",     Practitioner(ManageMembers),  Action::RemoveMember),
@@ -78,6 +84,7 @@ pub const ROUTES: &[Route<Action>] = &[
 #[derive(Clone)]
 pub struct BookingApi {
     service: BookingService,
+    data_rights: DataRights,
     grants: Grants,
     online: OnlineBooking,
     origin: OriginCheck,
@@ -96,6 +103,7 @@ impl BookingApi {
         Self {
             service: BookingService::new(store.clone(), clock.clone()),
             grants: Grants::new(store.clone(), clock.clone()),
+            data_rights: DataRights::new(store.clone(), clock.clone(), quotas.key().clone()),
             online: OnlineBooking::new(store, clock, mailer, quotas),
             origin,
         }
@@ -124,6 +132,7 @@ impl BookingApi {
             Action::GetSettings => self.get_settings(&practitioner()?).await,
             Action::Book => self.book(request, &practitioner()?, &by).await,
             Action::History => self.history(&practitioner()?, params.get("id")).await,
+            Action::ExportPatient => self.export(request, &practitioner()?, &by).await,
             Action::Agenda => self.agenda(request, &practitioner()?).await,
             Action::Appointment => self.appointment(&practitioner()?, params.get("id")).await,
             Action::PublicSlots => self.public_slots(request, &offering()?).await,
@@ -259,6 +268,25 @@ impl BookingApi {
     async fn get_settings(&self, pid: &PractitionerId) -> Result<HttpResponse, Problem> {
         let settings = self.service.settings(pid).await.map_err(Problem::from)?;
         Ok(json(StatusCode::OK, &settings))
+    }
+
+    async fn export(
+        &self,
+        request: &Request,
+        pid: &PractitionerId,
+        by: &Actor,
+    ) -> Result<HttpResponse, Problem> {
+        let contact = Contact::parse(
+            query_param(request, "email").as_deref(),
+            query_param(request, "mobile").as_deref(),
+        )
+        .map_err(Problem::invalid_fields)?;
+        let exported = self
+            .data_rights
+            .export(pid, &contact, by)
+            .await
+            .map_err(Problem::from)?;
+        Ok(json(StatusCode::OK, &ExportView::new(&exported)))
     }
 
     async fn history(&self, pid: &PractitionerId, id: &str) -> Result<HttpResponse, Problem> {

@@ -172,7 +172,11 @@ pub const NEEDS: Needs = Needs {
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY],
     // The agenda, for absences and moves.
     indexes: &[aws_adapters::item::GSI1],
-    variables: &[aws_adapters::config::ORIGIN_VERIFY_SECRET],
+    // The hashes' key: the patients' index is written with each change.
+    variables: &[
+        aws_adapters::config::CONTACT_HASH_KEY,
+        aws_adapters::config::ORIGIN_VERIFY_SECRET,
+    ],
 };
 
 /// The function, from the adapters AWS or local mode give it: its one

@@ -9,6 +9,7 @@
 //! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry; once settled, GSI1: `gsi1pk = LOG#{pid}`, `gsi1sk = {id}#MSG#…` (the agenda reads a window's logs in one query); GSI3 (sparse, keys only): `gsi3pk = SENT#{provider message id}`, `gsi3sk` = its `sk`, once the provider accepted it (delivery feedback finds it by that id) |
 //! | history | `APPT#{id}` | `HIST#{version, 10 digits}` | who made that version, when, which fields it changed (never values); written with the version |
 //! | practice history | `PRAC#{pid}` | `HIST#{at}#{ulid}` | who changed the settings or a member's grant, when, which fields |
+//! | patients' index | `PRAC#{pid}` | `PATIENT#{contact hash}#{appointment id}` | one per contact (keyed hash of the e-mail's mailbox, of the mobile in E.164) of each appointment, written with it: data rights find a patient's appointments without a scan |
 //! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
 //! | absence | `PRAC#{pid}` | `ABS#{start}#{id}` | also listed in the `absent` map of each agenda day it touches |
 //! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = REMINDER`, `gsi2sk = {due}#{id}#{channel}` (see [`crate::due_index`]) |
@@ -57,6 +58,7 @@ pub mod kind {
     pub const MEMBERS: &str = "members";
     pub const HISTORY: &str = "history";
     pub const PRACTICE_HISTORY: &str = "practice_history";
+    pub const PATIENT_INDEX: &str = "patient_index";
     pub const AGENDA_DAY: &str = "agenda_day";
     pub const APPOINTMENT: &str = "appointment";
     pub const MESSAGE: &str = "message";
@@ -224,6 +226,32 @@ impl HistoryItem {
             item_type: kind::HISTORY.into(),
             practitioner_id: appointment.practitioner_id.clone(),
             entry,
+        }
+    }
+}
+
+/// Where the patients' index of a practitioner starts for one contact.
+pub fn patient_index_prefix(contact: &ContactHash) -> String {
+    format!("PATIENT#{}#", contact.0)
+}
+
+/// One appointment of one contact, in the practitioner's partition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PatientIndexItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    pub appointment_id: AppointmentId,
+}
+
+impl PatientIndexItem {
+    pub fn new(appointment: &Appointment, contact: &ContactHash) -> Self {
+        Self {
+            pk: practitioner_pk(&appointment.practitioner_id),
+            sk: format!("{}{}", patient_index_prefix(contact), appointment.id),
+            item_type: kind::PATIENT_INDEX.into(),
+            appointment_id: appointment.id,
         }
     }
 }

@@ -92,6 +92,8 @@ pub enum PracticeChangeKind {
     SettingsChanged,
     MemberSet,
     MemberRemoved,
+    /// A patient's data exported (SPEC §6.2): which contact field was asked.
+    Exported,
 }
 
 /// One line of a practice's history: who, when, what, which fields (of the

@@ -74,6 +74,12 @@ pub trait SettingsStore: Send + Sync {
         settings: &PractitionerSettings,
         change: &crate::history::PracticeChange,
     ) -> Result<(), StoreError>;
+    /// A line of the practice's history on its own (an export).
+    async fn record_practice_change(
+        &self,
+        practitioner: &PractitionerId,
+        change: &crate::history::PracticeChange,
+    ) -> Result<(), StoreError>;
     async fn settings(
         &self,
         id: &PractitionerId,
@@ -331,10 +337,29 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// The patients' index (SPEC §6.2 data rights): a contact's appointments
+/// with one practitioner, found by the keyed hash of the contact.
+#[async_trait]
+pub trait PatientIndex: Send + Sync {
+    /// The appointments of `practitioner` that hold `contact` now, by start.
+    async fn appointments_of_contact(
+        &self,
+        practitioner: &PractitionerId,
+        contact: &ContactHash,
+    ) -> Result<Vec<Appointment>, StoreError>;
+}
+
 /// The whole table, as an adapter provides it. Services never ask for all of
 /// it: each states the capabilities it uses as bounds on its store type.
 pub trait Store:
-    SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites + GrantStore
+    SettingsStore
+    + AgendaStore
+    + MessageLog
+    + LinkStore
+    + DueIndex
+    + PublicWrites
+    + GrantStore
+    + PatientIndex
 {
 }
 
@@ -346,6 +371,7 @@ impl<
         + DueIndex
         + PublicWrites
         + GrantStore
+        + PatientIndex
         + ?Sized,
 > Store for T
 {
@@ -390,7 +416,7 @@ pub trait SmsSender: Send + Sync {
 /// (local mode, adapters' tests): `use domain::ports::capabilities::*;`.
 pub mod capabilities {
     pub use super::{
-        AgendaStore, DueIndex, GrantStore, LinkStore, MessageLog, PublicWrites, SettingsStore,
-        Store,
+        AgendaStore, DueIndex, GrantStore, LinkStore, MessageLog, PatientIndex, PublicWrites,
+        SettingsStore, Store,
     };
 }

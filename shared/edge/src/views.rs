@@ -172,6 +172,36 @@ impl HistoryView {
     }
 }
 
+/// `GET …/patients/export` (SPEC §6.2): every appointment of one contact,
+/// with its communications and its history.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportView {
+    pub appointments: Vec<ExportedView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportedView {
+    #[serde(flatten)]
+    pub appointment: AppointmentView,
+    pub history: Vec<ChangeView>,
+}
+
+impl ExportView {
+    pub fn new(exported: &[domain::service::data_rights::Exported]) -> Self {
+        Self {
+            appointments: exported
+                .iter()
+                .map(|e| ExportedView {
+                    appointment: AppointmentView::new(&e.details),
+                    history: HistoryView::new(&e.history).changes,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// `GET /practitioners/{pid}/members` (SPEC §6.2): every grant, by `sub`.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

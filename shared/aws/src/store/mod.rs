@@ -21,10 +21,11 @@ use domain::communications::{Channel, CommunicationEntry, DeliveryState, Message
 use domain::grants::Members;
 use domain::history::{HistoryEntry, PracticeChange, history_entry};
 use domain::ids::{AppointmentId, PractitionerId};
+use domain::keyed::{ContactHash, HashKey};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
     AgendaStore, Claim, DueIndex, GrantStore, InsertError, LinkStore, LoggedMessage, MessageLog,
-    SettingsStore, StoreError,
+    PatientIndex, SettingsStore, StoreError,
 };
 use domain::reminder::ScheduledReminder;
 use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
@@ -44,6 +45,9 @@ pub struct TableStore<T: Table + ?Sized = dyn Table> {
     /// How long appointment data outlives its appointment (SPEC §5: health
     /// data kept no longer than needed): DynamoDB's TTL deletes it then.
     retention: Duration,
+    /// The key of the patients' index (SPEC §6.2 data rights): keyed hashes
+    /// of each appointment's e-mail and mobile, written with it.
+    contact_key: Option<Arc<HashKey>>,
 }
 
 impl<T: Table + ?Sized> TableStore<T> {
@@ -51,7 +55,31 @@ impl<T: Table + ?Sized> TableStore<T> {
         Self {
             table,
             retention: Duration::days(i64::from(DEFAULT_RETENTION_DAYS)),
+            contact_key: None,
         }
+    }
+
+    /// Indexes every appointment written by the keyed hashes of its
+    /// contact under `key`, so a patient's appointments are found without
+    /// a scan (SPEC §6.2).
+    pub fn with_contact_key(mut self, key: HashKey) -> Self {
+        self.contact_key = Some(Arc::new(key));
+        self
+    }
+
+    /// The patients' index entries of `appointment`: one per contact it
+    /// holds, each kept as long as the appointment.
+    fn contact_entries(&self, appointment: &Appointment) -> Result<Vec<Write>, StoreError> {
+        let Some(key) = &self.contact_key else {
+            return Ok(Vec::new());
+        };
+        contact_hashes(key, appointment)
+            .iter()
+            .map(|hash| {
+                let item = encode(&PatientIndexItem::new(appointment, hash))?;
+                Ok(Write::Put(Put::new(self.kept_after(item, appointment.end))))
+            })
+            .collect()
     }
 
     /// Keeps appointment data `days` after its appointment ends.
@@ -267,6 +295,8 @@ impl<T: Table + ?Sized> TableStore<T> {
                 }
             };
             transaction.push(Write::Put(put));
+            // Where its patient's contact finds it (data rights), with it.
+            transaction.extend(self.contact_entries(appointment)?);
             // Its line of the history, in the same transaction: both or neither.
             let line = encode(&HistoryItem::new(appointment, entry))?;
             transaction.push(Write::Put(Put::new(self.kept_after(line, appointment.end))));
@@ -371,6 +401,15 @@ impl<T: Table + ?Sized> SettingsStore for TableStore<T> {
         self.put(encode(&SettingsItem::new(settings))?).await
     }
 
+    async fn record_practice_change(
+        &self,
+        practitioner: &PractitionerId,
+        change: &PracticeChange,
+    ) -> Result<(), StoreError> {
+        self.put(encode(&PracticeHistoryItem::new(practitioner, change))?)
+            .await
+    }
+
     async fn save_settings(
         &self,
         settings: &PractitionerSettings,
@@ -395,6 +434,53 @@ impl<T: Table + ?Sized> SettingsStore for TableStore<T> {
             .await?
             .map(|i| decode::<SettingsItem>(i).map(|s| s.settings))
             .transpose()
+    }
+}
+
+/// The keyed hashes of an appointment's contact: its e-mail's mailbox and
+/// its mobile in E.164.
+pub fn contact_hashes(key: &HashKey, appointment: &Appointment) -> Vec<ContactHash> {
+    let patient = &appointment.patient;
+    patient
+        .email
+        .iter()
+        .map(|e| ContactHash::of_email(key, e))
+        .chain(
+            patient
+                .mobile
+                .iter()
+                .map(|m| ContactHash::of_mobile(key, m)),
+        )
+        .collect()
+}
+
+#[async_trait]
+impl<T: Table + ?Sized> PatientIndex for TableStore<T> {
+    async fn appointments_of_contact(
+        &self,
+        practitioner: &PractitionerId,
+        contact: &ContactHash,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let query = Query::table(practitioner_pk(practitioner))
+            .sort(SortKey::BeginsWith(patient_index_prefix(contact)));
+        let mut found = Vec::new();
+        for item in self.all(query).await? {
+            let entry: PatientIndexItem = decode(item)?;
+            // An entry outlives a change of contact: only appointments that
+            // still hold it are the contact's.
+            if let Some(appointment) = self
+                .appointment(practitioner, &entry.appointment_id)
+                .await?
+                && self
+                    .contact_key
+                    .as_ref()
+                    .is_some_and(|key| contact_hashes(key, &appointment).contains(contact))
+            {
+                found.push(appointment);
+            }
+        }
+        found.sort_by_key(|a| a.start);
+        Ok(found)
     }
 }
 

@@ -1081,6 +1081,7 @@ async fn each_adapters_iam_actions_are_what_it_calls() {
     )
     .publish(&CommunicationEvent {
         practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
+        by: domain::grants::Actor::System,
         appointment_id,
         message: "confirmation#email#v000001".into(),
         entry: sent_entry(at("2026-11-27T10:00:00Z")),

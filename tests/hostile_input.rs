@@ -417,6 +417,27 @@ fn corpus(today: NaiveDate, id: &str, link: &str, rebook: &str, start: &str) -> 
         );
     }
     cases.extend(grants_corpus(id));
+    // Local mode creates a practice only with settings it stores: a refused
+    // first PUT leaves no grant behind (403: nobody holds one yet).
+    for (what, body) in [
+        ("not settings", b"{}".to_vec()),
+        (
+            "two JSON values",
+            format!("{} {{}}", settings()).into_bytes(),
+        ),
+        ("bad JSON", b"{\"name\":".to_vec()),
+    ] {
+        cases.push(
+            case(
+                format!("new practice: {what}"),
+                Method::PUT,
+                "/practitioners/dr-newcomer",
+            )
+            .auth(Some("Bearer local-dr-newcomer"))
+            .raw(body)
+            .problem(403, None),
+        );
+    }
     cases.push(
         case(
             "settings of nobody",

@@ -930,7 +930,7 @@ async fn appointment_data_carries_its_expiry(table: TableUnderTest) {
         seen.push(sk.split('#').next().unwrap().to_string());
     }
     seen.sort();
-    assert_eq!(seen, ["APPT", "DAY", "MSG"], "{items:?}");
+    assert_eq!(seen, ["APPT", "DAY", "HIST", "MSG"], "{items:?}");
 }
 
 // The due index of reminders
@@ -1703,22 +1703,154 @@ async fn members_are_written_against_the_revision_read(table: TableUnderTest) {
     let first = Members::default()
         .with(member("alice", Role::Owner))
         .unwrap();
-    assert!(store.put_members(&dr_martin(), &first).await.unwrap());
-    assert!(!store.put_members(&dr_martin(), &first).await.unwrap());
+    assert!(store.put_members(&dr_martin(), &first, None).await.unwrap());
+    assert!(!store.put_members(&dr_martin(), &first, None).await.unwrap());
     let stored = store.members(&dr_martin()).await.unwrap();
     assert_eq!(stored.revision, 1);
     assert_eq!(stored.members, first.members);
-    // Two changes decided on the same read: one is written
+    // Two changes decided on the same read, each with its line of the
+    // practice's history: one is written, with its line only
+    let by = domain::grants::Actor::Member(MemberSub::parse("alice").unwrap());
+    let line = |sub: &str| domain::history::PracticeChange {
+        at: at("2026-11-25T10:00:00Z"),
+        by: by.clone(),
+        change: domain::history::PracticeChangeKind::MemberSet,
+        fields: vec!["role".into()],
+        member: Some(MemberSub::parse(sub).unwrap()),
+    };
     let with_bob = stored.with(member("bob", Role::Secretariat)).unwrap();
     let with_carol = stored.with(member("carol", Role::Owner)).unwrap();
-    assert!(store.put_members(&dr_martin(), &with_bob).await.unwrap());
-    assert!(!store.put_members(&dr_martin(), &with_carol).await.unwrap());
+    assert!(
+        store
+            .put_members(&dr_martin(), &with_bob, Some(&line("bob")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .put_members(&dr_martin(), &with_carol, Some(&line("carol")))
+            .await
+            .unwrap()
+    );
     let stored = store.members(&dr_martin()).await.unwrap();
     assert_eq!(stored.revision, 2);
     assert_eq!(stored.members, with_bob.members);
+    let lines: Vec<_> = table
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| i["type"] == "practice_history")
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["member"], "bob");
+    assert_eq!(lines[0]["by"], "alice");
     // Another practitioner's members are their own
     assert_eq!(
         store.members(&dr_durand()).await.unwrap(),
         Members::default()
     );
+}
+
+// The history (SPEC §3, §6.2): one line per version, written with it
+
+on_each_table!(each_version_writes_its_line_of_history_with_it,);
+
+async fn each_version_writes_its_line_of_history_with_it(table: TableUnderTest) {
+    use domain::grants::{Actor, MemberSub};
+    use domain::history::ChangeKind;
+    let store = table.store();
+    let claire = Actor::Member(MemberSub::parse("claire").unwrap());
+    // Booked by Claire, moved by the patient, cancelled by Claire
+    let jeanne = appointment("2026-12-03T10:00:00Z", 20).made_by(&claire);
+    store.insert_appointment(&jeanne).await.unwrap();
+    let at_eleven = moved(&jeanne, "2026-12-03T11:00:00Z").made_by(&Actor::Patient);
+    store.update_appointment(1, &at_eleven).await.unwrap();
+    let mut cancelled = next(&at_eleven, Change::Cancelled).made_by(&claire);
+    cancelled.status = Status::Cancelled;
+    store.update_appointment(2, &cancelled).await.unwrap();
+    // A change refused (stale) writes no line
+    let stale = moved(&jeanne, "2026-12-03T15:00:00Z");
+    assert!(store.update_appointment(1, &stale).await.is_err());
+
+    let history = store.history(&dr_martin(), &jeanne.id).await.unwrap();
+    let lines: Vec<_> = history
+        .iter()
+        .map(|h| (h.version, h.by.clone(), h.change, h.fields.clone()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (1, claire.clone(), ChangeKind::Created, vec![]),
+            (
+                2,
+                Actor::Patient,
+                ChangeKind::Moved,
+                vec!["start".to_string(), "end".to_string()]
+            ),
+            (3, claire, ChangeKind::StatusSet, vec!["status".to_string()]),
+        ]
+    );
+    // Another practitioner reads none of it
+    assert!(
+        store
+            .history(&dr_durand(), &jeanne.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+// The patients' index (SPEC §6.2 data rights)
+
+on_each_table!(a_contacts_appointments_are_found_by_its_keyed_hash_and_no_one_elses,);
+
+async fn a_contacts_appointments_are_found_by_its_keyed_hash_and_no_one_elses(
+    table: TableUnderTest,
+) {
+    use domain::contact::Email;
+    use domain::keyed::{ContactHash, HashKey};
+    let key = HashKey::local_mode();
+    let store = aws_adapters::store::TableStore::new(table.table()).with_contact_key(key.clone());
+    let jeanne = booked(at("2026-12-03T10:00:00Z"), 20);
+    store.insert_appointment(&jeanne).await.unwrap();
+    let mut paul = booked(at("2026-12-03T11:00:00Z"), 20);
+    paul.patient.email = Some(Email::parse("paul@example.org").unwrap());
+    store.insert_appointment(&paul).await.unwrap();
+    let hers = ContactHash::of_email(&key, jeanne.patient.email.as_ref().unwrap());
+    let found = store
+        .appointments_of_contact(&dr_martin(), &hers)
+        .await
+        .unwrap();
+    assert_eq!(found, vec![jeanne.clone()]);
+    // Another practitioner's index holds none of Dr Martin's patients
+    assert!(
+        store
+            .appointments_of_contact(&dr_durand(), &hers)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Once her address changes, the old one finds nothing
+    let mut moved_away = next(&jeanne, Change::ContactChangedByPractice);
+    moved_away.patient.email = Some(Email::parse("jeanne.d@example.net").unwrap());
+    store.update_appointment(1, &moved_away).await.unwrap();
+    assert!(
+        store
+            .appointments_of_contact(&dr_martin(), &hers)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The index holds keyed hashes, never an address
+    let entries: Vec<_> = table
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| i["type"] == "patient_index")
+        .collect();
+    // Her address, his, and her new one (the fixture has no mobile)
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    for entry in entries {
+        assert!(!entry.to_string().contains("example"), "{entry}");
+    }
 }

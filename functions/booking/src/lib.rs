@@ -8,12 +8,16 @@ use aws_adapters::config::{
 use aws_adapters::dynamo::{GET_ITEM, PUT_ITEM, QUERY, UPDATE_ITEM};
 use aws_adapters::wiring::{Adapter, Adapters, Needs, Trigger};
 use domain::appointment::{AppointmentRequest, Source as Origin};
-use domain::grants::Act::{ChangeSettings, ManageMembers, ReadSettings, WorkTheAgenda};
+use domain::grants::Act::{
+    ChangeSettings, ExerciseDataRights, ManageMembers, ReadSettings, WorkTheAgenda,
+};
 use domain::grants::{MemberRequest, MemberSub, MembersError};
+use domain::history::Actor;
 use domain::ids::{AppointmentId, PractitionerId, ReasonId};
 use domain::ports::{Clock, Mailer, SendError, Store};
 use domain::quota::{Quotas, Source};
 use domain::service::booking::BookingService;
+use domain::service::data_rights::{Contact, DataRights};
 use domain::service::grants::Grants;
 use domain::service::grants::MembersChangeError;
 use domain::service::online_booking::{OnlineBooking, OnlineBookingRequest, OnlineError};
@@ -24,7 +28,10 @@ use edge::http::{HttpResponse, Problem, json, parse_json, query_param, window};
 use edge::routes::Access::{Anyone, Practitioner};
 use edge::routes::Method::{Delete, Get, Post, Put};
 use edge::routes::Route;
-use edge::views::{AgendaView, AppointmentSummary, AppointmentView, MembersView, SlotsView};
+use edge::views::{
+    AgendaView, AppointmentSummary, AppointmentView, ExportView, HistoryView, MembersView,
+    SlotsView,
+};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
@@ -46,6 +53,8 @@ pub enum Action {
     PublicVerification,
     PublicBook,
     ApiDescription,
+    History,
+    ExportPatient,
     Members,
     PutMember,
     RemoveMember,
@@ -61,6 +70,8 @@ pub const ROUTES: &[Route<Action>] = &[
     Route::new(Post, "/practitioners/{pid}/appointments",          "bookAppointment",  Practitioner(WorkTheAgenda),  Action::Book),
     Route::new(Get,  "/practitioners/{pid}/appointments",          "listAppointments", Practitioner(WorkTheAgenda),  Action::Agenda),
     Route::new(Get,  "/practitioners/{pid}/appointments/{id}",     "getAppointment",   Practitioner(WorkTheAgenda),  Action::Appointment),
+    Route::new(Get,  "/practitioners/{pid}/appointments/{id}/history", "appointmentHistory", Practitioner(WorkTheAgenda), Action::History),
+    Route::new(Get,  "/practitioners/{pid}/patients/export",       "exportPatient",    Practitioner(ExerciseDataRights), Action::ExportPatient),
     Route::new(Get,    "/practitioners/{pid}/members",             "listMembers",      Practitioner(ManageMembers),  Action::Members),
     Route::new(Put,    "/practitioners/{pid}/members/{sub}",       "putMember",        Practitioner(ManageMembers),  Action::PutMember),
     Route::new(Delete, "/practitioners/{pid}/members/{sub}",       "removeMember",     Practitioner(ManageMembers),  Action::RemoveMember),
@@ -73,6 +84,7 @@ pub const ROUTES: &[Route<Action>] = &[
 #[derive(Clone)]
 pub struct BookingApi {
     service: BookingService,
+    data_rights: DataRights,
     grants: Grants,
     online: OnlineBooking,
     origin: OriginCheck,
@@ -91,6 +103,7 @@ impl BookingApi {
         Self {
             service: BookingService::new(store.clone(), clock.clone()),
             grants: Grants::new(store.clone(), clock.clone()),
+            data_rights: DataRights::new(store.clone(), clock.clone(), quotas.key().clone()),
             online: OnlineBooking::new(store, clock, mailer, quotas),
             origin,
         }
@@ -104,7 +117,9 @@ impl BookingApi {
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
         let source = self.origin.admit(request)?;
         edge::http::refuse_oversized(request)?;
-        let (action, params, _caller) = edge::routes::route(ROUTES, request, &self.grants).await?;
+        let (action, params, caller) = edge::routes::route(ROUTES, request, &self.grants).await?;
+        // Who makes a change: the admitted member (practitioner routes only).
+        let by = caller.map_or(Actor::System, |c| Actor::Member(c.sub));
         let practitioner = || {
             PractitionerId::parse(params.get("pid"))
                 .map_err(|_| Problem::not_found("No such practitioner."))
@@ -113,9 +128,11 @@ impl BookingApi {
         // practitioner's is one nobody offers.
         let offering = || PractitionerId::parse(params.get("pid")).map_err(|_| not_offered());
         match action {
-            Action::PutSettings => self.put_settings(request, practitioner()?).await,
+            Action::PutSettings => self.put_settings(request, practitioner()?, &by).await,
             Action::GetSettings => self.get_settings(&practitioner()?).await,
-            Action::Book => self.book(request, &practitioner()?).await,
+            Action::Book => self.book(request, &practitioner()?, &by).await,
+            Action::History => self.history(&practitioner()?, params.get("id")).await,
+            Action::ExportPatient => self.export(request, &practitioner()?, &by).await,
             Action::Agenda => self.agenda(request, &practitioner()?).await,
             Action::Appointment => self.appointment(&practitioner()?, params.get("id")).await,
             Action::PublicSlots => self.public_slots(request, &offering()?).await,
@@ -128,11 +145,11 @@ impl BookingApi {
             Action::ApiDescription => Ok(edge::http::json_text(StatusCode::OK, API_DESCRIPTION)),
             Action::Members => self.members(&practitioner()?).await,
             Action::PutMember => {
-                self.put_member(request, &practitioner()?, params.get("sub"))
+                self.put_member(request, &practitioner()?, params.get("sub"), &by)
                     .await
             }
             Action::RemoveMember => {
-                self.remove_member(&practitioner()?, params.get("sub"))
+                self.remove_member(&practitioner()?, params.get("sub"), &by)
                     .await
             }
         }
@@ -148,12 +165,13 @@ impl BookingApi {
         request: &Request,
         pid: &PractitionerId,
         sub: &str,
+        by: &Actor,
     ) -> Result<HttpResponse, Problem> {
         let sub = member_sub(sub)?;
         let body: MemberRequest = parse_json(request)?;
         let member = body.validate(sub).map_err(Problem::invalid_fields)?;
         self.grants
-            .set_member(pid, member.clone())
+            .set_member(pid, member.clone(), by)
             .await
             .map_err(members_problem)?;
         Ok(json(StatusCode::OK, &member))
@@ -163,10 +181,11 @@ impl BookingApi {
         &self,
         pid: &PractitionerId,
         sub: &str,
+        by: &Actor,
     ) -> Result<HttpResponse, Problem> {
         let sub = member_sub(sub)?;
         self.grants
-            .remove_member(pid, &sub)
+            .remove_member(pid, &sub, by)
             .await
             .map_err(members_problem)?;
         Ok(edge::http::no_content())
@@ -235,11 +254,12 @@ impl BookingApi {
         &self,
         request: &Request,
         pid: PractitionerId,
+        by: &Actor,
     ) -> Result<HttpResponse, Problem> {
         let settings: PractitionerSettings = parse_json(request)?;
         let saved = self
             .service
-            .save_settings(pid, settings)
+            .save_settings(pid, settings, by)
             .await
             .map_err(Problem::from)?;
         Ok(json(StatusCode::OK, &saved))
@@ -250,11 +270,46 @@ impl BookingApi {
         Ok(json(StatusCode::OK, &settings))
     }
 
-    async fn book(&self, request: &Request, pid: &PractitionerId) -> Result<HttpResponse, Problem> {
+    async fn export(
+        &self,
+        request: &Request,
+        pid: &PractitionerId,
+        by: &Actor,
+    ) -> Result<HttpResponse, Problem> {
+        let contact = Contact::parse(
+            query_param(request, "email").as_deref(),
+            query_param(request, "mobile").as_deref(),
+        )
+        .map_err(Problem::invalid_fields)?;
+        let exported = self
+            .data_rights
+            .export(pid, &contact, by)
+            .await
+            .map_err(Problem::from)?;
+        Ok(json(StatusCode::OK, &ExportView::new(&exported)))
+    }
+
+    async fn history(&self, pid: &PractitionerId, id: &str) -> Result<HttpResponse, Problem> {
+        let id =
+            AppointmentId::parse(id).map_err(|_| Problem::not_found("No such appointment."))?;
+        let changes = self
+            .service
+            .history(pid, &id)
+            .await
+            .map_err(Problem::from)?;
+        Ok(json(StatusCode::OK, &HistoryView::new(&changes)))
+    }
+
+    async fn book(
+        &self,
+        request: &Request,
+        pid: &PractitionerId,
+        by: &Actor,
+    ) -> Result<HttpResponse, Problem> {
         let body: AppointmentRequest = parse_json(request)?;
         let appointment = self
             .service
-            .book(pid, &body, Origin::Practitioner)
+            .book(pid, &body, Origin::Practitioner, by)
             .await
             .map_err(Problem::from)?;
         Ok(json(

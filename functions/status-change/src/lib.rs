@@ -69,7 +69,11 @@ impl StatusChangeApi {
     async fn route(&self, request: &Request) -> Result<HttpResponse, Problem> {
         self.origin.admit(request)?;
         edge::http::refuse_oversized(request)?;
-        let (action, params, _caller) = edge::routes::route(ROUTES, request, &self.grants).await?;
+        let (action, params, caller) = edge::routes::route(ROUTES, request, &self.grants).await?;
+        // Who makes the change: every route here is a member's.
+        let by = caller.map_or(domain::history::Actor::System, |c| {
+            domain::history::Actor::Member(c.sub)
+        });
         let pid = PractitionerId::parse(params.get("pid"))
             .map_err(|_| Problem::not_found("No such practitioner."))?;
         let appointment = || {
@@ -82,7 +86,7 @@ impl StatusChangeApi {
                 let body: StatusRequest = parse_json(request)?;
                 let appointment = self
                     .service
-                    .set_status(&pid, &id, &body)
+                    .set_status(&pid, &id, &body, &by)
                     .await
                     .map_err(problem)?;
                 Ok(json(
@@ -95,7 +99,7 @@ impl StatusChangeApi {
                 let body: AppointmentPatch = parse_json(request)?;
                 let appointment = self
                     .service
-                    .change(&pid, &id, &body)
+                    .change(&pid, &id, &body, &by)
                     .await
                     .map_err(problem)?;
                 Ok(json(
@@ -107,7 +111,7 @@ impl StatusChangeApi {
                 let body: AbsenceRequest = parse_json(request)?;
                 let absence = self
                     .service
-                    .place_absence(&pid, &body)
+                    .place_absence(&pid, &body, &by)
                     .await
                     .map_err(problem)?;
                 Ok(json(
@@ -168,7 +172,11 @@ pub const NEEDS: Needs = Needs {
     table_actions: &[GET_ITEM, PUT_ITEM, UPDATE_ITEM, QUERY],
     // The agenda, for absences and moves.
     indexes: &[aws_adapters::item::GSI1],
-    variables: &[aws_adapters::config::ORIGIN_VERIFY_SECRET],
+    // The hashes' key: the patients' index is written with each change.
+    variables: &[
+        aws_adapters::config::CONTACT_HASH_KEY,
+        aws_adapters::config::ORIGIN_VERIFY_SECRET,
+    ],
 };
 
 /// The function, from the adapters AWS or local mode give it: its one

@@ -7,6 +7,7 @@
 use domain::absence::{AbsenceRequest, CoveredAppointments};
 use domain::appointment::Status;
 use domain::fixtures::{at, booked, dr_martin};
+use domain::grants::{Actor, MemberSub};
 use domain::ports::capabilities::*;
 use domain::service::practice::PracticeService;
 use domain::time::TimeRange;
@@ -41,6 +42,7 @@ async fn an_absence_over_two_thousand_appointments_sets_them_all_to_reschedule_i
                 appointments: CoveredAppointments::ToReschedule,
                 send_cancellation_sms: true,
             },
+            &Actor::Member(MemberSub::parse("dr-martin").unwrap()),
         )
         .await
         .unwrap();

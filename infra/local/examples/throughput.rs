@@ -164,7 +164,12 @@ async fn main() {
     };
     for (practitioner, id) in &booked_ids {
         practice
-            .set_status(practitioner, id, &to_reschedule)
+            .set_status(
+                practitioner,
+                id,
+                &to_reschedule,
+                &domain::grants::Actor::System,
+            )
             .await
             .unwrap();
     }

@@ -23,7 +23,7 @@ pub type HttpFunction = Arc<
 >;
 
 /// API Gateway refuses larger payloads; so does local mode.
-const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 
 pub struct Gateway {
     routes: Vec<(HttpRoute, HttpFunction)>,

@@ -181,7 +181,7 @@ async fn seed_demo(store: &dyn Store) -> Result<(), domain::ports::StoreError> {
     // `local-dr-martin.secretariat` (SPEC §6.1), unless it has members.
     if store.members(&demo.id).await?.revision == 0 {
         store
-            .put_members(&demo.id, &domain::grants::local_practice(&demo.id))
+            .put_members(&demo.id, &domain::grants::local_practice(&demo.id), None)
             .await?;
     }
     Ok(())
@@ -207,6 +207,17 @@ async fn found_local_practice(state: &LocalState, founder: Option<PractitionerId
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, "local practice not created"),
     }
+}
+
+/// Whether `body` is settings the booking function would store for `pid`
+/// (one JSON value, at most 64 KiB, valid): what founds a local practice.
+fn would_be_stored(pid: &PractitionerId, body: &[u8]) -> bool {
+    if body.len() > edge::http::MAX_BODY_BYTES {
+        return false;
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let settings = <PractitionerSettings as serde::Deserialize>::deserialize(&mut deserializer);
+    settings.is_ok_and(|s| deserializer.end().is_ok() && s.validated(pid.clone()).is_ok())
 }
 
 /// The practitioner a `PUT /practitioners/<id>` with `local-<id>` would found.
@@ -479,10 +490,32 @@ impl LocalApp {
             .fallback(
                 |axum::extract::State(state): axum::extract::State<Arc<LocalState>>,
                  request: axum::extract::Request| async move {
-                    if state.gateway.local_tokens() {
-                        let founder = founder(&request);
-                        found_local_practice(&state, founder).await;
+                    let founder = if state.gateway.local_tokens() {
+                        founder(&request)
+                    } else {
+                        None
+                    };
+                    let Some(pid) = founder else {
+                        return state.gateway.serve(request).await;
+                    };
+                    // Only settings the function will store found a practice:
+                    // a refused request changes nothing (SPEC §6).
+                    let (parts, body) = request.into_parts();
+                    let Ok(bytes) = axum::body::to_bytes(body, gateway::MAX_PAYLOAD_BYTES).await
+                    else {
+                        return gateway::lambda_to_axum(
+                            edge::http::Problem::new(
+                                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                                "The request is too large.",
+                            )
+                            .into_response(),
+                        );
+                    };
+                    if would_be_stored(&pid, &bytes) {
+                        found_local_practice(&state, Some(pid)).await;
                     }
+                    let request =
+                        axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
                     state.gateway.serve(request).await
                 },
             )

@@ -28,8 +28,8 @@ use edge::http::{MAX_BODY_BYTES, Problem};
 use edge::requests::SlotChoice;
 use edge::routes::{Access, Route};
 use edge::views::{
-    AbsenceView, AgendaView, AppointmentSummary, AppointmentView, MembersView, PatientLinkView,
-    RebookView, ReplacementView, SlotsView, VerificationView,
+    AbsenceView, AgendaView, AppointmentSummary, AppointmentView, ExportView, HistoryView,
+    MembersView, PatientLinkView, RebookView, ReplacementView, SlotsView, VerificationView,
 };
 use patient_links::answers::Refused;
 use serde_json::{Map, Value, json};
@@ -584,6 +584,19 @@ fn describe(op: Operation, c: &Common, s: &mut Schemas) -> Option<Operation> {
             .refuses(&[not_json, cross_site, link_unknown,
                 link(Refused::SlotNotOffered, "Not one of the offered slots, or just taken."),
                 link_gone, too_large, link(Refused::InvalidStart, "`start` is not a time."), too_many, busy], s),
+        "appointmentHistory" => op.summary("Who changed the appointment, when, and which fields (never their values), oldest first (SPEC §3, §6.2).")
+            .answers(200, "The appointment's changes.", s.of::<HistoryView>(),
+                json!({ "changes": [
+                    { "at": "2026-11-25T10:00:00+00:00", "by": "7e1f9a3c-2b4d-4e6f-8a0b-1c2d3e4f5a6b", "change": "created", "fields": [], "version": 1 },
+                    { "at": "2026-11-26T08:12:00+00:00", "by": "patient", "change": "moved", "fields": ["start", "end"], "version": 2 }] }))
+            .refuses(&[no_token, other, unknown_appointment, busy], s),
+        "exportPatient" => op.summary("Data rights (GDPR): every appointment of one patient's e-mail or mobile with this practitioner, with its communications and history (SPEC §6.2). Owners only; recorded in the practice's history.")
+            .parameter("email", "query", false, "The patient's e-mail address (or `mobile`, not both).")
+            .parameter("mobile", "query", false, "The patient's mobile, as typed or in E.164 (or `email`).")
+            .answers(200, "The contact's appointments, by start.", s.of::<ExportView>(),
+                json!({ "appointments": [{ "id": "01JD7Z5W6N8K3QF2X9RB4T1M0C", "status": "booked",
+                    "history": [{ "at": "2026-11-25T10:00:00+00:00", "by": "patient", "change": "created", "fields": [], "version": 1 }] }] }))
+            .refuses(&[no_token, other, unknown_pid, invalid, busy], s),
         "listMembers" => op.summary("The practitioner's members: who holds which role (SPEC §6.1, §6.2). Owners only.")
             .answers(200, "Every grant on the practitioner.", s.of::<MembersView>(),
                 json!({ "members": [{ "sub": "0b6c1d2e-5f4a-4c3b-9d8e-7f6a5b4c3d2e", "role": "owner", "name": "Dr Marie Martin" },

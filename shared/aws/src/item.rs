@@ -7,6 +7,9 @@
 //! | agenda day | `PRAC#{pid}` | `DAY#{yyyy-mm-dd}` | booked ranges of one UTC day, with a `revision` for optimistic locking |
 //! | appointment | `APPT#{id}` | `APPT` | GSI1: `gsi1pk = PRAC#{pid}`, `gsi1sk = {start}#{id}` (agenda reads) |
 //! | message | `APPT#{id}` | `MSG#{kind}#{channel}#{occasion}` | claim + communications log entry; once settled, GSI1: `gsi1pk = LOG#{pid}`, `gsi1sk = {id}#MSG#…` (the agenda reads a window's logs in one query); GSI3 (sparse, keys only): `gsi3pk = SENT#{provider message id}`, `gsi3sk` = its `sk`, once the provider accepted it (delivery feedback finds it by that id) |
+//! | history | `APPT#{id}` | `HIST#{version, 10 digits}` | who made that version, when, which fields it changed (never values); written with the version |
+//! | practice history | `PRAC#{pid}` | `HIST#{at}#{ulid}` | who changed the settings or a member's grant, when, which fields |
+//! | patients' index | `PRAC#{pid}` | `PATIENT#{contact hash}#{appointment id}` | one per contact (keyed hash of the e-mail's mailbox, of the mobile in E.164) of each appointment, written with it: data rights find a patient's appointments without a scan |
 //! | link | `LINK#{sha256}` | `LINK` | grant of a patient link; `ttl` expires it |
 //! | absence | `PRAC#{pid}` | `ABS#{start}#{id}` | also listed in the `absent` map of each agenda day it touches |
 //! | reminder | `APPT#{id}` | `REMINDER#{channel}` | due-index entry; GSI2 (sparse): `gsi2pk = DUE#{yyyy-mm-dd}#{shard}`, `gsi2sk = {due}#{id}#{channel}` (see [`crate::due_index`]) |
@@ -22,6 +25,7 @@ use domain::absence::Absence;
 use domain::appointment::Appointment;
 use domain::communications::{CommunicationEntry, MessageKey};
 use domain::grants::{Member, Members};
+use domain::history::{HistoryEntry, PracticeChange};
 use domain::ids::{AppointmentId, PractitionerId};
 use domain::keyed::ContactHash;
 use domain::links::{LinkGrant, TokenHash};
@@ -55,6 +59,9 @@ pub fn sent_as_pk(message_id: &str) -> String {
 pub mod kind {
     pub const SETTINGS: &str = "settings";
     pub const MEMBERS: &str = "members";
+    pub const HISTORY: &str = "history";
+    pub const PRACTICE_HISTORY: &str = "practice_history";
+    pub const PATIENT_INDEX: &str = "patient_index";
     pub const AGENDA_DAY: &str = "agenda_day";
     pub const APPOINTMENT: &str = "appointment";
     pub const MESSAGE: &str = "message";
@@ -228,6 +235,85 @@ impl SettingsItem {
             sk: SETTINGS_SK.into(),
             item_type: kind::SETTINGS.into(),
             settings: settings.clone(),
+        }
+    }
+}
+
+pub const HISTORY_SK_PREFIX: &str = "HIST#";
+
+/// One line of an appointment's history, in its partition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HistoryItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    /// Whose appointment: the history is read as that practitioner's only.
+    pub practitioner_id: PractitionerId,
+    #[serde(flatten)]
+    pub entry: HistoryEntry,
+}
+
+impl HistoryItem {
+    pub fn new(appointment: &Appointment, entry: HistoryEntry) -> Self {
+        Self {
+            pk: appointment_pk(&appointment.id),
+            sk: format!("{HISTORY_SK_PREFIX}{:010}", entry.version),
+            item_type: kind::HISTORY.into(),
+            practitioner_id: appointment.practitioner_id.clone(),
+            entry,
+        }
+    }
+}
+
+/// Where the patients' index of a practitioner starts for one contact.
+pub fn patient_index_prefix(contact: &ContactHash) -> String {
+    format!("PATIENT#{}#", contact.0)
+}
+
+/// One appointment of one contact, in the practitioner's partition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PatientIndexItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    pub appointment_id: AppointmentId,
+}
+
+impl PatientIndexItem {
+    pub fn new(appointment: &Appointment, contact: &ContactHash) -> Self {
+        Self {
+            pk: practitioner_pk(&appointment.practitioner_id),
+            sk: format!("{}{}", patient_index_prefix(contact), appointment.id),
+            item_type: kind::PATIENT_INDEX.into(),
+            appointment_id: appointment.id,
+        }
+    }
+}
+
+/// One line of a practice's history (settings, members).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PracticeHistoryItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub item_type: String,
+    #[serde(flatten)]
+    pub change: PracticeChange,
+}
+
+impl PracticeHistoryItem {
+    pub fn new(practitioner: &PractitionerId, change: &PracticeChange) -> Self {
+        Self {
+            pk: practitioner_pk(practitioner),
+            sk: format!(
+                "{HISTORY_SK_PREFIX}{}#{}",
+                sortable(change.at),
+                ulid::Ulid::new()
+            ),
+            item_type: kind::PRACTICE_HISTORY.into(),
+            change: change.clone(),
         }
     }
 }

@@ -418,9 +418,28 @@ impl Given<'_> {
     /// configuration says.
     pub fn store(&self) -> Result<Arc<TableStore>, ConfigError> {
         let table = self.given(Adapter::Table, &self.adapters.table)?;
-        Ok(Arc::new(
-            TableStore::new(table).with_retention_days(self.adapters.config.retention_days),
-        ))
+        let store = TableStore::new(table).with_retention_days(self.adapters.config.retention_days);
+        // A function that writes appointments declares the hashes' key: the
+        // patients' index is written with each of them (SPEC §6.2).
+        Ok(Arc::new(match self.contact_key()? {
+            Some(key) => store.with_contact_key(key),
+            None => store,
+        }))
+    }
+
+    /// The keyed hashes' key, when the function declares it.
+    fn contact_key(&self) -> Result<Option<domain::keyed::HashKey>, ConfigError> {
+        use crate::config::CONTACT_HASH_KEY;
+        if !self.needs.all_variables().contains(&CONTACT_HASH_KEY) {
+            return Ok(None);
+        }
+        let key = self.required(CONTACT_HASH_KEY)?;
+        domain::keyed::HashKey::new(key.as_bytes())
+            .map(Some)
+            .ok_or(ConfigError::Invalid {
+                name: CONTACT_HASH_KEY.name,
+                why: "too short".into(),
+            })
     }
 
     /// Store, mailer, the bus (counting each message it publishes: the

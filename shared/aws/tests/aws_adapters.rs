@@ -70,8 +70,9 @@ async fn a_booking_writes_the_appointment_and_its_day_in_one_conditional_transac
                 .filter_map(|i| i.put())
                 .map(|p| readable(p.condition_expression(), p.expression_attribute_names()))
                 .collect();
-            items.len() == 2
-                && conditions == ["attribute_not_exists(pk)", "attribute_not_exists(pk)"]
+            // The appointment, its line of history (unconditioned) and its day
+            items.len() == 3
+                && conditions == ["attribute_not_exists(pk)", "", "attribute_not_exists(pk)"]
         })
         .then_output(|| TransactWriteItemsOutput::builder().build());
     let client = mock_client!(
@@ -134,7 +135,8 @@ async fn a_booking_that_keeps_losing_races_gives_up_after_bounded_retries() {
     });
     let lost = mock!(aws_sdk_dynamodb::Client::transact_write_items)
         .match_requests(|r| {
-            r.transact_items()[1].put().is_some_and(|p| {
+            // [appointment, its history line, its day]
+            r.transact_items()[2].put().is_some_and(|p| {
                 readable(p.condition_expression(), p.expression_attribute_names())
                     == "revision = :v0"
             })
@@ -298,6 +300,7 @@ async fn ses_refusals_are_final_and_throttling_is_worth_a_retry() {
 fn event() -> CommunicationEvent {
     CommunicationEvent {
         practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
+        by: domain::grants::Actor::System,
         appointment_id: AppointmentId::new(),
         message: "confirmation#email#v000001".into(),
         entry: sent_entry(),

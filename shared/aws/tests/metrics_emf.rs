@@ -13,6 +13,7 @@ use serde_json::Value;
 fn event(kind: MessageKind, channel: Channel, state: DeliveryState) -> CommunicationEvent {
     CommunicationEvent {
         practitioner_id: PractitionerId::parse("dr-martin").unwrap(),
+        by: domain::grants::Actor::System,
         appointment_id: AppointmentId::new(),
         message: "confirmation/email/1".into(),
         entry: CommunicationEntry {

@@ -62,6 +62,19 @@ pub enum Change {
 }
 
 impl Change {
+    /// Who made a change when nobody said: the patient for what only
+    /// patients do (their links, online booking), else the system.
+    pub fn actor(self, source: Source) -> crate::grants::Actor {
+        use crate::grants::Actor;
+        match self {
+            Change::MovedByPatient | Change::CancelledByPatient | Change::Rebooked => {
+                Actor::Patient
+            }
+            Change::Created if source != Source::Practitioner => Actor::Patient,
+            _ => Actor::System,
+        }
+    }
+
     /// Whether the patient's links outlive this change: only a contact fix
     /// that sends no new confirmation leaves them working.
     pub fn keeps_links(self) -> bool {
@@ -90,6 +103,9 @@ pub struct Appointment {
     /// kept them ([`Change::keeps_links`]); `None`: this version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links_version: Option<u32>,
+    /// Who made this version (SPEC §3): its line of the history says so.
+    #[serde(default)]
+    pub by: crate::grants::Actor,
 }
 
 impl Appointment {
@@ -112,7 +128,15 @@ impl Appointment {
         next.last_change = change;
         next.updated_at = now;
         next.links_version = change.keeps_links().then(|| self.links_version());
+        // The patient's own changes say so; the practice's callers name
+        // their member ([`Appointment::made_by`]).
+        next.by = change.actor(self.source);
         next
+    }
+    /// This version, as made by `by`.
+    pub fn made_by(mut self, by: &crate::grants::Actor) -> Appointment {
+        self.by = by.clone();
+        self
     }
     /// The patient's language, else the practitioner's (SPEC §5).
     pub fn language(&self, settings: &PractitionerSettings) -> Language {
@@ -223,6 +247,7 @@ impl ValidBooking {
             created_at: now,
             updated_at: now,
             links_version: None,
+            by: Change::Created.actor(source),
         }
     }
 }

@@ -261,6 +261,10 @@ pub struct CommunicationEvent {
     pub practitioner_id: PractitionerId,
     pub appointment_id: AppointmentId,
     pub message: String,
+    /// Who made the appointment's change the message followed (`patient`,
+    /// `system`, or a member's `sub`): the version it was decided on.
+    #[serde(default)]
+    pub by: crate::grants::Actor,
     #[serde(flatten)]
     pub entry: CommunicationEntry,
 }

@@ -70,6 +70,7 @@ pub fn booked(start: DateTime<Utc>, minutes: i64) -> Appointment {
         created_at: start,
         updated_at: start,
         links_version: None,
+        by: crate::history::Actor::System,
     }
 }
 
@@ -91,7 +92,7 @@ pub async fn grant(
     let next = stored.with(member).expect("a grant that leaves an owner");
     assert!(
         store
-            .put_members(&practitioner, &next)
+            .put_members(&practitioner, &next, None)
             .await
             .expect("members written"),
         "nobody else changes the members of a test's practitioner"

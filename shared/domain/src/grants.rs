@@ -32,7 +32,9 @@ impl MemberSub {
     pub fn parse(s: impl Into<String>) -> Result<Self, InvalidSub> {
         let s = s.into();
         let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~@+|:".contains(&b);
-        if !s.is_empty() && s.len() <= 128 && s.bytes().all(allowed) {
+        // `patient` and `system` are the history's other actors.
+        let reserved = s == "patient" || s == "system";
+        if !s.is_empty() && s.len() <= 128 && s.bytes().all(allowed) && !reserved {
             Ok(Self(s))
         } else {
             Err(InvalidSub)
@@ -57,6 +59,59 @@ impl From<MemberSub> for String {
 impl fmt::Display for MemberSub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// Who made a change: a member of the practice (their token's `sub`), the
+/// patient (a link, online booking), or the system itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum Actor {
+    Member(MemberSub),
+    Patient,
+    /// Versions stored before actors were recorded read as the system's.
+    #[default]
+    System,
+}
+
+const PATIENT: &str = "patient";
+const SYSTEM: &str = "system";
+
+impl Actor {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Actor::Member(sub) => sub.as_str(),
+            Actor::Patient => PATIENT,
+            Actor::System => SYSTEM,
+        }
+    }
+
+    /// As written: `patient`, `system`, or a member's `sub` (no member's
+    /// `sub` is either word: [`MemberSub::parse`] refuses them).
+    pub fn parse(text: &str) -> Option<Actor> {
+        match text {
+            PATIENT => Some(Actor::Patient),
+            SYSTEM => Some(Actor::System),
+            sub => MemberSub::parse(sub).ok().map(Actor::Member),
+        }
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Actor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Actor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Actor::parse(&text).ok_or_else(|| serde::de::Error::custom("not an actor"))
     }
 }
 
@@ -296,7 +351,16 @@ mod tests {
         ] {
             assert!(MemberSub::parse(good).is_ok(), "{good}");
         }
-        for bad in ["", "a b", "a/b", "a#b", "é", &"x".repeat(129)] {
+        for bad in [
+            "",
+            "a b",
+            "a/b",
+            "a#b",
+            "é",
+            "patient",
+            "system",
+            &"x".repeat(129),
+        ] {
             assert!(MemberSub::parse(bad).is_err(), "{bad}");
         }
     }

@@ -16,6 +16,7 @@ pub mod contact;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod grants;
+pub mod history;
 pub mod ids;
 pub mod keyed;
 pub mod links;

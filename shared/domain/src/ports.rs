@@ -67,6 +67,19 @@ pub enum Claim {
 #[async_trait]
 pub trait SettingsStore: Send + Sync {
     async fn put_settings(&self, settings: &PractitionerSettings) -> Result<(), StoreError>;
+    /// Stores `settings` and its line of the practice's history, both or
+    /// neither (SPEC §3).
+    async fn save_settings(
+        &self,
+        settings: &PractitionerSettings,
+        change: &crate::history::PracticeChange,
+    ) -> Result<(), StoreError>;
+    /// A line of the practice's history on its own (an export).
+    async fn record_practice_change(
+        &self,
+        practitioner: &PractitionerId,
+        change: &crate::history::PracticeChange,
+    ) -> Result<(), StoreError>;
     async fn settings(
         &self,
         id: &PractitionerId,
@@ -110,6 +123,13 @@ pub trait AgendaStore: Send + Sync {
         practitioner: &PractitionerId,
         id: &AppointmentId,
     ) -> Result<Option<Appointment>, StoreError>;
+    /// The history of one of `practitioner`'s appointments, oldest first
+    /// (empty for another practitioner's): written with each version.
+    async fn history(
+        &self,
+        practitioner: &PractitionerId,
+        appointment: &AppointmentId,
+    ) -> Result<Vec<crate::history::HistoryEntry>, StoreError>;
     /// Appointments of one practitioner that overlap `range`, in start order.
     async fn agenda(
         &self,
@@ -210,9 +230,11 @@ pub trait LinkStore: Send + Sync {
     async fn link(&self, hash: &TokenHash) -> Result<Option<LinkGrant>, StoreError>;
 }
 
-/// How many appointments [`AgendaStore::update_appointments`] takes at once:
-/// with their agenda days, well inside DynamoDB's 100 items a transaction.
-pub const MAX_APPOINTMENTS_AT_ONCE: usize = 24;
+/// How many appointments [`AgendaStore::update_appointments`] takes at once.
+/// Each writes up to four items in the transaction (itself, its line of
+/// history, the keyed hashes of its e-mail and mobile) and the batch its
+/// agenda days: 20 × 4 + 2 stays well inside DynamoDB's 100 items.
+pub const MAX_APPOINTMENTS_AT_ONCE: usize = 20;
 
 /// Reminders (SPEC §4.3): the due index. One entry per appointment and
 /// channel; the sweep reads entries by due time through a sparse index,
@@ -337,18 +359,39 @@ pub trait GrantStore: Send + Sync {
     /// Stores `members` as the next revision, provided the stored one is
     /// still `members.revision` (0: none stored): `false` when another
     /// change came first, so "the last owner stays" is decided on what is
-    /// stored.
+    /// stored. `change`, the line of the practice's history, is written
+    /// with it.
     async fn put_members(
         &self,
         practitioner: &PractitionerId,
         members: &Members,
+        change: Option<&crate::history::PracticeChange>,
     ) -> Result<bool, StoreError>;
+}
+
+/// The patients' index (SPEC §6.2 data rights): a contact's appointments
+/// with one practitioner, found by the keyed hash of the contact.
+#[async_trait]
+pub trait PatientIndex: Send + Sync {
+    /// The appointments of `practitioner` that hold `contact` now, by start.
+    async fn appointments_of_contact(
+        &self,
+        practitioner: &PractitionerId,
+        contact: &ContactHash,
+    ) -> Result<Vec<Appointment>, StoreError>;
 }
 
 /// The whole table, as an adapter provides it. Services never ask for all of
 /// it: each states the capabilities it uses as bounds on its store type.
 pub trait Store:
-    SettingsStore + AgendaStore + MessageLog + LinkStore + DueIndex + PublicWrites + GrantStore
+    SettingsStore
+    + AgendaStore
+    + MessageLog
+    + LinkStore
+    + DueIndex
+    + PublicWrites
+    + GrantStore
+    + PatientIndex
 {
 }
 
@@ -360,6 +403,7 @@ impl<
         + DueIndex
         + PublicWrites
         + GrantStore
+        + PatientIndex
         + ?Sized,
 > Store for T
 {
@@ -419,7 +463,7 @@ pub trait SmsSender: Send + Sync {
 /// (local mode, adapters' tests): `use domain::ports::capabilities::*;`.
 pub mod capabilities {
     pub use super::{
-        AgendaStore, DueIndex, GrantStore, LinkStore, MessageLog, PublicWrites, SettingsStore,
-        Store,
+        AgendaStore, DueIndex, GrantStore, LinkStore, MessageLog, PatientIndex, PublicWrites,
+        SettingsStore, Store,
     };
 }

@@ -135,6 +135,73 @@ impl AgendaView {
     }
 }
 
+/// `GET …/appointments/{id}/history` (SPEC §6.2): oldest first.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryView {
+    pub changes: Vec<ChangeView>,
+}
+
+/// One change: when, by whom (`patient`, `system` or a member's `sub`), what
+/// kind, and which fields, never their values.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangeView {
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub by: String,
+    pub change: domain::history::ChangeKind,
+    pub fields: Vec<String>,
+    pub version: u32,
+}
+
+impl HistoryView {
+    pub fn new(changes: &[domain::history::HistoryEntry]) -> Self {
+        Self {
+            changes: changes
+                .iter()
+                .map(|c| ChangeView {
+                    at: c.at.to_rfc3339(),
+                    by: c.by.to_string(),
+                    change: c.change,
+                    fields: c.fields.clone(),
+                    version: c.version,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `GET …/patients/export` (SPEC §6.2): every appointment of one contact,
+/// with its communications and its history.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportView {
+    pub appointments: Vec<ExportedView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportedView {
+    #[serde(flatten)]
+    pub appointment: AppointmentView,
+    pub history: Vec<ChangeView>,
+}
+
+impl ExportView {
+    pub fn new(exported: &[domain::service::data_rights::Exported]) -> Self {
+        Self {
+            appointments: exported
+                .iter()
+                .map(|e| ExportedView {
+                    appointment: AppointmentView::new(&e.details),
+                    history: HistoryView::new(&e.history).changes,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// `GET /practitioners/{pid}/members` (SPEC §6.2): every grant, by `sub`.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

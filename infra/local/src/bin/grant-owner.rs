@@ -81,7 +81,11 @@ async fn main() -> ExitCode {
         role: Role::Owner,
         name: asked.name,
     };
-    match grants.set_member(&asked.practitioner, owner).await {
+    // The practice's history says the operator did it.
+    match grants
+        .set_member(&asked.practitioner, owner, &domain::grants::Actor::System)
+        .await
+    {
         Ok(members) => {
             let owners = members
                 .members

@@ -19,11 +19,13 @@ use domain::absence::{Absence, MAX_ABSENCE_DAYS};
 use domain::appointment::Appointment;
 use domain::communications::{Channel, CommunicationEntry, DeliveryState, MessageKey};
 use domain::grants::Members;
+use domain::history::{HistoryEntry, PracticeChange, history_entry};
 use domain::ids::{AppointmentId, PractitionerId};
+use domain::keyed::{ContactHash, HashKey};
 use domain::links::{LinkGrant, TokenHash};
 use domain::ports::{
     AgendaStore, Claim, DueIndex, GrantStore, InsertError, LinkStore, LoggedMessage, MessageLog,
-    SendingRate, SettingsStore, StoreError,
+    PatientIndex, SendingRate, SettingsStore, StoreError,
 };
 use domain::reminder::{Retiming, ScheduledReminder};
 use domain::settings::{MAX_DURATION_MINUTES, PractitionerSettings};
@@ -48,6 +50,9 @@ pub struct TableStore<T: Table + ?Sized = dyn Table> {
     retention: Duration,
     /// The due index's sweep cursor is known to exist (it never goes away).
     sweep_cursor_known: std::sync::atomic::AtomicBool,
+    /// The key of the patients' index (SPEC §6.2 data rights): keyed hashes
+    /// of each appointment's e-mail and mobile, written with it.
+    contact_key: Option<Arc<HashKey>>,
 }
 
 impl<T: Table + ?Sized> TableStore<T> {
@@ -56,7 +61,31 @@ impl<T: Table + ?Sized> TableStore<T> {
             table,
             retention: Duration::days(i64::from(DEFAULT_RETENTION_DAYS)),
             sweep_cursor_known: std::sync::atomic::AtomicBool::new(false),
+            contact_key: None,
         }
+    }
+
+    /// Indexes every appointment written by the keyed hashes of its
+    /// contact under `key`, so a patient's appointments are found without
+    /// a scan (SPEC §6.2).
+    pub fn with_contact_key(mut self, key: HashKey) -> Self {
+        self.contact_key = Some(Arc::new(key));
+        self
+    }
+
+    /// The patients' index entries of `appointment`: one per contact it
+    /// holds, each kept as long as the appointment.
+    fn contact_entries(&self, appointment: &Appointment) -> Result<Vec<Write>, StoreError> {
+        let Some(key) = &self.contact_key else {
+            return Ok(Vec::new());
+        };
+        contact_hashes(key, appointment)
+            .iter()
+            .map(|hash| {
+                let item = encode(&PatientIndexItem::new(appointment, hash))?;
+                Ok(Write::Put(Put::new(self.kept_after(item, appointment.end))))
+            })
+            .collect()
     }
 
     /// Keeps appointment data `days` after its appointment ends.
@@ -251,8 +280,8 @@ impl<T: Table + ?Sized> TableStore<T> {
         let mut days = Vec::new();
         for (expected_version, appointment) in writes {
             let put = Put::new(self.appointment_item(appointment)?);
-            let put = match expected_version {
-                None => put.when(item_is_new()),
+            let (put, entry) = match expected_version {
+                None => (put.when(item_is_new()), history_entry(None, appointment)),
                 Some(expected) => {
                     let stored = self
                         .get(Key::new(appointment_pk(&appointment.id), APPOINTMENT_SK))
@@ -265,10 +294,18 @@ impl<T: Table + ?Sized> TableStore<T> {
                     if stored.status.is_booked() {
                         days.extend(days_of(&stored.range()));
                     }
-                    put.when(at_version(*expected))
+                    (
+                        put.when(at_version(*expected)),
+                        history_entry(Some(&stored), appointment),
+                    )
                 }
             };
             transaction.push(Write::Put(put));
+            // Where its patient's contact finds it (data rights), with it.
+            transaction.extend(self.contact_entries(appointment)?);
+            // Its line of the history, in the same transaction: both or neither.
+            let line = encode(&HistoryItem::new(appointment, entry))?;
+            transaction.push(Write::Put(Put::new(self.kept_after(line, appointment.end))));
             let takes = appointment.status.is_booked().then(|| appointment.range());
             if let Some(range) = takes {
                 days.extend(days_of(&range));
@@ -370,6 +407,31 @@ impl<T: Table + ?Sized> SettingsStore for TableStore<T> {
         self.put(encode(&SettingsItem::new(settings))?).await
     }
 
+    async fn record_practice_change(
+        &self,
+        practitioner: &PractitionerId,
+        change: &PracticeChange,
+    ) -> Result<(), StoreError> {
+        self.put(encode(&PracticeHistoryItem::new(practitioner, change))?)
+            .await
+    }
+
+    async fn save_settings(
+        &self,
+        settings: &PractitionerSettings,
+        change: &PracticeChange,
+    ) -> Result<(), StoreError> {
+        let line = encode(&PracticeHistoryItem::new(&settings.id, change))?;
+        let writes = vec![
+            Write::Put(Put::new(encode(&SettingsItem::new(settings))?)),
+            Write::Put(Put::new(line)),
+        ];
+        match self.table.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     async fn settings(
         &self,
         id: &PractitionerId,
@@ -378,6 +440,53 @@ impl<T: Table + ?Sized> SettingsStore for TableStore<T> {
             .await?
             .map(|i| decode::<SettingsItem>(i).map(|s| s.settings))
             .transpose()
+    }
+}
+
+/// The keyed hashes of an appointment's contact: its e-mail's mailbox and
+/// its mobile in E.164.
+pub fn contact_hashes(key: &HashKey, appointment: &Appointment) -> Vec<ContactHash> {
+    let patient = &appointment.patient;
+    patient
+        .email
+        .iter()
+        .map(|e| ContactHash::of_email(key, e))
+        .chain(
+            patient
+                .mobile
+                .iter()
+                .map(|m| ContactHash::of_mobile(key, m)),
+        )
+        .collect()
+}
+
+#[async_trait]
+impl<T: Table + ?Sized> PatientIndex for TableStore<T> {
+    async fn appointments_of_contact(
+        &self,
+        practitioner: &PractitionerId,
+        contact: &ContactHash,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let query = Query::table(practitioner_pk(practitioner))
+            .sort(SortKey::BeginsWith(patient_index_prefix(contact)));
+        let mut found = Vec::new();
+        for item in self.all(query).await? {
+            let entry: PatientIndexItem = decode(item)?;
+            // An entry outlives a change of contact: only appointments that
+            // still hold it are the contact's.
+            if let Some(appointment) = self
+                .appointment(practitioner, &entry.appointment_id)
+                .await?
+                && self
+                    .contact_key
+                    .as_ref()
+                    .is_some_and(|key| contact_hashes(key, &appointment).contains(contact))
+            {
+                found.push(appointment);
+            }
+        }
+        found.sort_by_key(|a| a.start);
+        Ok(found)
     }
 }
 
@@ -397,14 +506,24 @@ impl<T: Table + ?Sized> GrantStore for TableStore<T> {
         &self,
         practitioner: &PractitionerId,
         members: &Members,
+        change: Option<&PracticeChange>,
     ) -> Result<bool, StoreError> {
         let put = Put::new(encode(&MembersItem::new(practitioner, members))?)
             .when(members_unchanged(members.revision));
-        match self.table.put(put).await {
-            Ok(()) => Ok(true),
-            Err(TableError::ConditionFailed { .. }) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        let Some(change) = change else {
+            return match self.table.put(put).await {
+                Ok(()) => Ok(true),
+                Err(TableError::ConditionFailed { .. }) => Ok(false),
+                Err(e) => Err(unavailable(e)),
+            };
+        };
+        let line = encode(&PracticeHistoryItem::new(practitioner, change))?;
+        // The members' revision is the only condition: a cancelled
+        // transaction means another change came first.
+        Ok(self
+            .transact(vec![Write::Put(put), Write::Put(Put::new(line))])
+            .await?
+            .is_some())
     }
 }
 
@@ -475,6 +594,24 @@ impl<T: Table + ?Sized> AgendaStore for TableStore<T> {
             .map(|i| decode::<AppointmentItem>(i).map(|a| a.appointment))
             .transpose()?
             .filter(|a| a.practitioner_id == *practitioner))
+    }
+
+    async fn history(
+        &self,
+        practitioner: &PractitionerId,
+        appointment: &AppointmentId,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        let query = Query::table(appointment_pk(appointment))
+            .sort(SortKey::BeginsWith(HISTORY_SK_PREFIX.to_string()));
+        let mut lines = Vec::new();
+        for item in self.all(query).await? {
+            let line: HistoryItem = decode(item)?;
+            if line.practitioner_id == *practitioner {
+                lines.push(line.entry);
+            }
+        }
+        // Sort keys are versions, oldest first.
+        Ok(lines)
     }
 
     async fn agenda(

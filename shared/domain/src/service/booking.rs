@@ -69,9 +69,13 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> BookingService<S> {
         &self,
         id: PractitionerId,
         settings: PractitionerSettings,
+        by: &crate::history::Actor,
     ) -> Result<PractitionerSettings, BookingError> {
         let settings = settings.validated(id).map_err(BookingError::Invalid)?;
-        self.store.put_settings(&settings).await?;
+        // Which fields changed, for the practice's history (never values).
+        let old = self.store.settings(&settings.id).await?;
+        let line = crate::history::settings_change(old.as_ref(), &settings, by, self.clock.now());
+        self.store.save_settings(&settings, &line).await?;
         tracing::info!(practitioner = %settings.id, "settings saved");
         Ok(settings)
     }
@@ -92,13 +96,16 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> BookingService<S> {
         practitioner: &PractitionerId,
         request: &AppointmentRequest,
         source: Source,
+        by: &crate::history::Actor,
     ) -> Result<AppointmentDetails, BookingError> {
         let settings = self.settings(practitioner).await?;
         let now = self.clock.now();
         let booking = request
             .validate(&settings, now)
             .map_err(BookingError::Invalid)?;
-        let appointment = booking.into_appointment(practitioner.clone(), source, None, now);
+        let appointment = booking
+            .into_appointment(practitioner.clone(), source, None, now)
+            .made_by(by);
         self.store.insert_appointment(&appointment).await?;
         tracing::info!(
             practitioner = %practitioner,
@@ -122,6 +129,20 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> BookingService<S> {
             .ok_or(BookingError::AppointmentNotFound)?;
         let communications = self.store.communications(practitioner, id).await?;
         Ok(self.details(&appointment, &settings, communications))
+    }
+
+    /// The history of one of `practitioner`'s appointments, oldest first
+    /// (SPEC §6.2): 404 for an appointment that is not theirs.
+    pub async fn history(
+        &self,
+        practitioner: &PractitionerId,
+        id: &AppointmentId,
+    ) -> Result<Vec<crate::history::HistoryEntry>, BookingError> {
+        self.store
+            .appointment(practitioner, id)
+            .await?
+            .ok_or(BookingError::AppointmentNotFound)?;
+        Ok(self.store.history(practitioner, id).await?)
     }
 
     /// The appointments of a window (by default the coming week from today).

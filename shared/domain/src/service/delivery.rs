@@ -8,6 +8,7 @@
 
 use crate::appointment::Appointment;
 use crate::communications::{CommunicationEntry, CommunicationEvent, DeliveryState, MessageKey};
+use crate::grants::Actor;
 use crate::ids::PractitionerId;
 use crate::links::{LinkGrant, TokenHash};
 use crate::messages::{OutgoingEmail, OutgoingSms, wording};
@@ -155,7 +156,14 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                 entry,
                 published: false,
             } => {
-                self.publish(&key, practitioner, entry).await?;
+                // Its event was lost: sent again, with the actor it names.
+                let by = self
+                    .store
+                    .appointment(practitioner, &key.appointment_id)
+                    .await?
+                    .map(|a| a.by)
+                    .unwrap_or_default();
+                self.publish(&key, practitioner, entry, by).await?;
                 return Ok(Delivered::AlreadyDecided);
             }
             Claim::InFlight => return Err(DeliveryError::InFlight),
@@ -198,7 +206,8 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
                     .hold_message(&key, practitioner, &entry, appointment_end)
                     .await?;
                 tracing::info!(appointment = %key.appointment_id, message = %key, %until, "message held through quiet hours");
-                self.publish(&key, practitioner, entry).await?;
+                self.publish(&key, practitioner, entry, by_of(&current))
+                    .await?;
                 return Ok(Delivered::Held(until));
             }
             Outcome::Email { email, links } => {
@@ -273,7 +282,8 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
             reason = entry.reason_code.as_deref().unwrap_or("-"),
             "message decided"
         );
-        self.publish(&key, practitioner, entry.clone()).await?;
+        self.publish(&key, practitioner, entry.clone(), by_of(&current))
+            .await?;
         Ok(Delivered::Decided(entry))
     }
 
@@ -290,17 +300,24 @@ impl<S: SettingsStore + AgendaStore + MessageLog + LinkStore + ?Sized> Delivery<
         key: &MessageKey,
         practitioner: &PractitionerId,
         entry: CommunicationEntry,
+        by: Actor,
     ) -> Result<(), DeliveryError> {
         let event = CommunicationEvent {
             practitioner_id: practitioner.clone(),
             appointment_id: key.appointment_id,
             message: key.to_string(),
+            by,
             entry,
         };
         self.events.publish(&event).await?;
         self.store.mark_published(key).await?;
         Ok(())
     }
+}
+
+/// The actor of the appointment's version a message was decided on.
+fn by_of(current: &Option<Appointment>) -> Actor {
+    current.as_ref().map(|a| a.by.clone()).unwrap_or_default()
 }
 
 /// Whether a message called for at `called_for` and still not sendable at

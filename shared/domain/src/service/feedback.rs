@@ -139,6 +139,8 @@ impl<S: MessageLog + AgendaStore + SettingsStore + ?Sized> DeliveryFeedback<S> {
                 practitioner_id,
                 appointment_id: logged.key.appointment_id,
                 message: logged.key.to_string(),
+                // A provider's report: nobody of the practice or the patient.
+                by: crate::grants::Actor::System,
                 entry: logged.entry.clone(),
             })
             .await?;

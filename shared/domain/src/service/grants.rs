@@ -3,7 +3,10 @@
 //! store are trusted for [`GRANT_CACHE_SECONDS`] by this instance, timed by
 //! the practice's clock: a removed member is refused once that time passed.
 
-use crate::grants::{Act, GRANT_CACHE_SECONDS, Member, MemberSub, Members, MembersError, Role};
+use crate::grants::{
+    Act, Actor, GRANT_CACHE_SECONDS, Member, MemberSub, Members, MembersError, Role,
+};
+use crate::history::member_change;
 use crate::ids::PractitionerId;
 use crate::ports::{Clock, GrantStore, StoreError};
 use chrono::{DateTime, Duration, Utc};
@@ -130,9 +133,13 @@ impl<S: GrantStore + ?Sized> Grants<S> {
         &self,
         practitioner: &PractitionerId,
         member: Member,
+        by: &Actor,
     ) -> Result<Members, MembersChangeError> {
-        self.change(practitioner, |members| members.with(member.clone()))
-            .await
+        let sub = member.sub.clone();
+        self.change(practitioner, &sub, by, |members| {
+            members.with(member.clone())
+        })
+        .await
     }
 
     /// Removes `sub`'s grant; the last owner stays (409).
@@ -140,22 +147,37 @@ impl<S: GrantStore + ?Sized> Grants<S> {
         &self,
         practitioner: &PractitionerId,
         sub: &MemberSub,
+        by: &Actor,
     ) -> Result<Members, MembersChangeError> {
-        self.change(practitioner, |members| members.without(sub))
+        self.change(practitioner, sub, by, |members| members.without(sub))
             .await
     }
 
     /// Stores the members `decide` makes of the stored ones, against the
-    /// revision read; this instance forgets what it cached.
+    /// revision read, with the line of the practice's history that says who
+    /// changed `sub`'s grant; this instance forgets what it cached.
     async fn change(
         &self,
         practitioner: &PractitionerId,
+        sub: &MemberSub,
+        by: &Actor,
         decide: impl Fn(&Members) -> Result<Members, MembersError>,
     ) -> Result<Members, MembersChangeError> {
+        let of = |members: &Members| members.members.iter().find(|m| &m.sub == sub).cloned();
         for _ in 0..ATTEMPTS {
             let stored = self.store.members(practitioner).await?;
             let next = decide(&stored)?;
-            if self.store.put_members(practitioner, &next).await? {
+            let line = member_change(
+                of(&stored).as_ref(),
+                of(&next).as_ref(),
+                by,
+                self.clock.now(),
+            );
+            if self
+                .store
+                .put_members(practitioner, &next, line.as_ref())
+                .await?
+            {
                 self.lock().remove(practitioner);
                 return Ok(Members {
                     revision: next.revision + 1,
@@ -180,7 +202,7 @@ impl<S: GrantStore + ?Sized> Grants<S> {
             revision: 0,
             ..members.clone()
         };
-        let written = self.store.put_members(practitioner, &first).await?;
+        let written = self.store.put_members(practitioner, &first, None).await?;
         self.lock().remove(practitioner);
         Ok(written)
     }

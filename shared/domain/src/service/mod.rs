@@ -5,6 +5,7 @@ pub mod availability;
 pub mod booking;
 pub mod cancellation;
 pub mod confirmation;
+pub mod data_rights;
 pub mod delivery;
 pub mod feedback;
 pub mod grants;

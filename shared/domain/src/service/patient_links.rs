@@ -244,6 +244,7 @@ impl<S: SettingsStore + AgendaStore + LinkStore + ?Sized> PatientLinks<S> {
             created_at: now,
             updated_at: now,
             links_version: None,
+            by: crate::history::Actor::Patient,
         };
         let mut rebooked = old.next_version(Change::Rebooked, now);
         rebooked.status = Status::Rebooked;

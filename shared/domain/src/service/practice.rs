@@ -5,6 +5,7 @@
 use super::booking::{AppointmentDetails, BookingError, BookingService};
 use crate::absence::{Absence, AbsenceRequest, CoveredAppointments};
 use crate::appointment::{Appointment, AppointmentPatch, Change, Status};
+use crate::history::Actor;
 use crate::ids::{AppointmentId, PractitionerId};
 use crate::ports::{
     AgendaStore, Clock, InsertError, MAX_APPOINTMENTS_AT_ONCE, MessageLog, SettingsStore, Store,
@@ -93,6 +94,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         practitioner: &PractitionerId,
         id: &AppointmentId,
         request: &StatusRequest,
+        by: &Actor,
     ) -> Result<AppointmentDetails, PracticeError> {
         let settings = self.booking.settings(practitioner).await?;
         for _ in 0..ATTEMPTS {
@@ -110,7 +112,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                 }
                 Some(Transition::Unchanged) => current.clone(),
                 Some(Transition::To(status, change)) => {
-                    let next = self.next_version(&current, status, change);
+                    let next = self.next_version(&current, status, change, by);
                     match self.store.update_appointment(current.version, &next).await {
                         Ok(()) => next,
                         Err(InsertError::Stale) => continue,
@@ -133,6 +135,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         practitioner: &PractitionerId,
         id: &AppointmentId,
         patch: &AppointmentPatch,
+        by: &Actor,
     ) -> Result<AppointmentDetails, PracticeError> {
         let settings = self.booking.settings(practitioner).await?;
         for _ in 0..ATTEMPTS {
@@ -143,6 +146,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
             let next = match patch
                 .apply(&current, &settings, self.clock.now())
                 .map_err(BookingError::Invalid)?
+                .map(|next| next.made_by(by))
             {
                 None => current,
                 Some(next) => match self.store.update_appointment(current.version, &next).await {
@@ -176,6 +180,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         &self,
         practitioner: &PractitionerId,
         request: &AbsenceRequest,
+        by: &Actor,
     ) -> Result<PlacedAbsence, PracticeError> {
         let settings = self.booking.settings(practitioner).await?;
         let absence = request
@@ -206,7 +211,10 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                     } else {
                         Change::SetToRescheduleWithoutSms
                     };
-                    affected.extend(self.reschedule_all(practitioner, covered, change).await?);
+                    affected.extend(
+                        self.reschedule_all(practitioner, covered, change, by)
+                            .await?,
+                    );
                 }
                 Err(other) => return Err(BookingError::from(other).into()),
             }
@@ -227,6 +235,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         practitioner: &PractitionerId,
         ids: Vec<AppointmentId>,
         change: Change,
+        by: &Actor,
     ) -> Result<Vec<AppointmentId>, PracticeError> {
         let read: Vec<Result<Option<Appointment>, StoreError>> = futures::stream::iter(ids)
             .map(|id| async move { self.store.appointment(practitioner, &id).await })
@@ -256,7 +265,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                 let mut affected = Vec::new();
                 for batch in day.chunks(MAX_APPOINTMENTS_AT_ONCE) {
                     affected.extend(
-                        self.reschedule_batch(practitioner, batch.to_vec(), change)
+                        self.reschedule_batch(practitioner, batch.to_vec(), change, by)
                             .await?,
                     );
                 }
@@ -280,13 +289,14 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         practitioner: &PractitionerId,
         batch: Vec<Appointment>,
         change: Change,
+        by: &Actor,
     ) -> Result<Vec<AppointmentId>, PracticeError> {
         let updates: Vec<(u32, Appointment)> = batch
             .iter()
             .map(|a| {
                 (
                     a.version,
-                    self.next_version(a, Status::ToReschedule, change),
+                    self.next_version(a, Status::ToReschedule, change, by),
                 )
             })
             .collect();
@@ -296,7 +306,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
                 let mut affected = Vec::new();
                 for appointment in batch {
                     if self
-                        .reschedule(practitioner, &appointment.id, change)
+                        .reschedule(practitioner, &appointment.id, change, by)
                         .await?
                     {
                         affected.push(appointment.id);
@@ -315,6 +325,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
         practitioner: &PractitionerId,
         id: &AppointmentId,
         change: Change,
+        by: &Actor,
     ) -> Result<bool, PracticeError> {
         for _ in 0..ATTEMPTS {
             let Some(current) = self.store.appointment(practitioner, id).await? else {
@@ -323,7 +334,7 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
             if !current.status.is_booked() {
                 return Ok(false);
             }
-            let next = self.next_version(&current, Status::ToReschedule, change);
+            let next = self.next_version(&current, Status::ToReschedule, change, by);
             match self.store.update_appointment(current.version, &next).await {
                 Ok(()) => return Ok(true),
                 Err(InsertError::Stale) => continue,
@@ -346,8 +357,14 @@ impl<S: SettingsStore + AgendaStore + MessageLog + ?Sized> PracticeService<S> {
             .ok_or(BookingError::AppointmentNotFound)?)
     }
 
-    fn next_version(&self, current: &Appointment, status: Status, change: Change) -> Appointment {
-        let mut next = current.next_version(change, self.clock.now());
+    fn next_version(
+        &self,
+        current: &Appointment,
+        status: Status,
+        change: Change,
+        by: &Actor,
+    ) -> Appointment {
+        let mut next = current.next_version(change, self.clock.now()).made_by(by);
         next.status = status;
         next
     }

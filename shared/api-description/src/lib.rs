@@ -594,8 +594,13 @@ fn describe(op: Operation, c: &Common, s: &mut Schemas) -> Option<Operation> {
             .parameter("email", "query", false, "The patient's e-mail address (or `mobile`, not both).")
             .parameter("mobile", "query", false, "The patient's mobile, as typed or in E.164 (or `email`).")
             .answers(200, "The contact's appointments, by start.", s.of::<ExportView>(),
-                json!({ "appointments": [{ "id": "01JD7Z5W6N8K3QF2X9RB4T1M0C", "status": "booked",
-                    "history": [{ "at": "2026-11-25T10:00:00+00:00", "by": "patient", "change": "created", "fields": [], "version": 1 }] }] }))
+                {
+                    // The appointment as `showAppointment` answers it, with its history.
+                    let mut exported = examples::appointment();
+                    exported["history"] = json!([{ "at": "2026-11-25T10:00:00+00:00", "by": "patient",
+                                                   "change": "created", "fields": [], "version": 1 }]);
+                    json!({ "appointments": [exported] })
+                })
             .refuses(&[no_token, other, unknown_pid, invalid, busy], s),
         "listMembers" => op.summary("The practitioner's members: who holds which role (SPEC §6.1, §6.2). Owners only.")
             .answers(200, "Every grant on the practitioner.", s.of::<MembersView>(),

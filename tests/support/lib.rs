@@ -260,7 +260,7 @@ impl TestApp {
     }
 
     /// Gives `sub` the role `role` on `practitioner`, in the store itself, as
-    /// the operator's `grant-owner` or an owner would.
+    /// the operator's `agenda-ops grant-owner` or an owner would.
     pub async fn grant(&self, practitioner: &str, sub: &str, role: domain::grants::Role) {
         domain::fixtures::grant(self.app.state.store.as_ref(), practitioner, sub, role).await;
     }

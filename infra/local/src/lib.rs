@@ -190,7 +190,7 @@ async fn seed_demo(store: &dyn Store) -> Result<(), domain::ports::StoreError> {
 /// SPEC §6.1, §8: `PUT /practitioners/<id>` with the token `local-<id>`, for
 /// a practitioner nobody holds a grant on yet, creates its practice in local
 /// mode: `<id>` its owner, `<id>.secretariat` its secretariat. On AWS the
-/// operator's `grant-owner` does this (README).
+/// operator's `agenda-ops grant-owner` does this (README).
 async fn found_local_practice(state: &LocalState, founder: Option<PractitionerId>) {
     let Some(pid) = founder else {
         return;

@@ -3,8 +3,8 @@
 //! [`PatientLinksApi::refused`]: the slots again, with why.
 
 use crate::PatientLinksApi;
-use crate::answers::{action_error, link_error, refusal_status, refusal_text};
-use crate::request::{Asked, LinkRequest, Reader};
+use crate::answers::{Reader, action_error, link_error, refusal_status, refusal_text};
+use crate::request::{Asked, LinkRequest};
 use domain::links::{LinkPurpose, LinkToken};
 use domain::messages::wording;
 use domain::service::patient_links::{ActionError, Linked, MoveOffer, Refusal};

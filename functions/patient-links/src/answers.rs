@@ -2,7 +2,7 @@
 //! for a person, problem+json for a program. The statuses are [`Refused`]'s,
 //! which the OpenAPI document reads too.
 
-use crate::request::Reader;
+use domain::contact::Language;
 use domain::links::{Gone, LinkToken, PublicUrls};
 use domain::messages::wording;
 use domain::ports::StoreError;
@@ -11,6 +11,14 @@ use domain::validation::FieldError;
 use edge::http::{HttpResponse, Problem, html};
 use edge::pages::{self, AppointmentPage, Notice};
 use lambda_http::http::StatusCode;
+
+/// Who an answer is for (read once from the request): a page for a
+/// person, in their language, or JSON for a program.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Reader {
+    Person(Language),
+    Program,
+}
 
 /// Every way a request to a patient's link is refused, and its status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,8 +3,7 @@
 //! and the body (the chosen slot, or the window of slots to show). Past
 //! [`read`], nothing goes back to the HTTP request.
 
-use crate::answers;
-use domain::contact::Language;
+use crate::answers::{self, Reader};
 use domain::links::LinkToken;
 use domain::time::{RequestedTime, WindowRequest};
 use edge::http::{HttpResponse, Problem, parse_form_or_json, preferred_language, wants_json};
@@ -36,13 +35,6 @@ pub const ROUTES: &[Route<Action>] = &[
     Route::new(Get,  "/r/{token}",        "showRebooking",     Anyone, Action::ShowRebooking),
     Route::new(Post, "/r/{token}",        "bookReplacement",   Anyone, Action::Rebook),
 ];
-
-/// What the caller reads: a page for a person, JSON for a program.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Reader {
-    Person(Language),
-    Program,
-}
 
 /// A request to a patient's link, typed.
 pub(crate) struct LinkRequest {
